@@ -1,0 +1,369 @@
+// pybind11 module htj2k._core: a thin layer over the C++ core. Every call
+// releases the GIL while C++ works; Python objects are touched only with it held.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <string>
+
+#include "checksum/crc32.hpp"
+#include "codec/decoder.hpp"
+#include "codec/encoder.hpp"
+#include "codec/errors.hpp"
+#include "codec/header.hpp"
+#include "codec/openjph_compat.hpp"
+#include "codec/validate.hpp"
+#include "checksum/frame_checksums.hpp"
+
+namespace py = pybind11;
+using namespace htj2k;
+
+namespace {
+
+// Python exception classes live in htj2k._errors so they can be documented and
+// subclassed in Python; looked up once.
+py::object error_class(const char* name) {
+  return py::module_::import("htj2k._errors").attr(name);
+}
+
+struct InputBytes {
+  py::buffer_info info;
+  const uint8_t* ptr;
+  size_t size;
+};
+
+InputBytes input_bytes(const py::buffer& b, const char* what) {
+  py::buffer_info info = b.request();
+  if (info.ndim != 1 && info.ndim != 0) {
+    // allow any C-contiguous buffer of bytes
+  }
+  if (info.itemsize != 1 && info.ndim > 1)
+    throw py::type_error(std::string(what) + ": expected bytes-like data");
+  size_t size = size_t(info.size) * size_t(info.itemsize);
+  const auto* ptr = static_cast<const uint8_t*>(info.ptr);
+  return {std::move(info), ptr, size};
+}
+
+py::dtype dtype_for(SampleType t) {
+  switch (t) {
+    case SampleType::U8: return py::dtype::of<uint8_t>();
+    case SampleType::I8: return py::dtype::of<int8_t>();
+    case SampleType::U16: return py::dtype::of<uint16_t>();
+    case SampleType::I16: return py::dtype::of<int16_t>();
+    case SampleType::U32: return py::dtype::of<uint32_t>();
+    default: return py::dtype::of<int32_t>();
+  }
+}
+
+SampleType type_of(const py::dtype& dt) {
+  const char kind = dt.kind();
+  const auto size = dt.itemsize();
+  if (kind == 'u' && size == 1) return SampleType::U8;
+  if (kind == 'i' && size == 1) return SampleType::I8;
+  if (kind == 'u' && size == 2) return SampleType::U16;
+  if (kind == 'i' && size == 2) return SampleType::I16;
+  if (kind == 'u' && size == 4) return SampleType::U32;
+  if (kind == 'i' && size == 4) return SampleType::I32;
+  if (kind == 'b') return SampleType::U8;
+  throw py::type_error("array: dtype " + std::string(py::str(dt)) +
+                       " is not supported; use uint8/int8/uint16/int16/uint32/int32");
+}
+
+// A numpy image (H, W) or (H, W, C) with contiguous rows, as an ImageView.
+ImageView image_view(const py::array& a, const char* what) {
+  if (a.ndim() != 2 && a.ndim() != 3)
+    throw py::value_error(std::string(what) + ": expected a 2-D (H, W) or 3-D (H, W, C) array, got " +
+                          std::to_string(a.ndim()) + "-D");
+  ImageView v;
+  v.type = type_of(a.dtype());
+  v.height = uint32_t(a.shape(0));
+  v.width = uint32_t(a.shape(1));
+  v.num_components = a.ndim() == 3 ? uint32_t(a.shape(2)) : 1;
+  const ssize_t item = a.itemsize();
+  const bool inner_contiguous =
+      (a.ndim() == 2 ? a.strides(1) == item
+                     : (a.strides(2) == item && a.strides(1) == item * ssize_t(v.num_components)));
+  if (!inner_contiguous || a.strides(0) < 0 ||
+      size_t(a.strides(0)) < size_t(item) * v.width * v.num_components)
+    throw py::value_error(std::string(what) + ": rows must be C-contiguous (use numpy.ascontiguousarray)");
+  v.row_stride = size_t(a.strides(0));
+  v.data = a.data();
+  return v;
+}
+
+py::dict style_dict(const CodingStyle& s) {
+  py::dict d;
+  static const char* kOrders[] = {"LRCP", "RLCP", "RPCL", "PCRL", "CPRL"};
+  d["progression"] = s.progression < 5 ? kOrders[s.progression] : "?";
+  d["layers"] = s.layers;
+  d["mct"] = s.mct;
+  d["levels"] = s.levels;
+  d["block_size"] = py::make_tuple(1u << s.log2_cb_w, 1u << s.log2_cb_h);
+  d["block_style"] = s.cb_style;
+  d["reversible"] = s.transform == 1;
+  py::list prec;
+  for (uint8_t p : s.precincts) prec.append(py::make_tuple(1u << (p & 15), 1u << (p >> 4)));
+  d["precincts"] = prec;  // from the lowest resolution up
+  d["user_precincts"] = s.user_precincts;
+  d["sop"] = s.sop;
+  d["eph"] = s.eph;
+  return d;
+}
+
+py::dict header_dict(const CodestreamHeader& h, const CodestreamSpan& span) {
+  py::dict d;
+  d["container"] = container_name(span.container);
+  d["codestream_offset"] = span.offset;
+  d["codestream_length"] = span.length;
+  d["rsiz"] = h.rsiz;
+  d["size"] = py::make_tuple(h.xsiz, h.ysiz);
+  d["origin"] = py::make_tuple(h.x0, h.y0);
+  d["tile_size"] = py::make_tuple(h.tile_w, h.tile_h);
+  d["tile_origin"] = py::make_tuple(h.tile_x0, h.tile_y0);
+  d["num_tiles"] = py::make_tuple(h.num_tiles_x(), h.num_tiles_y());
+  py::list comps;
+  for (const auto& c : h.components)
+    comps.append(py::make_tuple(c.bit_depth, c.is_signed, c.dx, c.dy));
+  d["components"] = comps;
+  d["has_cap"] = h.has_cap;
+  d["pcap"] = h.pcap;
+  d["cod"] = style_dict(h.cod);
+  py::dict q;
+  q["style"] = h.qcd.style;
+  q["guard_bits"] = h.qcd.guard_bits;
+  d["qcd"] = q;
+  py::list overrides;
+  for (const auto& o : h.overrides) {
+    py::dict od;
+    od["component"] = o.component;
+    od["cod"] = o.cod.present ? py::object(style_dict(o.cod)) : py::none();
+    od["qcd_style"] = o.qcd.present ? py::object(py::int_(o.qcd.style)) : py::none();
+    overrides.append(od);
+  }
+  d["overrides"] = overrides;
+  d["has_rgn"] = h.has_rgn;
+  d["has_poc"] = h.has_poc;
+  d["has_tlm"] = h.has_tlm;
+  d["has_plm"] = h.has_plm;
+  d["has_plt"] = h.has_plt;
+  d["has_ppm"] = h.has_ppm;
+  d["has_crg"] = h.has_crg;
+  d["comments"] = h.comments;
+  d["num_tile_parts"] = h.tile_parts.size();
+  d["main_header_length"] = h.main_header_length;
+  d["truncated"] = h.truncated;
+  d["has_eoc"] = h.has_eoc;
+  py::list levels;  // per component, base (most discarded) first: (w, h)
+  for (uint32_t c = 0; c < h.components.size(); ++c) {
+    py::list l;
+    const uint32_t L = h.style_for(c).levels;
+    for (uint32_t r = L + 1; r-- > 0;) l.append(py::make_tuple(level_width(h, c, r), level_height(h, c, r)));
+    levels.append(l);
+  }
+  d["level_sizes"] = levels;
+  d["features"] = header_features(h);
+  return d;
+}
+
+py::list checksum_list(const std::vector<LevelChecksum>& v) {
+  py::list out;
+  for (const auto& e : v) out.append(py::make_tuple(e.level, e.width, e.height, e.crc));
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "htj2k C++ core (OpenJPH, ISA-L, Highway)";
+
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const InvalidArgument& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const LimitExceeded& e) {
+      PyErr_SetString(error_class("LimitExceededError").ptr(), e.what());
+    } catch (const UnsupportedCodestream& e) {
+      PyErr_SetString(error_class("UnsupportedCodestreamError").ptr(), e.what());
+    } catch (const InvalidCodestream& e) {
+      PyErr_SetString(error_class("InvalidCodestreamError").ptr(), e.what());
+    } catch (const EncodeFailure& e) {
+      PyErr_SetString(error_class("EncodeError").ptr(), e.what());
+    } catch (const Error& e) {
+      PyErr_SetString(error_class("Htj2kError").ptr(), e.what());
+    } catch (const std::bad_alloc&) {
+      PyErr_SetString(error_class("LimitExceededError").ptr(), "out of memory");
+    } catch (const char* s) {  // OpenJPH's mem_fixed_allocator throws a string literal
+      PyErr_SetString(error_class("Htj2kError").ptr(), s);
+    }
+  });
+
+  m.def("openjph_version", [] {
+    return py::make_tuple(OPENJPH_VERSION_MAJOR, OPENJPH_VERSION_MINOR, OPENJPH_VERSION_PATCH);
+  });
+  m.def("features", [] {
+    py::dict d;
+    d["tlm"] = kOjphHasTlm;
+    d["tileparts"] = kOjphHasTlm;
+    d["scalar_derived_quantization"] = kOjphDecodesScalarDerived;
+    d["coc_qcc"] = kOjphHonoursCoc;
+    d["max_bit_depth"] = kOjphMaxBitDepth;
+#ifdef HTJ2K_HAVE_OPENJPEG
+    d["openjpeg"] = true;
+#else
+    d["openjpeg"] = false;
+#endif
+    return d;
+  });
+
+  m.def("parse_info", [](py::buffer data) {
+    InputBytes in = input_bytes(data, "data");
+    CodestreamSpan span;
+    CodestreamHeader h;
+    {
+      py::gil_scoped_release nogil;
+      span = locate_codestream(in.ptr, in.size);
+      h = parse_header(in.ptr + span.offset, span.length);
+    }
+    return header_dict(h, span);
+  }, py::arg("data"));
+
+  m.def("validate", [](py::buffer data, uint32_t level) {
+    InputBytes in = input_bytes(data, "data");
+    py::gil_scoped_release nogil;
+    CodestreamSpan span = locate_codestream(in.ptr, in.size);
+    CodestreamHeader h = parse_header(in.ptr + span.offset, span.length);
+    validate_for_openjph(h, level);
+  }, py::arg("data"), py::arg("level") = 0);
+
+  m.def("decode", [](py::buffer data, uint32_t level, uint64_t max_pixels, py::object out) {
+    InputBytes in = input_bytes(data, "data");
+    DecodeOptions opt;
+    opt.level = level;
+    opt.max_pixels = max_pixels;
+    std::unique_ptr<FrameDecoder> dec;
+    {
+      py::gil_scoped_release nogil;
+      dec = std::make_unique<FrameDecoder>(in.ptr, in.size, opt);
+    }
+    if (!dec->interleavable()) throw UnsupportedCodestream(dec->interleave_error());
+    const uint32_t h = dec->height(), w = dec->width(), nc = dec->num_components();
+    py::dtype dt = dtype_for(dec->interleaved_type());
+    std::vector<ssize_t> shape = {ssize_t(h), ssize_t(w)};
+    if (nc > 1) shape.push_back(ssize_t(nc));
+    py::array arr;
+    if (out.is_none()) {
+      arr = py::array(dt, shape);
+    } else {
+      if (!py::isinstance<py::array>(out)) throw py::type_error("out: expected a numpy array");
+      arr = py::reinterpret_borrow<py::array>(out);
+      if (!arr.dtype().equal(dt))
+        throw py::value_error("out: dtype must be " + std::string(py::str(dt)) + ", got " +
+                              std::string(py::str(arr.dtype())));
+      bool same = arr.ndim() == ssize_t(shape.size());
+      for (size_t i = 0; same && i < shape.size(); ++i) same = arr.shape(ssize_t(i)) == shape[i];
+      if (!same) throw py::value_error("out: shape must be " + std::string(py::str(py::cast(shape))));
+      if (!arr.writeable()) throw py::value_error("out: array is read-only");
+    }
+    ImageView v = image_view(arr, "out");
+    {
+      py::gil_scoped_release nogil;
+      dec->decode_interleaved(const_cast<void*>(v.data), v.row_stride);
+    }
+    return arr;
+  }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
+     py::arg("out") = py::none());
+
+  m.def("decode_planes", [](py::buffer data, uint32_t level, uint64_t max_pixels) {
+    InputBytes in = input_bytes(data, "data");
+    DecodeOptions opt;
+    opt.level = level;
+    opt.max_pixels = max_pixels;
+    std::unique_ptr<FrameDecoder> dec;
+    {
+      py::gil_scoped_release nogil;
+      dec = std::make_unique<FrameDecoder>(in.ptr, in.size, opt);
+    }
+    py::list planes;
+    std::vector<void*> ptrs;
+    std::vector<size_t> strides;
+    for (const auto& p : dec->planes()) {
+      py::array a(dtype_for(p.type), std::vector<ssize_t>{ssize_t(p.height), ssize_t(p.width)});
+      ptrs.push_back(a.mutable_data());
+      strides.push_back(size_t(a.strides(0)));
+      planes.append(a);
+    }
+    {
+      py::gil_scoped_release nogil;
+      dec->decode_planar(ptrs, strides);
+    }
+    return planes;
+  }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels);
+
+  m.def("encode", [](py::array array, bool reversible, float qstep, int levels, uint32_t block_w,
+                     uint32_t block_h, std::vector<std::pair<uint32_t, uint32_t>> precincts,
+                     std::string progression, uint32_t tile_w, uint32_t tile_h, uint32_t bit_depth,
+                     int colour_transform, bool tlm, std::string tileparts, bool jph) {
+    ImageView v = image_view(array, "array");
+    EncodeOptions o;
+    o.reversible = reversible;
+    o.qstep = qstep;
+    o.levels = levels;
+    o.block_w = block_w;
+    o.block_h = block_h;
+    o.precincts = std::move(precincts);
+    o.progression = std::move(progression);
+    o.tile_w = tile_w;
+    o.tile_h = tile_h;
+    o.bit_depth = bit_depth;
+    o.colour_transform = colour_transform;
+    o.tlm = tlm;
+    o.tileparts = std::move(tileparts);
+    o.jph = jph;
+    std::vector<uint8_t> result;
+    {
+      py::gil_scoped_release nogil;
+      result = encode_image(v, o);
+    }
+    return py::bytes(reinterpret_cast<const char*>(result.data()), result.size());
+  }, py::arg("array"), py::arg("reversible") = true, py::arg("qstep") = 0.0f, py::arg("levels") = -1,
+     py::arg("block_w") = 64, py::arg("block_h") = 64,
+     py::arg("precincts") = std::vector<std::pair<uint32_t, uint32_t>>{},
+     py::arg("progression") = "RPCL", py::arg("tile_w") = 0, py::arg("tile_h") = 0,
+     py::arg("bit_depth") = 0, py::arg("colour_transform") = -1, py::arg("tlm") = false,
+     py::arg("tileparts") = "", py::arg("jph") = false);
+
+  m.def("max_levels_for_size", &max_levels_for_size);
+
+  m.def("crc32", [](py::buffer data, uint32_t crc) {
+    InputBytes in = input_bytes(data, "data");
+    py::gil_scoped_release nogil;
+    return crc32_update(crc, in.ptr, in.size);
+  }, py::arg("data"), py::arg("crc") = 0);
+
+  // -> (list of (level, w, h, crc) base first, (min, max) or None)
+  m.def("checksums", [](py::buffer data, std::vector<uint32_t> levels, uint64_t max_pixels, bool with_range) {
+    InputBytes in = input_bytes(data, "data");
+    FrameChecksums result;
+    {
+      py::gil_scoped_release nogil;
+      result = frame_checksums(in.ptr, in.size, levels, max_pixels, with_range);
+    }
+    py::object range = result.has_range ? py::object(py::make_tuple(result.min, result.max)) : py::none();
+    return py::make_tuple(checksum_list(result.levels), range);
+  }, py::arg("data"), py::arg("levels"), py::arg("max_pixels") = kDefaultMaxPixels,
+     py::arg("with_range") = false);
+
+  m.def("pixel_checksums", [](py::array array, uint32_t max_level, uint32_t bit_depth, int is_signed,
+                              bool rct) {
+    ImageView v = image_view(array, "array");
+    std::vector<LevelChecksum> result;
+    {
+      py::gil_scoped_release nogil;
+      result = pixel_checksums(v, max_level, bit_depth, is_signed, rct);
+    }
+    return checksum_list(result);
+  }, py::arg("array"), py::arg("max_level"), py::arg("bit_depth") = 0, py::arg("is_signed") = -1,
+     py::arg("rct") = false);
+}

@@ -1,0 +1,194 @@
+#include "checksum/frame_checksums.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "checksum/crc32.hpp"
+#include "checksum/levels.hpp"
+#include "codec/errors.hpp"
+#include "simd/convert.hpp"
+
+namespace htj2k {
+namespace {
+
+uint32_t codestream_levels(const CodestreamHeader& h) {
+  uint32_t L = h.cod.levels;
+  for (uint32_t c = 0; c < h.components.size(); ++c) L = std::min<uint32_t>(L, h.style_for(c).levels);
+  return L;
+}
+
+// Lower levels can be derived from full resolution exactly when the whole image
+// went through one reversible 5/3 DWT: single tile, no per-component coding
+// style, equal component sizes. (Reversible lifting is a bijection on integers,
+// so even a truncated reversible codestream satisfies LL_r = DWT^r(decoded) as
+// long as nothing was clamped at full resolution; that is checked at decode.)
+bool derivable(const CodestreamHeader& h) {
+  if (h.cod.transform != 1) return false;
+  if (h.num_tiles_x() * h.num_tiles_y() != 1) return false;
+  for (const auto& o : h.overrides)
+    if (o.cod.present) return false;
+  for (const auto& c : h.components)
+    if (c.dx != 1 || c.dy != 1) return false;
+  return true;
+}
+
+struct Decoded {
+  std::vector<uint8_t> pixels;
+  uint32_t crc = 0;
+  bool clamped = false;
+};
+
+Decoded decode_level(FrameDecoder& dec) {
+  if (!dec.interleavable())
+    throw UnsupportedCodestream("checksums are defined over interleaved components; " +
+                                dec.interleave_error());
+  Decoded d;
+  const size_t row = size_t(dec.width()) * dec.num_components() * sample_bytes(dec.interleaved_type());
+  d.pixels.resize(row * dec.height());
+  uint32_t crc = 0;
+  // CRC each row as soon as it is complete, while it is still in cache.
+  dec.decode_interleaved(d.pixels.data(), row,
+                         [&](uint32_t, const uint8_t* bytes, size_t n) { crc = crc32_update(crc, bytes, n); },
+                         &d.clamped);
+  d.crc = crc;
+  return d;
+}
+
+// The checksum bytes use the smallest type of the largest bit depth, which is
+// exactly the decoder's interleaved output type, so the output rows are hashed as is.
+template <typename T>
+std::vector<LevelCrc> derive_levels(const Decoded& d, const FrameDecoder& dec, uint32_t max_level) {
+  const auto& h = dec.header();
+  std::vector<SampleFormat> fmt;
+  for (const auto& c : h.components) fmt.push_back(make_sample_format(c.bit_depth, c.is_signed));
+  const bool rct = h.cod.mct && h.components.size() >= 3;
+  return level_checksums_from_samples<T>(reinterpret_cast<const T*>(d.pixels.data()),
+                                         size_t(dec.width()) * dec.num_components(), dec.width(),
+                                         dec.height(), dec.num_components(), fmt, rct, max_level,
+                                         h.x0, h.y0);
+}
+
+std::vector<LevelCrc> derive_any(const Decoded& d, const FrameDecoder& dec, uint32_t max_level) {
+  switch (dec.interleaved_type()) {
+    case SampleType::U8: return derive_levels<uint8_t>(d, dec, max_level);
+    case SampleType::I8: return derive_levels<int8_t>(d, dec, max_level);
+    case SampleType::U16: return derive_levels<uint16_t>(d, dec, max_level);
+    case SampleType::I16: return derive_levels<int16_t>(d, dec, max_level);
+    case SampleType::U32: return derive_levels<uint32_t>(d, dec, max_level);
+    default: return derive_levels<int32_t>(d, dec, max_level);
+  }
+}
+
+}  // namespace
+
+FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vector<uint32_t>& requested,
+                               uint64_t max_pixels, bool with_range) {
+  DecodeOptions opt;
+  opt.max_pixels = max_pixels;
+  FrameDecoder full(data, size, opt);  // parses and validates once
+  const CodestreamHeader& h = full.header();
+  const uint32_t L = codestream_levels(h);
+
+  std::vector<uint32_t> levels = requested;
+  if (levels.empty())
+    for (uint32_t r = 0; r <= L; ++r) levels.push_back(r);
+  for (uint32_t r : levels)
+    if (r > L)
+      throw InvalidArgument("level " + std::to_string(r) + " requested; the codestream has " +
+                            std::to_string(L) + " decomposition levels");
+  std::sort(levels.begin(), levels.end());
+  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+
+  if (with_range && levels.front() != 0) levels.insert(levels.begin(), 0);
+  FrameChecksums result;
+  auto note_range = [&](const Decoded& d, const FrameDecoder& dec) {
+    result.has_range = true;
+    result.min = INT64_MAX;
+    result.max = INT64_MIN;
+    min_max(d.pixels.data(), d.pixels.size() / sample_bytes(dec.interleaved_type()), 1,
+            dec.interleaved_type(), &result.min, &result.max);
+  };
+  std::vector<LevelChecksum> out;
+  bool done = false;
+  if (levels.front() == 0 && derivable(h)) {
+    Decoded d = decode_level(full);
+    if (with_range) note_range(d, full);
+    if (!d.clamped) {
+      const uint32_t top = levels.back();
+      std::vector<LevelCrc> derived = levels.size() > 1 ? derive_any(d, full, top) : std::vector<LevelCrc>{};
+      for (uint32_t r : levels) {
+        if (r == 0) {
+          out.push_back({0, full.width(), full.height(), d.crc});
+          continue;
+        }
+        auto it = std::find_if(derived.begin(), derived.end(), [&](const LevelCrc& e) { return e.level == r; });
+        out.push_back({r, it->width, it->height, it->crc32});
+      }
+      done = true;
+    }
+  }
+  if (!done) {
+    out.clear();
+    for (uint32_t r : levels) {
+      opt.level = r;
+      FrameDecoder dec(data, size, opt);
+      Decoded d = decode_level(dec);
+      if (r == 0 && with_range) note_range(d, dec);
+      out.push_back({r, dec.width(), dec.height(), d.crc});
+    }
+  }
+  // Base (most levels discarded) first, as the archive lists them.
+  std::sort(out.begin(), out.end(), [](const LevelChecksum& a, const LevelChecksum& b) { return a.level > b.level; });
+  if (with_range && std::find(requested.begin(), requested.end(), 0u) == requested.end() && !requested.empty())
+    out.pop_back();  // level 0 was only decoded for min/max
+  result.levels = std::move(out);
+  return result;
+}
+
+namespace {
+template <typename T>
+std::vector<LevelCrc> pixel_levels(const ImageView& im, const std::vector<SampleFormat>& fmt, bool rct,
+                                   uint32_t max_level) {
+  const size_t stride_elems = im.row_stride / sizeof(T);
+  return level_checksums_from_samples<T>(static_cast<const T*>(im.data), stride_elems, im.width, im.height,
+                                         im.num_components, fmt, rct, max_level);
+}
+}  // namespace
+
+std::vector<LevelChecksum> pixel_checksums(const ImageView& im, uint32_t max_level, uint32_t bit_depth,
+                                           int is_signed, bool rct) {
+  if (im.width == 0 || im.height == 0 || im.num_components == 0) throw InvalidArgument("array: empty image");
+  if (max_level > 32) throw InvalidArgument("levels: at most 32");
+  if (im.row_stride % sample_bytes(im.type) != 0) throw InvalidArgument("array: misaligned rows");
+  const uint32_t type_bits = uint32_t(sample_bytes(im.type) * 8);
+  const uint32_t B = bit_depth ? bit_depth : type_bits;
+  const bool sgn = is_signed < 0 ? sample_signed(im.type) : is_signed == 1;
+  if (B < 1 || B > 32) throw InvalidArgument("bit_depth: must be in 1..32");
+  if (rct && im.num_components < 3) throw InvalidArgument("colour_transform: needs 3 or more components");
+
+  const Range range = nominal_range(B, sgn);
+  int64_t mn = INT64_MAX, mx = INT64_MIN;
+  for (uint32_t y = 0; y < im.height; ++y)
+    min_max(static_cast<const uint8_t*>(im.data) + size_t(y) * im.row_stride, size_t(im.width) * im.num_components,
+            1, im.type, &mn, &mx);
+  if (mn < range.lo || mx > range.hi)
+    throw InvalidArgument("array: values " + std::to_string(mn) + ".." + std::to_string(mx) + " exceed the " +
+                          std::to_string(B) + "-bit " + (sgn ? "signed" : "unsigned") + " range " +
+                          std::to_string(range.lo) + ".." + std::to_string(range.hi));
+
+  std::vector<SampleFormat> fmt(im.num_components, make_sample_format(B, sgn));
+  std::vector<LevelCrc> r;
+  switch (im.type) {
+    case SampleType::U8: r = pixel_levels<uint8_t>(im, fmt, rct, max_level); break;
+    case SampleType::I8: r = pixel_levels<int8_t>(im, fmt, rct, max_level); break;
+    case SampleType::U16: r = pixel_levels<uint16_t>(im, fmt, rct, max_level); break;
+    case SampleType::I16: r = pixel_levels<int16_t>(im, fmt, rct, max_level); break;
+    case SampleType::U32: r = pixel_levels<uint32_t>(im, fmt, rct, max_level); break;
+    case SampleType::I32: r = pixel_levels<int32_t>(im, fmt, rct, max_level); break;
+  }
+  std::vector<LevelChecksum> out;
+  for (const auto& e : r) out.push_back({e.level, e.width, e.height, e.crc32});
+  return out;
+}
+
+}  // namespace htj2k

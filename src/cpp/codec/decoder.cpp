@@ -1,0 +1,132 @@
+#include "codec/decoder.hpp"
+
+#include <string>
+
+#include "codec/ojph.hpp"
+
+#include "codec/errors.hpp"
+#include "codec/messages.hpp"
+#include "codec/openjph_compat.hpp"
+#include "codec/validate.hpp"
+#include "simd/convert.hpp"
+
+namespace htj2k {
+
+FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions& options)
+    : data_(data), level_(options.level) {
+  span_ = locate_codestream(data, size);
+  header_ = parse_header(data + span_.offset, span_.length);
+
+  // Resource guard before anything is allocated for the image.
+  uint64_t samples = 0;
+  for (uint32_t c = 0; c < header_.components.size(); ++c)
+    samples += uint64_t(level_width(header_, c, 0)) * level_height(header_, c, 0);
+  if (samples > options.max_pixels)
+    throw LimitExceeded("image declares " + std::to_string(samples) +
+                        " samples, more than max_pixels=" + std::to_string(options.max_pixels));
+
+  validate_for_openjph(header_, level_);
+
+  const size_t nc = header_.components.size();
+  planes_.resize(nc);
+  uint32_t max_bytes = 1;
+  for (size_t c = 0; c < nc; ++c) {
+    const auto& comp = header_.components[c];
+    PlaneLayout& p = planes_[c];
+    p.width = level_width(header_, uint32_t(c), level_);
+    p.height = level_height(header_, uint32_t(c), level_);
+    p.bit_depth = comp.bit_depth;
+    p.is_signed = comp.is_signed;
+    p.type = sample_type_for(comp.bit_depth, comp.is_signed);
+    max_bytes = std::max<uint32_t>(max_bytes, uint32_t(sample_bytes(p.type)));
+    if (p.width == 0 || p.height == 0)
+      throw InvalidCodestream("component " + std::to_string(c) + " is empty at level " +
+                              std::to_string(level_));
+  }
+  for (size_t c = 1; c < nc; ++c) {
+    if (planes_[c].width != planes_[0].width || planes_[c].height != planes_[0].height) {
+      interleave_error_ = "components differ in size (subsampled); use decode_planes()";
+      break;
+    }
+    if (planes_[c].is_signed != planes_[0].is_signed) {
+      interleave_error_ = "components differ in signedness; use decode_planes()";
+      break;
+    }
+  }
+  const uint32_t max_depth = max_bytes == 1 ? 8 : max_bytes == 2 ? 16 : 32;
+  interleaved_type_ = sample_type_for(max_depth, planes_[0].is_signed);
+}
+
+void FrameDecoder::run(const LineSink& sink) {
+  OjphMessageScope scope;
+  ojph::mem_infile in;
+  in.open(data_ + span_.offset, span_.length);
+  ojph::codestream cs;
+  cs.read_headers(&in);
+  scope.raise_if_pixels_wrong();
+  if (level_) cs.restrict_input_resolution(level_, level_);
+  cs.create();
+
+  const uint32_t nc = uint32_t(planes_.size());
+  ojph::param_siz siz = cs.access_siz();
+  uint64_t total_lines = 0;
+  for (uint32_t c = 0; c < nc; ++c) {
+    // Our size computation must agree with OpenJPH's, or the output would be wrong.
+    if (siz.get_recon_width(c) != planes_[c].width || siz.get_recon_height(c) != planes_[c].height)
+      throw UnsupportedCodestream(
+          "OpenJPH reconstructs component " + std::to_string(c) + " as " +
+          std::to_string(siz.get_recon_width(c)) + "x" + std::to_string(siz.get_recon_height(c)) +
+          ", expected " + std::to_string(planes_[c].width) + "x" +
+          std::to_string(planes_[c].height));
+    total_lines += planes_[c].height;
+  }
+
+  std::vector<uint32_t> rows(nc, 0);
+  for (uint64_t i = 0; i < total_lines; ++i) {
+    ojph::ui32 c = 0;
+    ojph::line_buf* line = cs.pull(c);
+    if (line == nullptr || c >= nc || rows[c] >= planes_[c].height)
+      throw InvalidCodestream("OpenJPH returned an unexpected line");
+#if HTJ2K_OJPH_AT_LEAST(0, 18)
+    if (!(line->flags & ojph::line_buf::LFT_32BIT) || !(line->flags & ojph::line_buf::LFT_INTEGER))
+      throw UnsupportedCodestream("bit depth needs 64-bit samples; not supported yet");
+#endif
+    sink(c, rows[c]++, line->i32);
+  }
+  cs.close();
+  scope.raise_if_pixels_wrong();
+}
+
+void FrameDecoder::decode_interleaved(void* out, size_t row_stride, const RowObserver& observer,
+                                      bool* clamped) {
+  if (clamped) *clamped = false;
+  if (!interleavable()) throw InvalidArgument(interleave_error_);
+  const uint32_t nc = num_components(), w = width();
+  const size_t bytes = sample_bytes(interleaved_type_);
+  std::vector<uint32_t> done(height(), 0);  // components written per row
+  auto* base = static_cast<uint8_t*>(out);
+  run([&](uint32_t c, uint32_t row, const int32_t* line) {
+    const Range r = nominal_range(planes_[c].bit_depth, planes_[c].is_signed);
+    if (clamped && !*clamped) {
+      int64_t mn = INT64_MAX, mx = INT64_MIN;
+      min_max(line, w, 1, SampleType::I32, &mn, &mx);
+      *clamped = mn < r.lo || mx > r.hi;
+    }
+    uint8_t* dst = base + size_t(row) * row_stride + size_t(c) * bytes;
+    store_clamped(line, w, dst, nc, interleaved_type_, r.lo, r.hi);
+    if (observer && ++done[row] == nc) observer(row, base + size_t(row) * row_stride, size_t(w) * nc * bytes);
+  });
+}
+
+void FrameDecoder::decode_planar(const std::vector<void*>& planes, const std::vector<size_t>& strides) {
+  if (planes.size() != planes_.size() || strides.size() != planes_.size())
+    throw InvalidArgument("one output plane per component is required");
+  run([&](uint32_t c, uint32_t row, const int32_t* line) {
+    const PlaneLayout& p = planes_[c];
+    const Range r = nominal_range(p.bit_depth, p.is_signed);
+    uint8_t* dst = static_cast<uint8_t*>(planes[c]) + size_t(row) * strides[c];
+    store_clamped(line, p.width, dst, 1, p.type, r.lo, r.hi);
+  });
+}
+
+}  // namespace htj2k

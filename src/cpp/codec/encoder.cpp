@@ -1,0 +1,221 @@
+#include "codec/encoder.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "codec/ojph.hpp"
+
+#include "codec/errors.hpp"
+#include "codec/messages.hpp"
+#include "codec/openjph_compat.hpp"
+#include "simd/convert.hpp"
+
+namespace htj2k {
+namespace {
+
+bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
+uint32_t ilog2(uint32_t v) {
+  uint32_t r = 0;
+  while (v >>= 1) ++r;
+  return r;
+}
+
+void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_depth) {
+  static const char* kOrders[] = {"LRCP", "RLCP", "RPCL", "PCRL", "CPRL"};
+  if (std::find_if(std::begin(kOrders), std::end(kOrders),
+                   [&](const char* s) { return o.progression == s; }) == std::end(kOrders))
+    throw InvalidArgument("progression: '" + o.progression + "' is not one of LRCP, RLCP, RPCL, PCRL, CPRL");
+  if (!is_pow2(o.block_w) || !is_pow2(o.block_h) || o.block_w < 4 || o.block_h < 4 ||
+      o.block_w > 1024 || o.block_h > 1024 || uint64_t(o.block_w) * o.block_h > 4096)
+    throw InvalidArgument("block_size: each side a power of two in 4..1024, area at most 4096; got " +
+                          std::to_string(o.block_w) + "x" + std::to_string(o.block_h));
+  for (auto& p : o.precincts)
+    if (!is_pow2(p.first) || !is_pow2(p.second) || p.first > 32768 || p.second > 32768)
+      throw InvalidArgument("precincts: sizes must be powers of two up to 32768");
+  const size_t type_bits = sample_bytes(im.type) * 8;
+  if (bit_depth < 1 || bit_depth > type_bits)
+    throw InvalidArgument("bit_depth: " + std::to_string(bit_depth) + " does not fit the " +
+                          std::to_string(type_bits) + "-bit sample type");
+  if (bit_depth > kOjphMaxBitDepth)
+    throw UnsupportedCodestream("bit_depth: " + std::to_string(bit_depth) +
+                                " bits exceeds what the linked OpenJPH encodes losslessly (" +
+                                std::to_string(kOjphMaxBitDepth) + ")");
+  if (o.colour_transform == 1 && im.num_components < 3)
+    throw InvalidArgument("colour_transform: needs 3 or more components");
+  if (!o.reversible && o.qstep < 0) throw InvalidArgument("qstep: must be positive");
+  if ((o.tlm || !o.tileparts.empty()) && !kOjphHasTlm)
+    throw UnsupportedCodestream("TLM markers and tile-part divisions need OpenJPH >= 0.10; linked " +
+                                std::string(OJPH_INT_TO_STRING(OPENJPH_VERSION_MAJOR)) + "." +
+                                OJPH_INT_TO_STRING(OPENJPH_VERSION_MINOR) + "." +
+                                OJPH_INT_TO_STRING(OPENJPH_VERSION_PATCH));
+  if (!o.tileparts.empty() && o.tileparts != "R" && o.tileparts != "C" && o.tileparts != "RC")
+    throw InvalidArgument("tileparts: must be '', 'R', 'C' or 'RC'");
+}
+
+}  // namespace
+
+uint32_t max_levels_for_size(uint32_t w, uint32_t h) {
+  uint32_t m = std::min(w, h);
+  uint32_t l = 0;
+  while ((m >> (l + 1)) > 0 && l < 32) ++l;  // floor(log2(min(w, h)))
+  return l;
+}
+
+std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
+  if (im.width == 0 || im.height == 0 || im.num_components == 0)
+    throw InvalidArgument("image is empty");
+  if (im.num_components > 16384) throw InvalidArgument("too many components");
+  const bool is_signed = sample_signed(im.type);
+  const uint32_t bit_depth = o.bit_depth ? o.bit_depth : uint32_t(sample_bytes(im.type) * 8);
+  check_options(im, o, bit_depth);
+
+  const uint32_t cap = max_levels_for_size(im.width, im.height);
+  uint32_t levels;
+  if (o.levels < 0) {
+    levels = std::min<uint32_t>(5, cap);
+  } else {
+    levels = uint32_t(o.levels);
+    if (levels > cap)
+      throw InvalidArgument("levels: " + std::to_string(levels) + " exceeds the " +
+                            std::to_string(cap) + " a " + std::to_string(im.width) + "x" +
+                            std::to_string(im.height) + " image allows");
+  }
+  const bool colour = o.colour_transform < 0 ? im.num_components == 3 : o.colour_transform == 1;
+  const uint32_t nc = im.num_components;
+
+  // Values outside the declared range are an error, never silently clipped.
+  const Range range = nominal_range(bit_depth, is_signed);
+  {
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    for (uint32_t y = 0; y < im.height; ++y)
+      min_max(static_cast<const uint8_t*>(im.data) + size_t(y) * im.row_stride, size_t(im.width) * nc,
+              1, im.type, &mn, &mx);
+    if (mn < range.lo || mx > range.hi)
+      throw EncodeFailure("sample values " + std::to_string(mn) + ".." + std::to_string(mx) +
+                          " exceed the declared " + std::to_string(bit_depth) + "-bit " +
+                          (is_signed ? "signed" : "unsigned") + " range " +
+                          std::to_string(range.lo) + ".." + std::to_string(range.hi));
+  }
+
+  OjphMessageScope scope;
+  ojph::codestream cs;
+  ojph::param_siz siz = cs.access_siz();
+  siz.set_image_extent(ojph::point(im.width, im.height));
+  siz.set_num_components(nc);
+  for (uint32_t c = 0; c < nc; ++c) siz.set_component(c, ojph::point(1, 1), bit_depth, is_signed);
+  siz.set_image_offset(ojph::point(0, 0));
+  siz.set_tile_offset(ojph::point(0, 0));
+  siz.set_tile_size(ojph::size(o.tile_w ? o.tile_w : im.width, o.tile_h ? o.tile_h : im.height));
+
+  ojph::param_cod cod = cs.access_cod();
+  cod.set_num_decomposition(levels);
+  cod.set_block_dims(o.block_w, o.block_h);
+  if (!o.precincts.empty()) {
+    // OpenJPH indexes precincts from the lowest resolution; ours run from the highest.
+    std::vector<ojph::size> p(levels + 1);
+    for (uint32_t r = 0; r <= levels; ++r) {
+      const size_t k = std::min<size_t>(levels - r, o.precincts.size() - 1);
+      p[r] = ojph::size(o.precincts[k].first, o.precincts[k].second);
+    }
+    cod.set_precinct_size(int(levels + 1), p.data());
+  }
+  cod.set_progression_order(o.progression.c_str());
+  cod.set_color_transform(colour);
+  cod.set_reversible(o.reversible);
+  if (!o.reversible && o.qstep > 0) cs.access_qcd().set_irrev_quant(o.qstep);
+#if HTJ2K_OJPH_AT_LEAST(0, 10)
+  if (o.tlm) cs.request_tlm_marker(true);
+  if (!o.tileparts.empty())
+    cs.set_tilepart_divisions(o.tileparts.find('R') != std::string::npos,
+                              o.tileparts.find('C') != std::string::npos);
+#endif
+  // Planar when no colour transform: OpenJPH then asks for whole components in turn.
+  cs.set_planar(!colour);
+
+  ojph::mem_outfile out;
+  out.open(size_t(1) << 16);
+  cs.write_headers(&out);
+
+  const size_t bytes = sample_bytes(im.type);
+  const auto* base = static_cast<const uint8_t*>(im.data);
+  std::vector<uint32_t> rows(nc, 0);
+  ojph::ui32 c = 0;
+  ojph::line_buf* line = cs.exchange(nullptr, c);
+  const uint64_t total = uint64_t(im.height) * nc;
+  for (uint64_t i = 0; i < total; ++i) {
+    if (line == nullptr || c >= nc || rows[c] >= im.height)
+      throw EncodeFailure("OpenJPH asked for an unexpected line");
+    const uint8_t* src = base + size_t(rows[c]) * im.row_stride + size_t(c) * bytes;
+#if HTJ2K_OJPH_AT_LEAST(0, 18)
+    if (!(line->flags & ojph::line_buf::LFT_32BIT))
+      throw UnsupportedCodestream("bit depth needs 64-bit samples; not supported yet");
+#endif
+    load_widen(src, im.width, nc, im.type, line->i32);
+    ++rows[c];
+    line = cs.exchange(line, c);
+  }
+  cs.flush();
+  const size_t n = size_t(out.tell());
+  std::vector<uint8_t> result(out.get_data(), out.get_data() + n);
+  cs.close();
+  for (const auto& m : scope.messages())
+    if (m.level >= 2) throw EncodeFailure("OpenJPH: " + m.text);
+
+  if (o.jph) {
+    std::vector<std::pair<uint32_t, bool>> ds(nc, {bit_depth, is_signed});
+    return wrap_jph(result, im.width, im.height, ds, nc >= 3);
+  }
+  return result;
+}
+
+namespace {
+void put32(std::vector<uint8_t>& v, uint32_t x) {
+  v.push_back(uint8_t(x >> 24)); v.push_back(uint8_t(x >> 16));
+  v.push_back(uint8_t(x >> 8)); v.push_back(uint8_t(x));
+}
+void put16(std::vector<uint8_t>& v, uint32_t x) {
+  v.push_back(uint8_t(x >> 8)); v.push_back(uint8_t(x));
+}
+void put_box(std::vector<uint8_t>& out, const char* type, const std::vector<uint8_t>& payload) {
+  put32(out, uint32_t(payload.size() + 8));
+  out.insert(out.end(), type, type + 4);
+  out.insert(out.end(), payload.begin(), payload.end());
+}
+}  // namespace
+
+std::vector<uint8_t> wrap_jph(const std::vector<uint8_t>& codestream, uint32_t width, uint32_t height,
+                              const std::vector<std::pair<uint32_t, bool>>& depth_signed, bool colour) {
+  std::vector<uint8_t> out = {0, 0, 0, 12, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A};
+  std::vector<uint8_t> ftyp = {'j', 'p', 'h', ' ', 0, 0, 0, 0, 'j', 'p', 'h', ' '};
+  put_box(out, "ftyp", ftyp);
+
+  bool uniform = true;
+  for (auto& d : depth_signed) uniform = uniform && d == depth_signed[0];
+  auto bpc = [](const std::pair<uint32_t, bool>& d) { return uint8_t((d.first - 1) | (d.second ? 0x80 : 0)); };
+
+  std::vector<uint8_t> ihdr;
+  put32(ihdr, height);
+  put32(ihdr, width);
+  put16(ihdr, uint32_t(depth_signed.size()));
+  ihdr.push_back(uniform ? bpc(depth_signed[0]) : 0xFF);
+  ihdr.push_back(7);  // compression type: JPEG 2000
+  ihdr.push_back(0);  // colourspace known
+  ihdr.push_back(0);  // no intellectual property box
+  std::vector<uint8_t> jp2h;
+  put_box(jp2h, "ihdr", ihdr);
+  if (!uniform) {
+    std::vector<uint8_t> b;
+    for (auto& d : depth_signed) b.push_back(bpc(d));
+    put_box(jp2h, "bpcc", b);
+  }
+  std::vector<uint8_t> colr = {1, 0, 0};  // enumerated colourspace
+  put32(colr, colour ? 16 : 17);          // sRGB or greyscale
+  put_box(jp2h, "colr", colr);
+  put_box(out, "jp2h", jp2h);
+  put_box(out, "jp2c", codestream);
+  return out;
+}
+
+}  // namespace htj2k

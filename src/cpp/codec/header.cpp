@@ -1,0 +1,637 @@
+// JPEG 2000 codestream header parser and JP2-family box walker (see header.hpp).
+//
+// Everything here runs on untrusted bytes before OpenJPH sees them, so every read
+// is bounds-checked: marker segments are first checked to lie inside the data, and
+// fields are then read through SegmentReader, which refuses to step past the
+// segment. Offsets and lengths are combined in uint64_t so nothing can wrap.
+#include "codec/header.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+#include "codec/errors.hpp"
+
+namespace htj2k {
+
+namespace {
+
+// Marker codes (15444-1 Table A.2, 15444-15 for CAP, 15444-1 Amd for PRF/CPF).
+enum : uint16_t {
+  kSOC = 0xFF4F, kCAP = 0xFF50, kSIZ = 0xFF51, kCOD = 0xFF52, kCOC = 0xFF53,
+  kTLM = 0xFF55, kPRF = 0xFF56, kPLM = 0xFF57, kPLT = 0xFF58, kCPF = 0xFF59,
+  kQCD = 0xFF5C, kQCC = 0xFF5D, kRGN = 0xFF5E, kPOC = 0xFF5F, kPPM = 0xFF60,
+  kPPT = 0xFF61, kCRG = 0xFF63, kCOM = 0xFF64, kSOT = 0xFF90, kSOP = 0xFF91,
+  kEPH = 0xFF92, kSOD = 0xFF93, kEOC = 0xFFD9,
+};
+
+std::string hex16(uint16_t v) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string s = "0x";
+  for (int shift = 12; shift >= 0; shift -= 4) s += hex[(v >> shift) & 0xF];
+  return s;
+}
+
+std::string marker_name(uint16_t m) {
+  switch (m) {
+    case kSOC: return "SOC";  case kCAP: return "CAP";  case kSIZ: return "SIZ";
+    case kCOD: return "COD";  case kCOC: return "COC";  case kTLM: return "TLM";
+    case kPRF: return "PRF";  case kPLM: return "PLM";  case kPLT: return "PLT";
+    case kCPF: return "CPF";  case kQCD: return "QCD";  case kQCC: return "QCC";
+    case kRGN: return "RGN";  case kPOC: return "POC";  case kPPM: return "PPM";
+    case kPPT: return "PPT";  case kCRG: return "CRG";  case kCOM: return "COM";
+    case kSOT: return "SOT";  case kSOP: return "SOP";  case kEPH: return "EPH";
+    case kSOD: return "SOD";  case kEOC: return "EOC";
+    default: return hex16(m);
+  }
+}
+
+// Markers 0xFF30..0xFF3F are reserved and carry no segment (15444-1 A.1.4).
+bool is_lengthless(uint16_t m) {
+  return (m >= 0xFF30 && m <= 0xFF3F) || m == kSOC || m == kSOD || m == kEOC ||
+         m == kEPH || m == kSOP;
+}
+
+inline uint16_t be16(const uint8_t* p) { return uint16_t((p[0] << 8) | p[1]); }
+inline uint32_t be32(const uint8_t* p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+}
+inline uint64_t be64(const uint8_t* p) { return (uint64_t(be32(p)) << 32) | be32(p + 4); }
+
+[[noreturn]] void fail(const std::string& msg) { throw InvalidCodestream(msg); }
+
+// "COD at offset 123: "
+std::string at(uint16_t marker, size_t offset) {
+  return marker_name(marker) + " at offset " + std::to_string(offset) + ": ";
+}
+
+// Reads the fields of one marker segment whose bytes are known to lie in the data.
+class SegmentReader {
+ public:
+  // `p` points at the marker; the segment is 2 (marker) + L bytes.
+  SegmentReader(const uint8_t* p, size_t offset, size_t seg_len)
+      : p_(p), offset_(offset), end_(seg_len), marker_(be16(p)), lmar_(be16(p + 2)) {}
+  uint8_t u8() { need(1); return p_[pos_++]; }
+  uint16_t u16() { need(2); uint16_t v = be16(p_ + pos_); pos_ += 2; return v; }
+  uint32_t u32() { need(4); uint32_t v = be32(p_ + pos_); pos_ += 4; return v; }
+  size_t remaining() const { return end_ - pos_; }
+  const uint8_t* cursor() const { return p_ + pos_; }
+  void skip(size_t n) { need(n); pos_ += n; }
+  uint16_t lmar() const { return lmar_; }
+  std::string where() const { return at(marker_, offset_); }
+  [[noreturn]] void error(const std::string& what) const { fail(where() + what); }
+
+ private:
+  void need(size_t n) const {
+    if (end_ - pos_ < n)
+      error("segment too short (length field " + std::to_string(lmar_) + ")");
+  }
+  const uint8_t* p_;
+  size_t offset_;
+  size_t end_;
+  size_t pos_ = 4;  // past marker and length
+  uint16_t marker_;
+  uint16_t lmar_;
+};
+
+uint32_t popcount32(uint32_t v) {
+  uint32_t n = 0;
+  for (; v; v &= v - 1) ++n;
+  return n;
+}
+
+uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
+
+// COM text is Latin-1 (Rcom 1); store it as UTF-8 so it can cross into Python as str.
+std::string latin1_to_utf8(const uint8_t* p, size_t n) {
+  std::string s;
+  s.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t c = p[i];
+    if (c < 0x80) {
+      s += char(c);
+    } else {
+      s += char(0xC0 | (c >> 6));
+      s += char(0x80 | (c & 0x3F));
+    }
+  }
+  return s;
+}
+
+// Reads SPcod / SPcoc (decomposition levels .. precincts) into `cs`.
+void read_spcod(SegmentReader& r, bool user_precincts, CodingStyle& cs) {
+  cs.levels = r.u8();
+  uint8_t xcb = r.u8(), ycb = r.u8();
+  cs.cb_style = r.u8();
+  cs.transform = r.u8();
+  if (cs.levels > 32)
+    r.error(std::to_string(cs.levels) + " decomposition levels (at most 32)");
+  // Exponents are stored minus 2; each must be 2..10 and their sum at most 12.
+  if (xcb > 8 || ycb > 8 || xcb + ycb > 8)
+    r.error("code-block size exponents " + std::to_string(xcb + 2) + "x" +
+            std::to_string(ycb + 2) + " out of range (each 2..10, sum <= 12)");
+  cs.log2_cb_w = uint8_t(xcb + 2);
+  cs.log2_cb_h = uint8_t(ycb + 2);
+  if (cs.transform > 1)
+    r.error("wavelet transform " + std::to_string(cs.transform) + " (0 = 9/7, 1 = 5/3)");
+  cs.user_precincts = user_precincts;
+  cs.precincts.assign(size_t(cs.levels) + 1, 0xFF);  // 15/15: default maximal precincts
+  if (user_precincts)
+    for (auto& pp : cs.precincts) pp = r.u8();
+  cs.present = true;
+}
+
+// Reads Sqcd/SPqcd (or the QCC equivalents) that remain in the segment.
+void read_quant(SegmentReader& r, Quantization& q) {
+  uint8_t s = r.u8();
+  q.style = s & 0x1F;
+  q.guard_bits = uint8_t(s >> 5);
+  if (q.style > 2) r.error("quantization style " + std::to_string(q.style) + " (0, 1 or 2)");
+  size_t n = r.remaining();
+  q.steps.clear();
+  if (q.style == 0) {
+    for (size_t i = 0; i < n; ++i) q.steps.push_back(r.u8());
+  } else {
+    if (n % 2) r.error("odd number of bytes (" + std::to_string(n) + ") of 16-bit step sizes");
+    for (size_t i = 0; i < n / 2; ++i) q.steps.push_back(r.u16());
+  }
+  q.present = true;
+}
+
+uint16_t read_component_index(SegmentReader& r, size_t csiz) {
+  uint16_t c = csiz < 257 ? r.u8() : r.u16();
+  if (c >= csiz)
+    r.error("component " + std::to_string(c) + " >= Csiz " + std::to_string(csiz));
+  return c;
+}
+
+void expect_length(const SegmentReader& r, size_t expected) {
+  if (r.lmar() != expected)
+    r.error("length " + std::to_string(r.lmar()) + ", expected " + std::to_string(expected));
+}
+
+size_t subbands_needed(const Quantization& q, unsigned levels) {
+  return q.style == 1 ? 1 : 3 * size_t(levels) + 1;
+}
+
+void parse_siz(SegmentReader& r, CodestreamHeader& h) {
+  if (r.lmar() < 38) r.error("Lsiz " + std::to_string(r.lmar()) + " too short");
+  h.rsiz = r.u16();
+  h.xsiz = r.u32();
+  h.ysiz = r.u32();
+  h.x0 = r.u32();
+  h.y0 = r.u32();
+  h.tile_w = r.u32();
+  h.tile_h = r.u32();
+  h.tile_x0 = r.u32();
+  h.tile_y0 = r.u32();
+  uint32_t csiz = r.u16();
+  if (csiz == 0) r.error("Csiz 0");
+  if (csiz > 16384) r.error("Csiz " + std::to_string(csiz) + " (at most 16384)");
+  if (r.lmar() != 38 + 3 * csiz)
+    r.error("Lsiz " + std::to_string(r.lmar()) + " inconsistent with Csiz " +
+            std::to_string(csiz) + " (expected " + std::to_string(38 + 3 * csiz) + ")");
+  if (h.xsiz <= h.x0)
+    r.error("Xsiz " + std::to_string(h.xsiz) + " <= XOsiz " + std::to_string(h.x0));
+  if (h.ysiz <= h.y0)
+    r.error("Ysiz " + std::to_string(h.ysiz) + " <= YOsiz " + std::to_string(h.y0));
+  if (h.tile_w == 0 || h.tile_h == 0)
+    r.error("tile size " + std::to_string(h.tile_w) + "x" + std::to_string(h.tile_h));
+  // The first tile must contain the image origin: XTOsiz <= XOsiz < XTOsiz + XTsiz.
+  if (h.tile_x0 > h.x0 || uint64_t(h.tile_x0) + h.tile_w <= h.x0)
+    r.error("tile origin XTOsiz " + std::to_string(h.tile_x0) + " with XTsiz " +
+            std::to_string(h.tile_w) + " does not cover XOsiz " + std::to_string(h.x0));
+  if (h.tile_y0 > h.y0 || uint64_t(h.tile_y0) + h.tile_h <= h.y0)
+    r.error("tile origin YTOsiz " + std::to_string(h.tile_y0) + " with YTsiz " +
+            std::to_string(h.tile_h) + " does not cover YOsiz " + std::to_string(h.y0));
+  uint64_t tiles = uint64_t(h.num_tiles_x()) * h.num_tiles_y();
+  if (tiles > 65535) r.error(std::to_string(tiles) + " tiles (at most 65535)");
+  h.components.resize(csiz);
+  for (uint32_t c = 0; c < csiz; ++c) {
+    uint8_t ssiz = r.u8();
+    ComponentSiz& comp = h.components[c];
+    comp.bit_depth = (ssiz & 0x7Fu) + 1;
+    comp.is_signed = (ssiz & 0x80) != 0;
+    comp.dx = r.u8();
+    comp.dy = r.u8();
+    if (comp.bit_depth > 38)
+      r.error("component " + std::to_string(c) + " bit depth " +
+              std::to_string(comp.bit_depth) + " (at most 38)");
+    if (comp.dx == 0 || comp.dy == 0)
+      r.error("component " + std::to_string(c) + " subsampling " + std::to_string(comp.dx) +
+              "x" + std::to_string(comp.dy));
+  }
+}
+
+void parse_cap(SegmentReader& r, CodestreamHeader& h) {
+  h.pcap = r.u32();
+  uint32_t n = popcount32(h.pcap);
+  expect_length(r, 6 + 2 * size_t(n));
+  h.ccap.clear();
+  for (uint32_t i = 0; i < n; ++i) h.ccap.push_back(r.u16());
+  h.has_cap = true;
+}
+
+void parse_cod(SegmentReader& r, CodingStyle& cs) {
+  uint8_t scod = r.u8();
+  cs.sop = (scod & 2) != 0;
+  cs.eph = (scod & 4) != 0;
+  cs.progression = r.u8();
+  cs.layers = r.u16();
+  cs.mct = r.u8();
+  if (cs.progression > 4)
+    r.error("progression order " + std::to_string(cs.progression) + " (at most 4)");
+  if (cs.layers == 0) r.error("0 quality layers");
+  read_spcod(r, scod & 1, cs);
+  expect_length(r, 12 + (cs.user_precincts ? size_t(cs.levels) + 1 : 0));
+}
+
+// Where each main-header marker was, for messages about checks that can only be
+// made once the whole main header is known.
+struct MainHeaderOffsets {
+  size_t qcd = 0;
+  std::vector<size_t> qcc;  // parallel to CodestreamHeader::overrides
+};
+
+// Index of the COC/QCC override entry of component c, added if new.
+size_t override_for(CodestreamHeader& h, MainHeaderOffsets& off, uint16_t c) {
+  for (size_t i = 0; i < h.overrides.size(); ++i)
+    if (h.overrides[i].component == c) return i;
+  h.overrides.emplace_back();
+  h.overrides.back().component = c;
+  off.qcc.push_back(0);
+  return h.overrides.size() - 1;
+}
+
+size_t parse_main_header(const uint8_t* cs, size_t size, CodestreamHeader& h) {
+  if (size < 2 || be16(cs) != kSOC) fail("not a JPEG 2000 codestream: no SOC marker at offset 0");
+  if (size < 4 || be16(cs + 2) != kSIZ) fail("SIZ must follow SOC at offset 2");
+
+  MainHeaderOffsets off;
+  bool have_siz = false;
+  size_t pos = 2;
+  while (true) {
+    if (size - pos < 2)
+      fail("main header not terminated by SOT: data ends at offset " + std::to_string(size));
+    uint16_t m = be16(cs + pos);
+    if ((m >> 8) != 0xFF || m < 0xFF30)
+      fail("main header not terminated by SOT: expected a marker at offset " +
+           std::to_string(pos) + ", found " + hex16(m));
+    if (m == kSOT) break;
+    if (is_lengthless(m)) {
+      if (m >= 0xFF30 && m <= 0xFF3F) {  // reserved, skip
+        pos += 2;
+        continue;
+      }
+      fail("main header not terminated by SOT: " + marker_name(m) + " at offset " +
+           std::to_string(pos));
+    }
+    if (size - pos < 4) fail(at(m, pos) + "length field runs past end of data");
+    uint16_t lmar = be16(cs + pos + 2);
+    if (lmar < 2) fail(at(m, pos) + "length " + std::to_string(lmar));
+    if (uint64_t(pos) + 2 + lmar > size)
+      fail(at(m, pos) + "length " + std::to_string(lmar) + " runs past end of data (" +
+           std::to_string(size) + " bytes)");
+    SegmentReader r(cs + pos, pos, size_t(lmar) + 2);
+    const size_t csiz = h.components.size();
+    switch (m) {
+      case kSIZ:
+        if (have_siz) r.error("second SIZ");
+        parse_siz(r, h);
+        have_siz = true;
+        break;
+      case kCAP:
+        if (h.has_cap) r.error("second CAP");
+        parse_cap(r, h);
+        break;
+      case kCOD:
+        if (h.cod.present) r.error("second COD in the main header");
+        parse_cod(r, h.cod);
+        break;
+      case kCOC: {
+        uint16_t c = read_component_index(r, csiz);
+        ComponentOverride& o = h.overrides[override_for(h, off, c)];
+        if (o.cod.present) r.error("second COC for component " + std::to_string(c));
+        uint8_t scoc = r.u8();
+        read_spcod(r, scoc & 1, o.cod);
+        expect_length(r, (csiz < 257 ? 1 : 2) + 6 +
+                             (o.cod.user_precincts ? size_t(o.cod.levels) + 1 : 0) + 2);
+        break;
+      }
+      case kQCD:
+        if (h.qcd.present) r.error("second QCD in the main header");
+        read_quant(r, h.qcd);
+        off.qcd = pos;
+        break;
+      case kQCC: {
+        uint16_t c = read_component_index(r, csiz);
+        size_t i = override_for(h, off, c);
+        ComponentOverride& o = h.overrides[i];
+        if (o.qcd.present) r.error("second QCC for component " + std::to_string(c));
+        read_quant(r, o.qcd);
+        off.qcc[i] = pos;
+        break;
+      }
+      case kRGN:
+        read_component_index(r, csiz);
+        h.has_rgn = true;
+        break;
+      case kPOC: h.has_poc = true; break;
+      case kTLM: h.has_tlm = true; break;
+      case kPLM: h.has_plm = true; break;
+      case kPPM: h.has_ppm = true; break;
+      case kCRG: h.has_crg = true; break;
+      case kCOM: {
+        uint16_t rcom = r.u16();
+        if (rcom == 1) h.comments.push_back(latin1_to_utf8(r.cursor(), r.remaining()));
+        break;
+      }
+      case kPLT:
+      case kPPT:
+        r.error("not allowed in the main header");
+      default:  // CPF, PRF and unknown segments carry nothing we need
+        break;
+    }
+    pos += size_t(lmar) + 2;
+  }
+  h.main_header_length = pos;
+
+  if (!h.cod.present) fail("main header has no COD before the first SOT at offset " + std::to_string(pos));
+  if (!h.qcd.present) fail("main header has no QCD before the first SOT at offset " + std::to_string(pos));
+
+  // A COC only carries SPcoc; progression, layers, MCT and SOP/EPH come from COD.
+  for (auto& o : h.overrides) {
+    if (!o.cod.present) continue;
+    o.cod.progression = h.cod.progression;
+    o.cod.layers = h.cod.layers;
+    o.cod.mct = h.cod.mct;
+    o.cod.sop = h.cod.sop;
+    o.cod.eph = h.cod.eph;
+  }
+  // Each component's quantization must list a step for every subband it has.
+  for (uint32_t c = 0; c < h.components.size(); ++c) {
+    const Quantization& q = h.quant_for(c);
+    unsigned levels = h.style_for(c).levels;
+    size_t need = subbands_needed(q, levels);
+    if (q.steps.size() >= need) continue;
+    size_t qoff = off.qcd;
+    uint16_t qm = kQCD;
+    for (size_t i = 0; i < h.overrides.size(); ++i)
+      if (h.overrides[i].component == c && h.overrides[i].qcd.present) {
+        qoff = off.qcc[i];
+        qm = kQCC;
+      }
+    fail(at(qm, qoff) + std::to_string(q.steps.size()) + " step sizes for component " +
+         std::to_string(c) + " with " + std::to_string(levels) +
+         " decomposition levels (need " + std::to_string(need) + ")");
+  }
+  return pos;
+}
+
+// Walks tile-parts from the first SOT (at `pos`) via Psot.
+void walk_tile_parts(const uint8_t* cs, size_t size, size_t pos, CodestreamHeader& h) {
+  const uint64_t num_tiles = uint64_t(h.num_tiles_x()) * h.num_tiles_y();
+  while (true) {
+    // `pos` is at an SOT marker.
+    if (size - pos < 12) {  // SOT segment cut short
+      h.truncated = true;
+      return;
+    }
+    SegmentReader sot(cs + pos, pos, 12);
+    if (sot.lmar() != 10) sot.error("Lsot " + std::to_string(sot.lmar()) + " (must be 10)");
+    TilePartInfo tp;
+    tp.offset = pos;
+    tp.tile = sot.u16();
+    tp.psot = sot.u32();
+    tp.tpsot = sot.u8();
+    tp.tnsot = sot.u8();
+    if (tp.tile >= num_tiles)
+      sot.error("tile index " + std::to_string(tp.tile) + " >= number of tiles " +
+                std::to_string(num_tiles));
+    if (tp.tnsot != 0 && tp.tpsot >= tp.tnsot)
+      sot.error("tile-part index " + std::to_string(tp.tpsot) + " >= TNsot " +
+                std::to_string(tp.tnsot));
+    if (tp.psot != 0 && tp.psot < 14)
+      sot.error("Psot " + std::to_string(tp.psot) + " shorter than SOT + SOD (14 bytes)");
+
+    // Declared end of the tile-part; Psot 0 runs to the end of the data.
+    const uint64_t end = tp.psot ? uint64_t(pos) + tp.psot : uint64_t(size);
+    const std::string tile_ctx = " in the tile-part header of tile " + std::to_string(tp.tile) +
+                                 " (SOT at offset " + std::to_string(pos) + ")";
+
+    // Tile-part header: marker segments up to SOD.
+    size_t q = pos + 12;
+    bool cut = false;
+    while (true) {
+      if (tp.psot && end <= size && uint64_t(q) + 2 > end)
+        fail(at(kSOT, pos) + "no SOD before the end of the tile-part at offset " +
+             std::to_string(end));
+      if (size - q < 2) {
+        cut = true;
+        break;
+      }
+      uint16_t m = be16(cs + q);
+      if (m == kSOD) break;
+      if ((m >> 8) != 0xFF || m < 0xFF30)
+        fail("expected a marker at offset " + std::to_string(q) + tile_ctx + ", found " +
+             hex16(m));
+      if (m >= 0xFF30 && m <= 0xFF3F) {
+        q += 2;
+        continue;
+      }
+      switch (m) {
+        case kSOC: case kSIZ: case kCAP: case kTLM: case kPLM: case kPPM: case kCRG:
+        case kSOT: case kEOC: case kSOP: case kEPH:
+          fail(marker_name(m) + " at offset " + std::to_string(q) + tile_ctx +
+               " before SOD");
+        default:
+          break;
+      }
+      if (size - q < 4) {
+        cut = true;
+        break;
+      }
+      uint16_t lmar = be16(cs + q + 2);
+      if (lmar < 2) fail(at(m, q) + "length " + std::to_string(lmar) + tile_ctx);
+      const uint64_t seg_end = uint64_t(q) + 2 + lmar;
+      if (tp.psot && seg_end > end)
+        fail(at(m, q) + "length " + std::to_string(lmar) + " runs past the end of the tile-part" +
+             tile_ctx + " at offset " + std::to_string(end));
+      if (seg_end > size) {
+        cut = true;
+        break;
+      }
+      tp.header_markers.push_back(marker_name(m));
+      if (m == kPLT) h.has_plt = true;
+      q = size_t(seg_end);
+    }
+    h.tile_parts.push_back(std::move(tp));
+    const TilePartInfo& last = h.tile_parts.back();
+
+    if (cut) {  // data ended inside the tile-part header
+      h.truncated = true;
+      return;
+    }
+    if (last.psot == 0) {
+      // Runs to the end of the data; EOC, if there, is its last two bytes.
+      if (size - q >= 4 && be16(cs + size - 2) == kEOC)
+        h.has_eoc = true;
+      else
+        h.truncated = true;
+      return;
+    }
+    if (end >= size) {  // cut inside the tile-part, or no room for EOC after it
+      h.truncated = true;
+      return;
+    }
+    pos = size_t(end);
+    if (size - pos < 2) {
+      h.truncated = true;
+      return;
+    }
+    uint16_t next = be16(cs + pos);
+    if (next == kEOC) {
+      h.has_eoc = true;  // bytes after EOC, if any, are not ours to judge
+      return;
+    }
+    if (next != kSOT)
+      fail("expected SOT or EOC at offset " + std::to_string(pos) + " after tile-part " +
+           std::to_string(last.tpsot) + " of tile " + std::to_string(last.tile) +
+           " (Psot " + std::to_string(last.psot) + "), found " + hex16(next));
+  }
+}
+
+}  // namespace
+
+const char* container_name(Container c) {
+  switch (c) {
+    case Container::Codestream: return "j2c";
+    case Container::JPH: return "jph";
+    case Container::JP2: return "jp2";
+  }
+  return "?";
+}
+
+CodestreamSpan locate_codestream(const uint8_t* data, size_t size) {
+  if (data && size >= 4 && be16(data) == kSOC && be16(data + 2) == kSIZ)
+    return CodestreamSpan{0, size, Container::Codestream};
+  static const uint8_t kSignature[12] = {0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50,
+                                         0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
+  if (!data || size < 12 || std::memcmp(data, kSignature, 12) != 0)
+    fail("not a JPEG 2000 codestream or JP2-family file");
+
+  Container container = Container::JP2;
+  size_t pos = 12;
+  while (pos < size) {
+    const size_t left = size - pos;
+    if (left < 8) fail("box header at offset " + std::to_string(pos) + " runs past end of file");
+    uint64_t len = be32(data + pos);
+    const std::string type(reinterpret_cast<const char*>(data + pos + 4), 4);
+    size_t header = 8;
+    if (len == 1) {  // 64-bit XLBox follows
+      if (left < 16)
+        fail("box '" + type + "' at offset " + std::to_string(pos) + ": XLBox runs past end of file");
+      len = be64(data + pos + 8);
+      header = 16;
+      if (len < 16)
+        fail("box '" + type + "' at offset " + std::to_string(pos) + ": invalid length " +
+             std::to_string(len));
+    } else if (len == 0) {  // box runs to the end of the file
+      len = left;
+    } else if (len < 8) {
+      fail("box '" + type + "' at offset " + std::to_string(pos) + ": invalid length " +
+           std::to_string(len));
+    }
+    const bool is_jp2c = type == "jp2c";
+    // A jp2c box cut short is kept (clipped): the codestream parser then reports the
+    // truncation precisely. Any other box must fit.
+    if (len > left) {
+      if (!is_jp2c)
+        fail("box '" + type + "' at offset " + std::to_string(pos) + ": length " +
+             std::to_string(len) + " runs past end of file (" + std::to_string(size) + " bytes)");
+      len = left;
+    }
+    if (type == "ftyp") {
+      if (len - header < 4)
+        fail("box 'ftyp' at offset " + std::to_string(pos) + ": too short for a brand");
+      container = std::memcmp(data + pos + header, "jph ", 4) == 0 ? Container::JPH : Container::JP2;
+    } else if (is_jp2c) {
+      const size_t payload = pos + header;
+      const size_t n = size_t(len) - header;
+      if (n < 4 || be16(data + payload) != kSOC || be16(data + payload + 2) != kSIZ)
+        fail("jp2c box at offset " + std::to_string(pos) +
+             ": payload does not start with SOC and SIZ");
+      return CodestreamSpan{payload, n, container};
+    }
+    pos += size_t(len);
+  }
+  fail("JP2-family file has no jp2c (codestream) box");
+}
+
+uint32_t CodestreamHeader::num_tiles_x() const {
+  if (tile_w == 0 || xsiz <= tile_x0) return 0;
+  return uint32_t(ceil_div(uint64_t(xsiz) - tile_x0, tile_w));
+}
+
+uint32_t CodestreamHeader::num_tiles_y() const {
+  if (tile_h == 0 || ysiz <= tile_y0) return 0;
+  return uint32_t(ceil_div(uint64_t(ysiz) - tile_y0, tile_h));
+}
+
+bool CodestreamHeader::all_ht() const {
+  if (!(cod.cb_style & 0x40)) return false;
+  for (const auto& o : overrides)
+    if (o.cod.present && !(o.cod.cb_style & 0x40)) return false;
+  return true;
+}
+
+bool CodestreamHeader::mixed_ht() const {
+  bool ht = false, part1 = false;
+  auto note = [&](uint8_t s) { (s & 0x40 ? ht : part1) = true; };
+  note(cod.cb_style);
+  for (const auto& o : overrides)
+    if (o.cod.present) note(o.cod.cb_style);
+  return ht && part1;
+}
+
+const CodingStyle& CodestreamHeader::style_for(uint32_t c) const {
+  for (const auto& o : overrides)
+    if (o.component == c && o.cod.present) return o.cod;
+  return cod;
+}
+
+const Quantization& CodestreamHeader::quant_for(uint32_t c) const {
+  for (const auto& o : overrides)
+    if (o.component == c && o.qcd.present) return o.qcd;
+  return qcd;
+}
+
+CodestreamHeader parse_header(const uint8_t* cs, size_t size) {
+  if (!cs) size = 0;
+  CodestreamHeader h;
+  size_t first_sot = parse_main_header(cs, size, h);
+  walk_tile_parts(cs, size, first_sot, h);
+  return h;
+}
+
+namespace {
+uint32_t level_extent(uint32_t lo, uint32_t hi, uint32_t sub, uint32_t r) {
+  if (sub == 0) return 0;
+  const uint64_t scale = uint64_t(sub) << std::min<uint32_t>(r, 32);  // >= 2^32 leaves 0 or 1
+  return uint32_t(ceil_div(hi, scale) - ceil_div(lo, scale));
+}
+}  // namespace
+
+uint32_t level_width(const CodestreamHeader& h, uint32_t c, uint32_t r) {
+  if (c >= h.components.size())
+    throw InvalidArgument("component " + std::to_string(c) + " out of range");
+  return level_extent(h.x0, h.xsiz, h.components[c].dx, r);
+}
+
+uint32_t level_height(const CodestreamHeader& h, uint32_t c, uint32_t r) {
+  if (c >= h.components.size())
+    throw InvalidArgument("component " + std::to_string(c) + " out of range");
+  return level_extent(h.y0, h.ysiz, h.components[c].dy, r);
+}
+
+}  // namespace htj2k

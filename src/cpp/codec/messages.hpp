@@ -1,0 +1,32 @@
+// OpenJPH reports through process-global message handlers. We install ours once;
+// they record into thread-local state of the calling thread, so concurrent calls
+// never see each other's messages, and nothing is printed.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace htj2k {
+
+struct OjphMessage {
+  int level;  // 1 info, 2 warning, 3 error
+  int code;
+  std::string text;
+};
+
+// Installs the handlers (idempotent, thread-safe).
+void install_openjph_handlers();
+
+// RAII scope for one encode/decode call on this thread: clears the thread's
+// message list on entry. OpenJPH errors are thrown as htj2k::Error subclasses
+// by the handler itself (OpenJPH expects its error handler to throw).
+class OjphMessageScope {
+ public:
+  OjphMessageScope();
+  ~OjphMessageScope();
+  const std::vector<OjphMessage>& messages() const;
+  // Throws UnsupportedCodestream/InvalidCodestream when a recorded info or
+  // warning means OpenJPH skipped something and pixels would be wrong.
+  void raise_if_pixels_wrong() const;
+};
+
+}  // namespace htj2k

@@ -1,0 +1,21 @@
+// Compile-time knowledge about the linked OpenJPH release.
+#pragma once
+#include <openjph/ojph_version.h>
+
+#define HTJ2K_OJPH_VERSION_NUM \
+  (OPENJPH_VERSION_MAJOR * 10000 + OPENJPH_VERSION_MINOR * 100 + OPENJPH_VERSION_PATCH)
+#define HTJ2K_OJPH_AT_LEAST(maj, min) (HTJ2K_OJPH_VERSION_NUM >= ((maj) * 10000 + (min) * 100))
+
+namespace htj2k {
+// TLM markers and tile-part divisions on encode (codestream::request_tlm_marker,
+// set_tilepart_divisions) arrived in 0.10.
+constexpr bool kOjphHasTlm = HTJ2K_OJPH_AT_LEAST(0, 10);
+// Before 0.10, scalar-derived quantization (Sqcd style 1) hits an assert().
+constexpr bool kOjphDecodesScalarDerived = HTJ2K_OJPH_AT_LEAST(0, 10);
+// 0.18 introduced 64-bit line buffers (line_buf::flags) and deep images.
+constexpr bool kOjphHasLineFlags = HTJ2K_OJPH_AT_LEAST(0, 18);
+// COC/QCC in the main header are honoured from 0.11 on; 0.9 skips them.
+constexpr bool kOjphHonoursCoc = HTJ2K_OJPH_AT_LEAST(0, 11);
+// Largest bit depth the linked OpenJPH round-trips losslessly through 32-bit lines.
+constexpr unsigned kOjphMaxBitDepth = kOjphHasLineFlags ? 32 : 30;
+}  // namespace htj2k

@@ -1,0 +1,63 @@
+"""htj2k: High-Throughput JPEG 2000 (HTJ2K) over OpenJPH, with per-resolution-level
+CRC-32 checksums matching an imaging archive's ``PixelDataChecksumFromBaseToFullResolution``.
+
+    >>> import numpy as np, htj2k
+    >>> img = (np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) % 4096)
+    >>> data = htj2k.encode(img, bit_depth=12)
+    >>> bool((htj2k.decode(data) == img).all())
+    True
+"""
+
+from ._codec import (
+    DEFAULT_MAX_PIXELS,
+    decode,
+    decode_planes,
+    encode,
+    features,
+    info,
+    openjph_version,
+)
+from ._errors import (
+    EncodeError,
+    Htj2kError,
+    InvalidCodestreamError,
+    LimitExceededError,
+    UnsupportedCodestreamError,
+)
+from ._types import CodestreamInfo, ComponentInfo, LevelChecksum
+from .checksums import (
+    LevelResult,
+    Verification,
+    checksums,
+    crc32,
+    level_for_size,
+    pixel_checksums,
+    verify,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "encode",
+    "decode",
+    "decode_planes",
+    "info",
+    "features",
+    "openjph_version",
+    "DEFAULT_MAX_PIXELS",
+    "CodestreamInfo",
+    "ComponentInfo",
+    "LevelChecksum",
+    "checksums",
+    "pixel_checksums",
+    "verify",
+    "level_for_size",
+    "crc32",
+    "LevelResult",
+    "Verification",
+    "Htj2kError",
+    "InvalidCodestreamError",
+    "UnsupportedCodestreamError",
+    "EncodeError",
+    "LimitExceededError",
+]

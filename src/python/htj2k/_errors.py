@@ -1,0 +1,34 @@
+"""Exception hierarchy of htj2k. Every error about the data is an :class:`Htj2kError`."""
+
+from __future__ import annotations
+
+__all__ = [
+    "Htj2kError",
+    "InvalidCodestreamError",
+    "UnsupportedCodestreamError",
+    "EncodeError",
+    "LimitExceededError",
+]
+
+
+class Htj2kError(Exception):
+    """Base class of all htj2k errors about images and codestreams."""
+
+
+class InvalidCodestreamError(Htj2kError, ValueError):
+    """The bytes are not a valid or complete HTJ2K codestream / JPH file."""
+
+
+class UnsupportedCodestreamError(Htj2kError):
+    """A valid codestream that uses a feature the linked decoder cannot decode correctly.
+
+    The message names the feature, e.g. ``"7 quality layers; OpenJPH decodes 1"``.
+    """
+
+
+class EncodeError(Htj2kError):
+    """Encoding failed, e.g. sample values outside the declared bit depth."""
+
+
+class LimitExceededError(Htj2kError):
+    """A resource guard refused the input (``max_pixels``) or memory ran out."""

@@ -1,0 +1,100 @@
+"""Result types of the htj2k API (frozen dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+__all__ = ["ComponentInfo", "CodestreamInfo", "LevelChecksum"]
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    """One image component as declared in SIZ."""
+
+    bit_depth: int
+    signed: bool
+    subsampling: Tuple[int, int] = (1, 1)
+
+
+@dataclass(frozen=True)
+class CodestreamInfo:
+    """What a codestream's headers declare (no pixels are decoded to get it).
+
+    Sizes are ``(width, height)`` pairs. ``level_sizes`` runs from the base
+    (all decomposition levels discarded) to full resolution, for component 0.
+    ``precincts`` runs from the highest resolution down, as :func:`htj2k.encode`
+    takes them; empty when the codestream uses maximal precincts.
+    """
+
+    container: str
+    width: int
+    height: int
+    offset: Tuple[int, int]
+    components: Tuple[ComponentInfo, ...]
+    levels: int
+    reversible: bool
+    colour_transform: bool
+    progression: str
+    block_size: Tuple[int, int]
+    precincts: Tuple[Tuple[int, int], ...]
+    tile_size: Tuple[int, int]
+    tile_offset: Tuple[int, int]
+    tiles: Tuple[int, int]
+    layers: int
+    quantization: str
+    ht: bool
+    has_cap: bool
+    has_tlm: bool
+    has_plt: bool
+    has_plm: bool
+    tile_parts: int
+    level_sizes: Tuple[Tuple[int, int], ...]
+    codestream_length: int
+    dtype: Optional[str]
+    features: Tuple[str, ...] = ()
+    comments: Tuple[str, ...] = ()
+    supported: bool = True
+    unsupported_reason: Optional[str] = None
+
+    @property
+    def num_components(self) -> int:
+        """Number of components (1 grey, 3 colour, ...)."""
+        return len(self.components)
+
+    @property
+    def shape(self) -> Tuple[int, ...]:
+        """Shape of the array :func:`htj2k.decode` returns at full resolution."""
+        if self.num_components == 1:
+            return (self.height, self.width)
+        return (self.height, self.width, self.num_components)
+
+    @property
+    def bit_depth(self) -> int:
+        """Largest component bit depth."""
+        return max(c.bit_depth for c in self.components)
+
+    @property
+    def signed(self) -> bool:
+        """True when component 0 is signed."""
+        return self.components[0].signed
+
+    def as_dict(self) -> dict:
+        """Plain-JSON form (lists for tuples)."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LevelChecksum:
+    """CRC-32 of one resolution level, in the archive's ``{Width, Height, Checksum}`` form."""
+
+    level: int
+    width: int
+    height: int
+    checksum: int
+
+    def as_archive_dict(self) -> dict:
+        """``{"Width": w, "Height": h, "Checksum": c}`` as the archive lists it."""
+        return {"Width": self.width, "Height": self.height, "Checksum": self.checksum}

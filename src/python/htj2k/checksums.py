@@ -1,0 +1,272 @@
+"""Per-resolution-level CRC-32 checksums and frame verification.
+
+The checksum of resolution level ``r`` (``r`` levels discarded) is zlib's CRC-32 of
+the level-``r`` image, samples clamped to the nominal range of the bit depth,
+little-endian in the smallest integer type holding it (1, 2 or 4 bytes; signed
+for signed components), components interleaved -- what an imaging archive
+publishes as ``PixelDataChecksumFromBaseToFullResolution``. Lists run from the
+base (most levels discarded) to full resolution.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _core
+from ._codec import DEFAULT_MAX_PIXELS, BytesLike, _as_buffer, _check_max_pixels, info
+from ._errors import Htj2kError
+from ._types import LevelChecksum
+
+__all__ = [
+    "checksums",
+    "pixel_checksums",
+    "verify",
+    "level_for_size",
+    "crc32",
+    "LevelResult",
+    "Verification",
+    "CHECKSUM_KEYS",
+]
+
+#: Spellings of the checksum list in archive metadata.
+CHECKSUM_KEYS = ("PixelDataChecksumFromBaseToFullResolution", "ImageDataChecksumFromBaseToFullResolution")
+
+
+def crc32(data: BytesLike, crc: int = 0) -> int:
+    """zlib-compatible CRC-32 (ISA-L); ``crc`` continues a previous value."""
+    return _core.crc32(_as_buffer(data), crc)
+
+
+def _levels_arg(levels: Optional[Iterable[int]]) -> List[int]:
+    if levels is None:
+        return []
+    if isinstance(levels, (int, np.integer)) and not isinstance(levels, bool):
+        levels = [levels]
+    out = []
+    for r in levels:
+        if isinstance(r, bool) or not isinstance(r, (int, np.integer)):
+            raise TypeError(f"levels: expected ints, got {type(r).__name__}")
+        if r < 0:
+            raise ValueError(f"levels: must be >= 0, got {r}")
+        out.append(int(r))
+    return out
+
+
+def _to_checksums(rows: Sequence[Tuple[int, int, int, int]]) -> List[LevelChecksum]:
+    return [LevelChecksum(level=r, width=w, height=h, checksum=c) for r, w, h, c in rows]
+
+
+def checksums(
+    data: Union[BytesLike, str, os.PathLike],
+    levels: Optional[Iterable[int]] = None,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> List[LevelChecksum]:
+    """Checksums of a codestream's resolution levels, base first.
+
+    Args:
+        data: codestream or JPH bytes, or a path.
+        levels: levels to compute (``r`` = levels discarded); ``None`` = all
+            (decomposition levels + 1).
+
+    For a reversible single-tile codestream the full resolution is decoded once
+    and lower levels derived by the forward 5/3 DWT (exact); otherwise each
+    level is decoded. Either way each entry equals
+    ``zlib.crc32(decode(data, level=r).tobytes())`` (little-endian host).
+    """
+    rows, _ = _core.checksums(_as_buffer(data), _levels_arg(levels), _check_max_pixels(max_pixels), False)
+    return _to_checksums(rows)
+
+
+def pixel_checksums(
+    array: np.ndarray,
+    levels: int,
+    bit_depth: Optional[int] = None,
+    signed: Optional[bool] = None,
+    *,
+    colour_transform: Optional[bool] = None,
+) -> List[LevelChecksum]:
+    """Checksums of levels ``levels..0`` computed from raw pixels, base first.
+
+    Equal to ``checksums(encode(array, levels=levels, bit_depth=bit_depth))`` for
+    every lossless encode of those pixels, without encoding: the forward 5/3 DWT
+    with symmetric extension (after the reversible colour transform for 3
+    components when ``colour_transform`` is on -- default as in :func:`encode`:
+    on for exactly 3 components), clamped to the nominal range.
+
+    Args:
+        array: ``(H, W)`` or ``(H, W, C)`` uint8/int8/uint16/int16/uint32/int32.
+        levels: number of decomposition levels (0 = full resolution only).
+        bit_depth: declared bits per sample; default the dtype's width.
+        signed: default from the dtype. Values must lie in the declared range.
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"array: expected a numpy array, got {type(array).__name__}")
+    if array.dtype == np.bool_:
+        array = array.view(np.uint8)
+        bit_depth = 1 if bit_depth is None else bit_depth
+    if array.dtype.kind not in "ui" or array.dtype.itemsize not in (1, 2, 4):
+        raise TypeError(f"array: dtype {array.dtype} is not supported; use uint8/int8/uint16/int16/uint32/int32")
+    if array.ndim not in (2, 3):
+        raise ValueError(f"array: expected (H, W) or (H, W, C), got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"array: empty image of shape {array.shape}")
+    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)):
+        raise TypeError(f"levels: expected an int, got {type(levels).__name__}")
+    if not 0 <= levels <= 32:
+        raise ValueError(f"levels: must be in 0..32, got {levels}")
+    if bit_depth is not None:
+        if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)):
+            raise TypeError(f"bit_depth: expected an int, got {type(bit_depth).__name__}")
+        if not 1 <= bit_depth <= array.dtype.itemsize * 8:
+            raise ValueError(f"bit_depth: {bit_depth} does not fit dtype {array.dtype}")
+    ncomp = array.shape[2] if array.ndim == 3 else 1
+    rct = (ncomp == 3) if colour_transform is None else bool(colour_transform)
+    if rct and ncomp < 3:
+        raise ValueError(f"colour_transform: needs at least 3 components, the array has {ncomp}")
+    array = np.ascontiguousarray(array)
+    if array.dtype.byteorder == ">":
+        array = array.astype(array.dtype.newbyteorder("<"))
+    rows = _core.pixel_checksums(
+        array, int(levels), int(bit_depth or 0), -1 if signed is None else int(bool(signed)), rct
+    )
+    return _to_checksums(rows)
+
+
+def level_for_size(data: Union[BytesLike, str, os.PathLike], width: int, height: int) -> Optional[int]:
+    """The resolution level (levels discarded) whose size is ``width x height``, or None."""
+    sizes = info(data).level_sizes  # base first
+    for i, (w, h) in enumerate(sizes):
+        if (w, h) == (width, height):
+            return len(sizes) - 1 - i
+    return None
+
+
+@dataclass(frozen=True)
+class LevelResult:
+    """Outcome for one expected ``{Width, Height, Checksum}`` entry.
+
+    ``status`` is ``"match"``, ``"mismatch"`` or ``"absent"`` (no level of the
+    codestream has that size).
+    """
+
+    width: int
+    height: int
+    expected: int
+    actual: Optional[int]
+    level: Optional[int]
+    status: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Result of :func:`verify`. ``ok`` when every listed level matches, the
+    min/max checks (if any) pass, and the frame decoded."""
+
+    ok: bool
+    levels: Tuple[LevelResult, ...]
+    min_pixel_value: Optional[Tuple[int, int]] = None  # (expected, actual)
+    max_pixel_value: Optional[Tuple[int, int]] = None
+    error: Optional[str] = None
+
+    @property
+    def mismatches(self) -> Tuple[LevelResult, ...]:
+        """Entries that did not match (mismatch or absent)."""
+        return tuple(r for r in self.levels if r.status != "match")
+
+    def as_dict(self) -> dict:
+        """Plain-JSON form."""
+        return {
+            "ok": self.ok,
+            "error": self.error,
+            "levels": [r.__dict__ for r in self.levels],
+            "min_pixel_value": None if self.min_pixel_value is None else list(self.min_pixel_value),
+            "max_pixel_value": None if self.max_pixel_value is None else list(self.max_pixel_value),
+        }
+
+
+def _expected_entries(expected: Any) -> Tuple[List[Tuple[int, int, int]], Optional[int], Optional[int]]:
+    """Accepts a list of {Width, Height, Checksum} / LevelChecksum, or a frame mapping."""
+    mn = mx = None
+    if isinstance(expected, Mapping):
+        mn = expected.get("MinPixelValue")
+        mx = expected.get("MaxPixelValue")
+        for key in CHECKSUM_KEYS:
+            if key in expected:
+                expected = expected[key]
+                break
+        else:
+            raise ValueError(f"expected: a frame mapping needs one of {', '.join(CHECKSUM_KEYS)}")
+    if isinstance(expected, (str, bytes)) or not isinstance(expected, Iterable):
+        raise TypeError("expected: a list of {Width, Height, Checksum} entries or a frame mapping")
+    entries = []
+    for e in expected:
+        if isinstance(e, LevelChecksum):
+            entries.append((e.width, e.height, e.checksum))
+        elif isinstance(e, Mapping):
+            try:
+                entries.append((int(e["Width"]), int(e["Height"]), int(e["Checksum"]) & 0xFFFFFFFF))
+            except (KeyError, TypeError, ValueError):
+                raise ValueError(f"expected: entry {e!r} lacks integer Width/Height/Checksum") from None
+        else:
+            raise TypeError(f"expected: entry {e!r} is neither a mapping nor a LevelChecksum")
+    return entries, mn, mx
+
+
+def verify(
+    data: Union[BytesLike, str, os.PathLike],
+    expected: Any,
+    *,
+    min_pixel_value: Optional[int] = None,
+    max_pixel_value: Optional[int] = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Verification:
+    """Verify a frame against an expected checksum list.
+
+    ``expected`` is the archive's ``PixelDataChecksumFromBaseToFullResolution``
+    list (``[{"Width", "Height", "Checksum"}, ...]``), our own
+    :func:`checksums` result, or a whole frame entry of the metadata (then its
+    ``MinPixelValue``/``MaxPixelValue`` are checked too). Entries are matched to
+    levels by size. A mismatch is a result, not an exception; a frame that
+    cannot be decoded gives ``ok=False`` with ``error`` set.
+    """
+    entries, mn, mx = _expected_entries(expected)
+    mn = min_pixel_value if min_pixel_value is not None else mn
+    mx = max_pixel_value if max_pixel_value is not None else mx
+    want_range = mn is not None or mx is not None
+    try:
+        buf = _as_buffer(data)
+        sizes = info(buf).level_sizes
+        by_size = {}
+        for i, s in enumerate(sizes):  # base first: a size seen twice maps to the finer level
+            by_size[tuple(s)] = len(sizes) - 1 - i
+        wanted = sorted({by_size[(w, h)] for w, h, _ in entries if (w, h) in by_size})
+        if wanted or want_range:
+            rows, rng = _core.checksums(buf, wanted or [0], _check_max_pixels(max_pixels), want_range)
+        else:
+            rows, rng = [], None
+    except (Htj2kError, ValueError, OSError) as e:
+        results = tuple(LevelResult(w, h, c, None, None, "absent") for w, h, c in entries)
+        return Verification(ok=False, levels=results, error=f"{type(e).__name__}: {e}")
+    actual = {r: c for r, _, _, c in rows}
+    results = []
+    for w, h, c in entries:
+        r = by_size.get((w, h))
+        if r is None:
+            results.append(LevelResult(w, h, c, None, None, "absent"))
+        else:
+            a = actual[r]
+            results.append(LevelResult(w, h, c, a, r, "match" if a == c else "mismatch"))
+    ok = bool(results) and all(r.status == "match" for r in results)
+    minv = maxv = None
+    if mn is not None:
+        minv = (int(mn), int(rng[0]))
+        ok = ok and minv[0] == minv[1]
+    if mx is not None:
+        maxv = (int(mx), int(rng[1]))
+        ok = ok and maxv[0] == maxv[1]
+    return Verification(ok=ok, levels=tuple(results), min_pixel_value=minv, max_pixel_value=maxv)
