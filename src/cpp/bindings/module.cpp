@@ -9,6 +9,7 @@
 
 #include "checksum/crc32.hpp"
 #include "codec/decoder.hpp"
+#include "codec/dispatch.hpp"
 #include "codec/encoder.hpp"
 #include "codec/errors.hpp"
 #include "codec/header.hpp"
@@ -214,6 +215,7 @@ PYBIND11_MODULE(_core, m) {
 #else
     d["openjpeg"] = false;
 #endif
+    d["openjpeg_version"] = have_openjpeg() ? py::object(py::str(openjpeg_version_string())) : py::none();
     return d;
   });
 
@@ -237,11 +239,28 @@ PYBIND11_MODULE(_core, m) {
     validate_for_openjph(h, level);
   }, py::arg("data"), py::arg("level") = 0);
 
-  m.def("decode", [](py::buffer data, uint32_t level, uint64_t max_pixels, py::object out) {
+  // Which decoder decode(..., decoder=...) would use at `level`: "openjph" or
+  // "openjpeg"; raises what decode would raise before decoding when neither can.
+  m.def("select_decoder", [](py::buffer data, uint32_t level, const std::string& decoder) {
+    InputBytes in = input_bytes(data, "data");
+    const DecoderKind requested = parse_decoder(decoder);
+    DecoderKind chosen;
+    {
+      py::gil_scoped_release nogil;
+      CodestreamSpan span = locate_codestream(in.ptr, in.size);
+      CodestreamHeader h = parse_header(in.ptr + span.offset, span.length);
+      chosen = choose_decoder(h, level, requested, in.ptr + span.offset, span.length);
+    }
+    return std::string(decoder_name(chosen));
+  }, py::arg("data"), py::arg("level") = 0, py::arg("decoder") = "auto");
+
+  m.def("decode", [](py::buffer data, uint32_t level, uint64_t max_pixels, py::object out,
+                     const std::string& decoder) {
     InputBytes in = input_bytes(data, "data");
     DecodeOptions opt;
     opt.level = level;
     opt.max_pixels = max_pixels;
+    opt.decoder = parse_decoder(decoder);
     std::unique_ptr<FrameDecoder> dec;
     {
       py::gil_scoped_release nogil;
@@ -273,13 +292,15 @@ PYBIND11_MODULE(_core, m) {
     }
     return arr;
   }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
-     py::arg("out") = py::none());
+     py::arg("out") = py::none(), py::arg("decoder") = "auto");
 
-  m.def("decode_planes", [](py::buffer data, uint32_t level, uint64_t max_pixels) {
+  m.def("decode_planes", [](py::buffer data, uint32_t level, uint64_t max_pixels,
+                            const std::string& decoder) {
     InputBytes in = input_bytes(data, "data");
     DecodeOptions opt;
     opt.level = level;
     opt.max_pixels = max_pixels;
+    opt.decoder = parse_decoder(decoder);
     std::unique_ptr<FrameDecoder> dec;
     {
       py::gil_scoped_release nogil;
@@ -299,7 +320,8 @@ PYBIND11_MODULE(_core, m) {
       dec->decode_planar(ptrs, strides);
     }
     return planes;
-  }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels);
+  }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
+     py::arg("decoder") = "auto");
 
   m.def("encode", [](py::array array, bool reversible, float qstep, int levels, uint32_t block_w,
                      uint32_t block_h, std::vector<std::pair<uint32_t, uint32_t>> precincts,

@@ -27,65 +27,93 @@ inline T floor_shift(T v, int k) {
   return v >> k;
 }
 
-// ---- 5/3 forward lifting kernels ----------------------------------------------
-// Written as plain loops over contiguous rows so that the compiler vectorises them.
+#if defined(__GNUC__)
+#define HTJ2K_ALWAYS_INLINE inline __attribute__((always_inline))
+#define HTJ2K_NOINLINE __attribute__((noinline))
+#else
+#define HTJ2K_ALWAYS_INLINE inline
+#define HTJ2K_NOINLINE
+#endif
 
-// d = x - floor((a + b) / 2), one high-pass row from its neighbours a, b.
-template <typename T>
-void predict_row(T* __restrict d, const T* x, const T* a, const T* b, size_t n) {
-  for (size_t i = 0; i < n; ++i) d[i] = x[i] - floor_shift<T>(a[i] + b[i], 1);
+// Runs f(i) for i < n in blocks of 16 then a scalar tail. All inner loops go
+// through this: GCC at -O2 (its "very cheap" vectoriser cost model) only
+// vectorises loops whose trip count is a known multiple of the vector length,
+// which the fixed-size block is. At -O3 and with Clang it changes nothing.
+template <typename F>
+HTJ2K_ALWAYS_INLINE void for_blocked(size_t n, F&& f) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (size_t j = i; j < i + 16; ++j) f(j);
+  for (; i < n; ++i) f(i);
 }
 
-// out = x + floor((dl + dr + 2) / 4), one low-pass row; out may equal x.
+// ---- kernels -------------------------------------------------------------------
+// Each inner loop is its own non-inlined function over contiguous arrays with
+// restrict parameters: once inlined into a caller GCC loses the restrict
+// guarantees and at -O2 (no runtime alias checks) no longer vectorises. One call
+// per row costs nothing next to the row.
+
+// d = x - floor((a + b) / 2): 5/3 prediction step (high band) of a row from the
+// rows (or sample arrays) around it. a and b may overlap.
 template <typename T>
-void update_row(T* out, const T* x, const T* __restrict dl, const T* __restrict dr,
-                size_t n) {
-  if (out == x) {
-    for (size_t i = 0; i < n; ++i) out[i] += floor_shift<T>(dl[i] + dr[i] + 2, 2);
-  } else {
-    T* __restrict o = out;
-    const T* __restrict xx = x;
-    for (size_t i = 0; i < n; ++i) o[i] = xx[i] + floor_shift<T>(dl[i] + dr[i] + 2, 2);
-  }
+HTJ2K_NOINLINE void predict_row(T* __restrict d, const T* __restrict x, const T* __restrict a,
+                                const T* __restrict b, size_t n) {
+  for_blocked(n, [&](size_t i) { d[i] = x[i] - floor_shift<T>(a[i] + b[i], 1); });
+}
+
+// out = x + floor((dl + dr + 2) / 4): 5/3 update step (low band). dl, dr may overlap.
+template <typename T>
+HTJ2K_NOINLINE void update_row(T* __restrict out, const T* __restrict x,
+                               const T* __restrict dl, const T* __restrict dr, size_t n) {
+  for_blocked(n, [&](size_t i) { out[i] = x[i] + floor_shift<T>(dl[i] + dr[i] + 2, 2); });
+}
+
+// The same in place: x += floor((dl + dr + 2) / 4).
+template <typename T>
+HTJ2K_NOINLINE void update_row_inplace(T* __restrict x, const T* __restrict dl,
+                                       const T* __restrict dr, size_t n) {
+  for_blocked(n, [&](size_t i) { x[i] += floor_shift<T>(dl[i] + dr[i] + 2, 2); });
+}
+
+// e[k] = r[2k], o[k] = r[2k+1] for k < pairs.
+template <typename T>
+HTJ2K_NOINLINE void deinterleave(T* __restrict e, T* __restrict o, const T* __restrict r,
+                                 size_t pairs) {
+  for_blocked(pairs, [&](size_t k) {
+    e[k] = r[2 * k];
+    o[k] = r[2 * k + 1];
+  });
 }
 
 // Number of low-pass samples of n samples whose first has coordinate parity p.
 inline uint32_t low_count(uint32_t n, uint32_t p) { return n > p ? (n - p + 1) / 2 : 0; }
 
-// Horizontal forward 5/3 on row r[0..m) (first coordinate parity p), keeping the
-// low band: r[0..low_count(m,p)) receives it. hp needs m/2 + 3 elements, lp m/2 + 1.
+// Horizontal forward 5/3 on row r[0..m), m >= 2, whose first sample has coordinate
+// parity p; the low band replaces r[0..low_count(m, p)). The row is first split
+// into its low-position (L) and high-position (H) samples so that both lifting
+// steps run over contiguous arrays. Lb and Db hold L and the high band with one
+// slot of whole-sample symmetric extension at each end. scratch: 3 * (m/2 + 3).
 template <typename T>
-void horizontal_low(T* __restrict r, uint32_t m, uint32_t p, T* __restrict hp,
-                    T* __restrict lp) {
-  if (m == 1) return;  // p == 0: the sample is its own low band (p == 1 never gets here)
+void horizontal_low(T* r, uint32_t m, uint32_t p, T* scratch) {
   const uint32_t nl = low_count(m, p), nh = m - nl;
-  // hp[h + 1] = high sample h, at position i = (1 - p) + 2h, with mirrored ends
-  // (x[-1] = x[1], x[m] = x[m-2]); hp[0] and hp[nh + 1] mirror the high band.
-  T* d = hp + 1;
-  uint32_t h0 = 0, h1 = nh;
-  if (p == 1) {  // position 0 is high: x[-1] = x[1]
-    d[0] = r[0] - r[1];
-    h0 = 1;
-  }
-  if (((m - 1) & 1) != p) {  // position m-1 is high: x[m] = x[m-2]
-    d[nh - 1] = r[m - 1] - r[m - 2];
-    h1 = nh - 1;
-  }
-  {
-    const T* x = r + (1 - p);  // x[2h] is high sample h; a[2h], b[2h] its neighbours
-    const T* a = x - 1;
-    const T* b = x + 1;
-    for (uint32_t h = h0; h < h1; ++h)
-      d[h] = x[2 * h] - floor_shift<T>(a[2 * h] + b[2 * h], 1);
-  }
-  hp[0] = hp[1];        // d[-1] = d[0] (only read when p == 0)
-  hp[nh + 1] = hp[nh];  // d[nh] = d[nh-1] (read when the last position is low)
-  // low sample k at position j = p + 2k: neighbours d[k - 1 + p], d[k + p].
-  const T* x = r + p;
-  const T* dl = hp + p;  // dl[k] = d[k - 1 + p]
-  for (uint32_t k = 0; k < nl; ++k)
-    lp[k] = x[2 * k] + floor_shift<T>(dl[k] + dl[k + 1] + 2, 2);
-  std::memcpy(r, lp, nl * sizeof(T));
+  const size_t part = m / 2 + 3;
+  T* Lb = scratch;             // Lb[1 + k] = low-position sample k
+  T* H = scratch + part;       // H[k] = high-position sample k
+  T* Db = scratch + 2 * part;  // Db[1 + k] = high-band sample k
+  T* E = p == 0 ? Lb + 1 : H;  // samples at even local positions
+  T* O = p == 0 ? H : Lb + 1;  // and at odd ones
+  deinterleave<T>(E, O, r, m / 2);
+  if (m & 1) E[m / 2] = r[m - 1];
+  // A neighbour beyond either end of the row reflects onto the sample of the same
+  // band next to it (x[-1] = x[1], x[m] = x[m-2]).
+  Lb[0] = Lb[1];
+  Lb[nl + 1] = Lb[nl];
+  // High sample k lies between low samples k-p and k+1-p: Lb offsets k+1-p, k+2-p.
+  predict_row<T>(Db + 1, H, Lb + 1 - p, Lb + 2 - p, nh);
+  Db[0] = Db[1];
+  Db[nh + 1] = Db[nh];
+  // Low sample k lies between high samples k-1+p and k+p: Db offsets k+p, k+p+1.
+  update_row<T>(r, Lb + 1, Db + p, Db + p + 1, nl);
 }
 
 template <typename In>
@@ -128,7 +156,7 @@ struct ImplT final : LevelPyramid::Impl {
   size_t stride = 0;   // of each plane, in elements (the level 0 width)
   size_t plane = 0;    // elements per plane
   std::vector<T> data;  // nc planes; the current level in each top-left corner
-  std::vector<T> scratch;  // vertical d rows, horizontal hp/lp, serialisation rows
+  std::vector<T> scratch;  // lifting and serialisation rows
   std::vector<uint8_t> out;  // one row of checksum bytes
 
   T* plane_ptr(uint32_t c) { return data.data() + c * plane; }
@@ -138,34 +166,70 @@ struct ImplT final : LevelPyramid::Impl {
     stride = w;
     plane = size_t(w) * h;
     data.resize(plane * nc);
-    // vertical: 2 rows; horizontal: m/2+3 + m/2+1; serialisation: 3 rows.
-    scratch.resize(std::max<size_t>(3 * size_t(w) + 8, 8));
+    // vertical pass: 2 rows; horizontal pass: 3 * (w/2 + 3); serialisation: 3 rows.
+    scratch.resize(4 * size_t(w) + 16);
     out.resize(size_t(w) * nc * bytes);
-    for (uint32_t c = 0; c < nc; ++c) {
-      const CompRange rg = ranges[c];
-      T* dst = plane_ptr(c);
-      for (uint32_t y = 0; y < h; ++y) {
-        const In* src = samples + y * row_stride + c;
-        T* d = dst + y * stride;
-        for (uint32_t x = 0; x < w; ++x) {
-          const int64_t v = std::clamp<int64_t>(src[size_t(x) * nc], rg.lo, rg.hi);
-          d[x] = T(v - rg.shift);
-        }
-      }
+    for (uint32_t y = 0; y < h; ++y) {  // row by row: the input row stays in cache
+      for (uint32_t c = 0; c < nc; ++c)
+        load_row<In>(plane_ptr(c) + y * stride, samples + y * row_stride + c, nc, w, ranges[c]);
+      if (rct)
+        forward_rct(plane_ptr(0) + y * stride, plane_ptr(1) + y * stride,
+                    plane_ptr(2) + y * stride, w);
     }
-    if (rct) {  // forward RCT (15444-1 G.2): Y = floor((R+2G+B)/4), Cb = B-G, Cr = R-G
-      for (uint32_t y = 0; y < h; ++y) {
-        T* r = plane_ptr(0) + y * stride;
-        T* g = plane_ptr(1) + y * stride;
-        T* b = plane_ptr(2) + y * stride;
-        for (uint32_t x = 0; x < w; ++x) {
-          const T R = r[x], G = g[x], B = b[x];
-          r[x] = floor_shift<T>(R + 2 * G + B, 2);
-          g[x] = B - G;
-          b[x] = R - G;
-        }
-      }
-    }
+  }
+
+  // dst[x] = clamp(src[x * step]) - DC shift.
+  template <typename In>
+  HTJ2K_NOINLINE static void load_row(T* __restrict dst, const In* __restrict src, size_t step, size_t n,
+                       const CompRange& rg) {
+    // Compare in T unless In does not fit in it (uint32 samples, int32 work).
+    using W = std::conditional_t<(sizeof(In) >= sizeof(T) && !std::is_signed_v<In>), int64_t, T>;
+    const W lo = W(rg.lo), hi = W(rg.hi);
+    const T shift = T(rg.shift);
+    auto clamp = [&](W v) { return T((v < lo ? lo : (v > hi ? hi : v))) - shift; };
+    if (step == 1)
+      for_blocked(n, [&](size_t x) { dst[x] = clamp(W(src[x])); });
+    else
+      for_blocked(n, [&](size_t x) { dst[x] = clamp(W(src[x * step])); });
+  }
+
+  // Forward RCT (15444-1 G.2) in place: (R, G, B) -> (Y, Cb, Cr) with
+  // Y = floor((R + 2G + B) / 4), Cb = B - G, Cr = R - G.
+  HTJ2K_NOINLINE static void forward_rct(T* __restrict r, T* __restrict g, T* __restrict b, size_t n) {
+    for_blocked(n, [&](size_t x) {
+      const T R = r[x], G = g[x], B = b[x];
+      r[x] = floor_shift<T>(R + 2 * G + B, 2);
+      g[x] = B - G;
+      b[x] = R - G;
+    });
+  }
+
+  // Inverse RCT: G = Y - floor((Cb + Cr) / 4), R = Cr + G, B = Cb + G.
+  HTJ2K_NOINLINE static void inverse_rct(T* __restrict R, T* __restrict G, T* __restrict B,
+                          const T* __restrict Y, const T* __restrict Cb,
+                          const T* __restrict Cr, size_t n) {
+    for_blocked(n, [&](size_t x) {
+      const T g = Y[x] - floor_shift<T>(Cb[x] + Cr[x], 2);
+      G[x] = g;
+      R[x] = Cr[x] + g;
+      B[x] = Cb[x] + g;
+    });
+  }
+
+  // o[x * step] = clamp(src[x] + DC shift) in OutT (modular conversion = the two's
+  // complement bytes of the value for signed components).
+  template <typename OutT>
+  HTJ2K_NOINLINE static void store_row(OutT* __restrict o, size_t step, const T* __restrict src, size_t n,
+                        const CompRange& rg) {
+    const T lo = T(rg.lo), hi = T(rg.hi), shift = T(rg.shift);
+    auto clamp = [&](T v) {
+      v += shift;
+      return OutT(v < lo ? lo : (v > hi ? hi : v));
+    };
+    if (step == 1)
+      for_blocked(n, [&](size_t x) { o[x] = clamp(src[x]); });
+    else
+      for_blocked(n, [&](size_t x) { o[x * step] = clamp(src[x]); });
   }
 
   void next_level() override {
@@ -188,22 +252,24 @@ struct ImplT final : LevelPyramid::Impl {
   void transform_plane(T* p, uint32_t px, uint32_t py, uint32_t nl) {
     const size_t m = w;
     T* dbuf[2] = {scratch.data(), scratch.data() + m};
-    T* hp = scratch.data() + 2 * m;
-    T* lp = hp + m / 2 + 3;
-    auto row = [&](int64_t j) -> T* {  // local row with whole-sample symmetric extension
-      if (j < 0) j = -j;
-      if (j >= int64_t(h)) j = 2 * (int64_t(h) - 1) - j;
-      return p + size_t(j) * stride;
+    T* hscratch = scratch.data() + 2 * m;
+    auto horizontal = [&](T* r) {
+      if (m > 1) horizontal_low<T>(r, w, px, hscratch);  // else px == 0: r is its low band
     };
-    auto predict = [&](T* d, int64_t j) {  // high row j (mirrored) into d
-      if (j < 0) j = -j;
-      if (j >= int64_t(h)) j = 2 * (int64_t(h) - 1) - j;
-      predict_row<T>(d, row(j), row(j - 1), row(j + 1), m);
-    };
-    if (h == 1) {  // a single even row is its own low band
-      horizontal_low<T>(p, w, px, hp, lp);
+    if (h == 1) {  // py == 0: a single even row is its own low band
+      horizontal(p);
       return;
     }
+    auto mirror = [&](int64_t j) {  // whole-sample symmetric extension of local rows
+      if (j < 0) j = -j;
+      if (j >= int64_t(h)) j = 2 * (int64_t(h) - 1) - j;
+      return j;
+    };
+    auto row = [&](int64_t j) -> T* { return p + size_t(mirror(j)) * stride; };
+    auto predict = [&](T* d, int64_t j) {  // high row j (mirrored) into d
+      j = mirror(j);
+      predict_row<T>(d, row(j), row(j - 1), row(j + 1), m);
+    };
     T* dl = dbuf[0];
     T* dr = dbuf[1];
     for (uint32_t k = 0; k < nl; ++k) {
@@ -213,21 +279,13 @@ struct ImplT final : LevelPyramid::Impl {
       const bool last_mirrored = j + 1 >= int64_t(h);
       if (!last_mirrored) predict(dr, j + 1);
       T* o = p + size_t(k) * stride;
-      update_row<T>(o, row(j), dl, last_mirrored ? dl : dr, m);
-      horizontal_low<T>(o, w, px, hp, lp);
+      T* x = row(j);
+      if (o == x)  // k == 0 with py == 0
+        update_row_inplace<T>(o, dl, last_mirrored ? dl : dr, m);
+      else
+        update_row<T>(o, x, dl, last_mirrored ? dl : dr, m);
+      horizontal(o);
       std::swap(dl, dr);
-    }
-  }
-
-  template <typename OutT>
-  void store_component(uint8_t* out_bytes, uint32_t c, const T* src, size_t m) {
-    const CompRange rg = ranges[c];
-    const T lo = T(rg.lo), hi = T(rg.hi), shift = T(rg.shift);
-    OutT* o = reinterpret_cast<OutT*>(out_bytes) + c;
-    for (size_t i = 0; i < m; ++i) {
-      T v = src[i] + shift;
-      v = v < lo ? lo : (v > hi ? hi : v);
-      o[i * nc] = OutT(v);  // modular conversion = two's complement bytes
     }
   }
 
@@ -235,35 +293,23 @@ struct ImplT final : LevelPyramid::Impl {
   void serialise_as(const LevelPyramid::RowFn& fn) {
     const size_t m = w;
     T* rgb = scratch.data();  // 3 rows
+    OutT* ob = reinterpret_cast<OutT*>(out.data());
     for (uint32_t y = 0; y < h; ++y) {
-      uint8_t* ob = out.data();
       uint32_t c = 0;
-      if (rct) {  // inverse RCT: G = Y - floor((Cb+Cr)/4), R = Cr + G, B = Cb + G
-        const T* Y = plane_ptr(0) + y * stride;
-        const T* Cb = plane_ptr(1) + y * stride;
-        const T* Cr = plane_ptr(2) + y * stride;
-        T* __restrict R = rgb;
-        T* __restrict G = rgb + m;
-        T* __restrict B = rgb + 2 * m;
-        for (size_t i = 0; i < m; ++i) {
-          const T g = Y[i] - floor_shift<T>(Cb[i] + Cr[i], 2);
-          G[i] = g;
-          R[i] = Cr[i] + g;
-          B[i] = Cb[i] + g;
-        }
-        for (; c < 3; ++c) store_component<OutT>(ob, c, rgb + c * m, m);
+      if (rct) {
+        inverse_rct(rgb, rgb + m, rgb + 2 * m, plane_ptr(0) + y * stride,
+                    plane_ptr(1) + y * stride, plane_ptr(2) + y * stride, m);
+        for (; c < 3; ++c) store_row<OutT>(ob + c, nc, rgb + c * m, m, ranges[c]);
       }
-      for (; c < nc; ++c) store_component<OutT>(ob, c, plane_ptr(c) + y * stride, m);
+      for (; c < nc; ++c) store_row<OutT>(ob + c, nc, plane_ptr(c) + y * stride, m, ranges[c]);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-      if (sizeof(OutT) > 1) {
-        OutT* o = reinterpret_cast<OutT*>(ob);
+      if (sizeof(OutT) > 1)
         for (size_t i = 0; i < m * nc; ++i) {
-          uint8_t* b = reinterpret_cast<uint8_t*>(o + i);
+          uint8_t* b = reinterpret_cast<uint8_t*>(ob + i);
           std::reverse(b, b + sizeof(OutT));
         }
-      }
 #endif
-      fn(ob, m * nc * sizeof(OutT));
+      fn(out.data(), m * nc * sizeof(OutT));
     }
   }
 

@@ -6,6 +6,7 @@
 
 #include "codec/errors.hpp"
 #include "codec/messages.hpp"
+#include "codec/openjpeg_decoder.hpp"
 #include "codec/openjph_compat.hpp"
 #include "codec/validate.hpp"
 #include "simd/convert.hpp"
@@ -25,7 +26,8 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
     throw LimitExceeded("image declares " + std::to_string(samples) +
                         " samples, more than max_pixels=" + std::to_string(options.max_pixels));
 
-  validate_for_openjph(header_, level_);
+  requested_ = options.decoder;
+  decoder_ = choose_decoder(header_, level_, requested_, data + span_.offset, span_.length);
 
   const size_t nc = header_.components.size();
   planes_.resize(nc);
@@ -57,13 +59,42 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
   interleaved_type_ = sample_type_for(max_depth, planes_[0].is_signed);
 }
 
+void FrameDecoder::run_openjpeg(const LineSink& sink) {
+#ifdef HTJ2K_HAVE_OPENJPEG
+  std::vector<std::pair<uint32_t, uint32_t>> subsampling;
+  for (const auto& c : header_.components) subsampling.emplace_back(c.dx, c.dy);
+  decode_with_openjpeg(data_ + span_.offset, span_.length, level_, planes_, subsampling, sink);
+#else
+  (void)sink;
+  throw UnsupportedCodestream("htj2k was built without OpenJPEG");
+#endif
+}
+
 void FrameDecoder::run(const LineSink& sink) {
+  if (decoder_ == DecoderKind::OpenJPEG) return run_openjpeg(sink);
   OjphMessageScope scope;
+  try {
+    run_openjph(scope, sink);
+  } catch (...) {
+    scope.rethrow_as_htj2k(std::current_exception());
+  }
+}
+
+void FrameDecoder::run_openjph(OjphMessageScope& scope, const LineSink& sink) {
   ojph::mem_infile in;
   in.open(data_ + span_.offset, span_.length);
   ojph::codestream cs;
-  cs.read_headers(&in);
-  scope.raise_if_pixels_wrong();
+  try {
+    cs.read_headers(&in);
+    scope.raise_if_pixels_wrong();
+  } catch (const UnsupportedCodestream& e) {
+    // OpenJPH refused something our validation let through; nothing is output yet.
+    if (!openjpeg_can_take_over(header_, level_, requested_, e.what(), data_ + span_.offset,
+                                span_.length))
+      throw;
+    decoder_ = DecoderKind::OpenJPEG;
+    return run_openjpeg(sink);
+  }
   if (level_) cs.restrict_input_resolution(level_, level_);
   cs.create();
 

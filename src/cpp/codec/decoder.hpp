@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "codec/dispatch.hpp"
 #include "codec/header.hpp"
 #include "simd/sample_types.hpp"
 
@@ -18,6 +19,9 @@ constexpr uint64_t kDefaultMaxPixels = uint64_t(1) << 31;
 struct DecodeOptions {
   uint32_t level = 0;                       // resolution levels to discard
   uint64_t max_pixels = kDefaultMaxPixels;  // samples (width*height*components) at full size
+  // OpenJPH only by default; Auto falls back to OpenJPEG where OpenJPH cannot
+  // decode correctly and OpenJPEG can (see codec/dispatch.hpp).
+  DecoderKind decoder = DecoderKind::OpenJPH;
 };
 
 struct PlaneLayout {
@@ -40,6 +44,9 @@ class FrameDecoder {
   const CodestreamHeader& header() const { return header_; }
   const CodestreamSpan& span() const { return span_; }
   uint32_t level() const { return level_; }
+  // The decoder that decodes (OpenJPH or OpenJPEG; chosen at construction, and
+  // switched to OpenJPEG when OpenJPH refuses while reading headers in Auto mode).
+  DecoderKind decoder() const { return decoder_; }
   const std::vector<PlaneLayout>& planes() const { return planes_; }
 
   // True when all components share size and signedness, so one (H, W, C) array holds them.
@@ -61,11 +68,15 @@ class FrameDecoder {
  private:
   using LineSink = std::function<void(uint32_t comp, uint32_t row, const int32_t* line)>;
   void run(const LineSink& sink);
+  void run_openjph(class OjphMessageScope& scope, const LineSink& sink);
+  void run_openjpeg(const LineSink& sink);
 
   const uint8_t* data_;
   CodestreamSpan span_;
   CodestreamHeader header_;
   uint32_t level_;
+  DecoderKind requested_ = DecoderKind::OpenJPH;
+  DecoderKind decoder_ = DecoderKind::OpenJPH;
   std::vector<PlaneLayout> planes_;
   std::string interleave_error_;
   SampleType interleaved_type_ = SampleType::U8;

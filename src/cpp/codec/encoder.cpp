@@ -16,12 +16,6 @@ namespace {
 
 bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
-uint32_t ilog2(uint32_t v) {
-  uint32_t r = 0;
-  while (v >>= 1) ++r;
-  return r;
-}
-
 void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_depth) {
   static const char* kOrders[] = {"LRCP", "RLCP", "RPCL", "PCRL", "CPRL"};
   if (std::find_if(std::begin(kOrders), std::end(kOrders),
@@ -55,6 +49,10 @@ void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_dep
 }
 
 }  // namespace
+
+std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageView& im,
+                                         const EncodeOptions& o, uint32_t levels, uint32_t bit_depth,
+                                         bool is_signed, bool colour);
 
 uint32_t max_levels_for_size(uint32_t w, uint32_t h) {
   uint32_t m = std::min(w, h);
@@ -100,6 +98,17 @@ std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
   }
 
   OjphMessageScope scope;
+  try {
+    return encode_with_openjph(scope, im, o, levels, bit_depth, is_signed, colour);
+  } catch (...) {
+    scope.rethrow_as_htj2k(std::current_exception());
+  }
+}
+
+std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageView& im,
+                                         const EncodeOptions& o, uint32_t levels, uint32_t bit_depth,
+                                         bool is_signed, bool colour) {
+  const uint32_t nc = im.num_components;
   ojph::codestream cs;
   ojph::param_siz siz = cs.access_siz();
   siz.set_image_extent(ojph::point(im.width, im.height));

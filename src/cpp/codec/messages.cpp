@@ -12,6 +12,26 @@ namespace htj2k {
 namespace {
 
 thread_local std::vector<OjphMessage> t_messages;
+// Text OpenJPH prints to its message streams. Some call sites in OpenJPH 0.9.0
+// bypass the configured handlers (the compiler devirtualised the call to the
+// default handler, which prints and throws std::runtime_error("ojph error")),
+// so the streams themselves are redirected into this per-thread buffer too.
+thread_local std::string t_stream_text;
+
+#ifdef __GLIBC__
+ssize_t capture_write(void*, const char* buf, size_t n) {
+  if (t_stream_text.size() < 4096) t_stream_text.append(buf, n);
+  return ssize_t(n);
+}
+FILE* open_capture_stream() {
+  cookie_io_functions_t io = {nullptr, capture_write, nullptr, nullptr};
+  FILE* f = fopencookie(nullptr, "w", io);
+  if (f) setvbuf(f, nullptr, _IONBF, 0);  // write through at once, on the calling thread
+  return f;
+}
+#else
+FILE* open_capture_stream() { return std::fopen("/dev/null", "w"); }
+#endif
 
 std::string vformat(const char* fmt, va_list ap) {
   char buf[512];
@@ -67,6 +87,11 @@ ErrorHandler g_error;
 void install_openjph_handlers() {
   static std::once_flag once;
   std::call_once(once, [] {
+    if (FILE* f = open_capture_stream()) {
+      ojph::set_info_stream(f);
+      ojph::set_warning_stream(f);
+      ojph::set_error_stream(f);
+    }
     ojph::configure_info(&g_info);
     ojph::configure_warning(&g_warning);
     ojph::configure_error(&g_error);
@@ -76,14 +101,28 @@ void install_openjph_handlers() {
 OjphMessageScope::OjphMessageScope() {
   install_openjph_handlers();
   t_messages.clear();
+  t_stream_text.clear();
 }
 
-OjphMessageScope::~OjphMessageScope() { t_messages.clear(); }
+OjphMessageScope::~OjphMessageScope() {
+  t_messages.clear();
+  t_stream_text.clear();
+}
+
+std::string OjphMessageScope::printed_text() const {
+  std::string s = t_stream_text;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  for (char& ch : s)
+    if (ch == '\n') ch = ' ';
+  return s;
+}
 
 const std::vector<OjphMessage>& OjphMessageScope::messages() const { return t_messages; }
 
 void OjphMessageScope::raise_if_pixels_wrong() const {
-  for (const auto& m : t_messages) {
+  std::vector<OjphMessage> all = t_messages;
+  if (!t_stream_text.empty()) all.push_back({2, 0, printed_text()});
+  for (const auto& m : all) {
     // OpenJPH says "... not supported yet" / "... is not supported" when it skips
     // a marker and goes on; "terminated early" when data ran out (missing
     // code-blocks become zeros). Either way the pixels would be wrong.
@@ -94,6 +133,21 @@ void OjphMessageScope::raise_if_pixels_wrong() const {
       throw UnsupportedCodestream("OpenJPH: " + t);
     if (m.level >= 2)
       throw InvalidCodestream("OpenJPH warning: " + t);
+  }
+}
+
+void OjphMessageScope::rethrow_as_htj2k(std::exception_ptr e) const {
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& ex) {
+    const std::string text = printed_text();
+    throw InvalidCodestream("OpenJPH: " + (text.empty() ? std::string(ex.what()) : text));
+  } catch (const char* s) {  // OpenJPH's allocator throws a string literal
+    throw LimitExceeded(std::string("OpenJPH: ") + s);
   }
 }
 

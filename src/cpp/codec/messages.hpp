@@ -2,6 +2,7 @@
 // they record into thread-local state of the calling thread, so concurrent calls
 // never see each other's messages, and nothing is printed.
 #pragma once
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ class OjphMessageScope {
   OjphMessageScope();
   ~OjphMessageScope();
   const std::vector<OjphMessage>& messages() const;
+  // What OpenJPH printed to its message streams during this scope (one line).
+  std::string printed_text() const;
+  // Converts an exception escaping OpenJPH into an htj2k error: our own types
+  // pass through; OpenJPH's std::runtime_error("ojph error") from handlers we
+  // could not replace becomes InvalidCodestream with the text it printed.
+  [[noreturn]] void rethrow_as_htj2k(std::exception_ptr e) const;
   // Throws UnsupportedCodestream/InvalidCodestream when a recorded info or
   // warning means OpenJPH skipped something and pixels would be wrong.
   void raise_if_pixels_wrong() const;

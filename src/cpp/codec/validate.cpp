@@ -81,6 +81,10 @@ const char* progression_name(uint8_t p) {
 
 }  // namespace
 
+void check_codestream_complete(const CodestreamHeader& h, size_t data_size) {
+  check_complete(h, data_size);
+}
+
 void validate_for_openjph(const CodestreamHeader& h, uint32_t level, size_t data_size) {
   check_complete(h, data_size);
 

@@ -24,6 +24,10 @@ namespace htj2k {
 // given, truncation messages say how many bytes the data has.
 void validate_for_openjph(const CodestreamHeader& h, uint32_t level, size_t data_size = 0);
 
+// The completeness checks of validate_for_openjph() alone (InvalidCodestream when the
+// codestream is truncated or a tile lacks tile-parts); shared with the OpenJPEG path.
+void check_codestream_complete(const CodestreamHeader& h, size_t data_size = 0);
+
 // Short human names of the notable features, for reporting, e.g.
 // {"HT", "5/3", "RCT", "RPCL", "5 levels", "7 layers", "tiles 4x4", "TLM", "PLT"}.
 std::vector<std::string> header_features(const CodestreamHeader& h);

@@ -57,6 +57,14 @@ void store_clamped_scalar(const int32_t* src, size_t n, void* dst, size_t stride
   }
 }
 
+void store_clamped_interleaved_scalar(const int32_t* const* srcs, size_t nc, size_t n, void* dst,
+                                      SampleType t, const int64_t* lo, const int64_t* hi) {
+  auto* base = static_cast<uint8_t*>(dst);
+  const size_t bytes = sample_bytes(t);
+  for (size_t c = 0; c < nc; ++c)
+    store_clamped_scalar(srcs[c], n, base + c * bytes, nc, t, lo[c], hi[c]);
+}
+
 void load_widen_scalar(const void* src, size_t n, size_t stride, SampleType t, int32_t* dst) {
   switch (t) {
     case SampleType::U8: return load_t(static_cast<const uint8_t*>(src), n, stride, dst);

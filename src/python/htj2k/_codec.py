@@ -54,6 +54,17 @@ def _check_level(level: Any) -> int:
     return int(level)
 
 
+_DECODERS = ("auto", "openjph", "openjpeg")
+
+
+def _check_decoder(decoder: Any) -> str:
+    if not isinstance(decoder, str):
+        raise TypeError(f"decoder: expected a str, got {type(decoder).__name__}")
+    if decoder not in _DECODERS:
+        raise ValueError(f"decoder: expected 'auto', 'openjph' or 'openjpeg', got {decoder!r}")
+    return decoder
+
+
 def _check_max_pixels(max_pixels: Any) -> int:
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)):
         raise TypeError(f"max_pixels: expected an int, got {type(max_pixels).__name__}")
@@ -68,6 +79,7 @@ def decode(
     out: Optional[np.ndarray] = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    decoder: str = "auto",
 ) -> np.ndarray:
     """Decode an HTJ2K codestream or JPH/JP2 file to a numpy array.
 
@@ -79,6 +91,17 @@ def decode(
         out: optional array to decode into; must have the exact shape and dtype
             the decode produces and C-contiguous rows.
         max_pixels: refuse codestreams declaring more samples than this.
+        decoder: which library decodes. ``"openjph"``: OpenJPH only (HTJ2K).
+            ``"openjpeg"``: OpenJPEG only (JPEG 2000 Part 1 and single-layer HTJ2K;
+            needs a build with OpenJPEG, see :func:`features`). ``"auto"`` (default):
+            OpenJPH when it can decode the codestream correctly, otherwise OpenJPEG
+            when it can (e.g. classic Part 1 JPEG 2000, several quality layers, COC,
+            POC, RGN), otherwise :class:`UnsupportedCodestreamError` giving OpenJPH's
+            reason and, in parentheses, OpenJPEG's. Either way a codestream is only
+            handed to a library after our own header checks found nothing it is known
+            to refuse, abort on or decode wrongly; ``info(data).decoder`` tells which
+            one ``"auto"`` picks. The output (dtype, clamping, layout) does not depend
+            on the decoder.
 
     Returns:
         ``(H, W)`` for one component, ``(H, W, C)`` interleaved otherwise, of the
@@ -97,9 +120,10 @@ def decode(
     buf = _as_buffer(data)
     level = _check_level(level)
     max_pixels = _check_max_pixels(max_pixels)
+    decoder = _check_decoder(decoder)
     if out is not None and not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a numpy array, got {type(out).__name__}")
-    return _core.decode(buf, level, max_pixels, out)
+    return _core.decode(buf, level, max_pixels, out, decoder)
 
 
 def decode_planes(
@@ -107,14 +131,17 @@ def decode_planes(
     level: int = 0,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    decoder: str = "auto",
 ) -> List[np.ndarray]:
     """Decode every component to its own 2-D array (for subsampled or mixed components).
 
     Each plane has its own size (after subsampling and ``level``) and the
-    smallest dtype holding its bit depth. Errors as :func:`decode`.
+    smallest dtype holding its bit depth. ``decoder`` and errors as :func:`decode`.
     """
     buf = _as_buffer(data)
-    return _core.decode_planes(buf, _check_level(level), _check_max_pixels(max_pixels))
+    return _core.decode_planes(
+        buf, _check_level(level), _check_max_pixels(max_pixels), _check_decoder(decoder)
+    )
 
 
 def _pair(value: Any, name: str) -> Tuple[int, int]:
@@ -315,7 +342,9 @@ def info(data: Union[BytesLike, str, os.PathLike]) -> CodestreamInfo:
     """Read a codestream's headers (no pixels decoded).
 
     ``supported``/``unsupported_reason`` tell whether :func:`decode` can decode it
-    and, if not, which feature stops it.
+    and, if not, which feature stops it; ``decoder`` names the library
+    ``decode(data, decoder="auto")`` uses (``"openjph"`` or ``"openjpeg"``), or is
+    ``None`` when it is not supported.
 
     Raises:
         InvalidCodestreamError: malformed headers.
@@ -323,18 +352,19 @@ def info(data: Union[BytesLike, str, os.PathLike]) -> CodestreamInfo:
     buf = _as_buffer(data)
     d = _core.parse_info(buf)
     result = _info_from_dict(d)
-    try:
-        _core.validate(buf, 0)
-    except Htj2kError as e:
-        from dataclasses import replace
+    from dataclasses import replace
 
+    try:
+        result = replace(result, decoder=_core.select_decoder(buf, 0, "auto"))
+    except Htj2kError as e:
         result = replace(result, supported=False, unsupported_reason=str(e))
     return result
 
 
 def features() -> Dict[str, Any]:
     """What the linked libraries support: ``tlm``, ``tileparts``, ``scalar_derived_quantization``,
-    ``coc_qcc``, ``max_bit_depth``, ``openjpeg``, and ``openjph_version``."""
+    ``coc_qcc``, ``max_bit_depth``, ``openjpeg`` (built with the OpenJPEG fallback
+    decoder), ``openjpeg_version`` (``None`` without it), and ``openjph_version``."""
     d = dict(_core.features())
     d["openjph_version"] = openjph_version()
     return d

@@ -56,6 +56,9 @@ class CodestreamInfo:
     comments: Tuple[str, ...] = ()
     supported: bool = True
     unsupported_reason: Optional[str] = None
+    #: Which library ``htj2k.decode(data, decoder="auto")`` uses at full resolution:
+    #: ``"openjph"`` or ``"openjpeg"``; ``None`` when not supported (or not known).
+    decoder: Optional[str] = None
 
     @property
     def num_components(self) -> int:

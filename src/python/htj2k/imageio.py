@@ -144,11 +144,14 @@ def parse_dtype(text: Union[str, np.dtype, type]) -> np.dtype:
 
     Accepts numpy names (``'uint16'``, ``'int16'``, ``'u2'``, ``'<u2'``, ``'>i2'``).
     """
-    explicit_order = isinstance(text, str) and text.strip()[:1] in ("<", ">", "|")
     try:
         dt = np.dtype(text.strip() if isinstance(text, str) else text)
     except TypeError:
         raise ValueError(f"invalid dtype {text!r}; expected e.g. uint8, uint16, int16, '<u2'") from None
+    if isinstance(text, str):
+        explicit_order = text.strip()[:1] in ("<", ">", "|")
+    else:  # a dtype object: keep a non-native order, default native ones to little-endian
+        explicit_order = dt.byteorder in ("<", ">")
     if dt.kind == "b":
         dt = np.dtype(np.uint8)
     if dt.kind not in "ui" or dt.itemsize not in (1, 2, 4, 8):
