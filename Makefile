@@ -37,5 +37,13 @@ test: setup
 bench: setup
 	@$(PY) -m pytest benches -q --benchmark-only $(PYTEST_ARGS)
 
+# Coverage-guided libFuzzer run on the C++ decode path (FUZZ_SECONDS, default 600).
+fuzz: setup
+	@bash scripts/fuzz
+
+# The test suite against an ASan + UBSan build of the extension (.venv-asan).
+asan:
+	@bash scripts/asan $(PYTEST_ARGS)
+
 clean:
 	rm -rf build $(VENV) .pytest_cache .hypothesis

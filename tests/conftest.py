@@ -276,6 +276,16 @@ class CallResult:
         tail = self.output.strip()[-1500:]
         return f"the process {how}" + (f"; its output:\n{tail}" if tail else "")
 
+    def summary(self) -> str:
+        """One line: what happened, with the most telling line of a dead child's output."""
+        if self.kind != "died":
+            return self.describe().splitlines()[0]
+        how = self.describe().split(";")[0]
+        lines = [l.strip() for l in self.output.splitlines() if l.strip()]
+        key = [l for l in lines if "Assertion" in l or "error" in l.lower()]
+        detail = key[0] if key else (lines[0] if lines else "")
+        return how + (f" ({detail})" if detail else "")
+
     def unwrap(self) -> Any:
         """The return value; anything else fails the test with a precise description."""
         if self.kind != "ok":

@@ -310,13 +310,16 @@ def test_checksums_level_subsets():
 # --------------------------------------------------------------------------- (b) == crc32(decode(level))
 
 
-def _assert_checksums_are_crc_of_decode(data):
-    checks = htj2k.checksums(data)
+def _assert_checksums_are_crc_of_decode(data, isolated):
+    """checksums() against crc32 of decode() at every level. The codec calls run in
+    a forked child (conftest ``isolated``) so a crash fails the test, not the run."""
     inf = htj2k.info(data)
+    checks = isolated.call("htj2k.checksums", data).unwrap()
     assert [c.level for c in checks] == list(range(inf.levels, -1, -1))
     assert [(c.width, c.height) for c in checks] == [tuple(s) for s in inf.level_sizes]
+    decoded = isolated.call("decode_levels", data, [c.level for c in checks]).unwrap()
     for c in checks:
-        dec = htj2k.decode(data, level=c.level)
+        dec = decoded[c.level]
         assert dec.shape[:2] == (c.height, c.width)
         assert c.checksum == zlib.crc32(dec.tobytes()), f"level {c.level}"
         assert htj2k.level_for_size(data, c.width, c.height) == c.level
@@ -342,11 +345,30 @@ CODESTREAM_CASES = {
 
 
 @pytest.mark.parametrize("case", list(CODESTREAM_CASES), ids=list(CODESTREAM_CASES))
-def test_checksums_equal_crc32_of_decode(case):
+def test_checksums_equal_crc32_of_decode(case, isolated):
     shape, dtype, bd, kw = CODESTREAM_CASES[case]
     for pattern in ("random", "extremes"):
         img = make_image(shape, dtype, bd, pattern, seed=11)
-        _assert_checksums_are_crc_of_decode(htj2k.encode(img, bit_depth=bd, **kw))
+        _assert_checksums_are_crc_of_decode(htj2k.encode(img, bit_depth=bd, **kw), isolated)
+
+
+@pytest.mark.parametrize("qstep", [None, 0.05], ids=["lossless", "lossy"])
+def test_tile_empty_at_reduced_resolution(qstep, isolated):
+    """Regression: 39 = 37 + 2 pixels wide with 37-wide tiles: the second tile
+    spans x = 37..38, which is empty at levels 2 and 3 (ceil(39/4) == ceil(37/4)).
+    OpenJPH 0.9.0 crashes (SIGSEGV) decoding such a codestream at those levels, so
+    checksums(), decode(level=2/3) and verify() crash the process."""
+    img = np.zeros((18, 39), np.uint16)
+    data = htj2k.encode(img, bit_depth=12, tile_size=(37, 42), levels=3, qstep=qstep)
+    res = isolated.call("htj2k.checksums", data)
+    if qstep is None:
+        want = as_rows(htj2k.pixel_checksums(img, 3, 12))
+        assert res.ok and as_rows(res.value) == want, res.describe()
+    else:
+        # lossy: a result or a clean error, never a crash
+        assert res.kind in ("ok", "raised"), res.describe()
+    res = isolated.call("htj2k.verify", data, [{"Width": 5, "Height": 3, "Checksum": 0}])
+    assert res.kind == "ok", res.describe()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -359,11 +381,11 @@ def test_checksums_equal_crc32_of_decode(case):
     st.sampled_from(["random", "extremes", "impulses-high"]),
     st.integers(0, 2**32 - 1),
 )
-def test_checksums_equal_crc32_of_decode_property(h, w, comps, qstep, tile, pattern, seed):
+def test_checksums_equal_crc32_of_decode_property(isolated, h, w, comps, qstep, tile, pattern, seed):
     shape = (h, w) if comps == 1 else (h, w, 3)
     img = make_image(shape, np.uint16, 12, pattern, seed)
     data = htj2k.encode(img, bit_depth=12, qstep=qstep, tile_size=tile, levels=min(3, max_levels(w, h)))
-    _assert_checksums_are_crc_of_decode(data)
+    _assert_checksums_are_crc_of_decode(data, isolated)
 
 
 # --------------------------------------------------------------------------- (c) the CT slice

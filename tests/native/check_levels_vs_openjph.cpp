@@ -8,6 +8,23 @@
 // Every decoded level is clamped to the nominal range and compared sample by sample
 // with LevelPyramid. B and C need /usr/bin/opj_compress and opj_decompress and use
 // temporary files; they are skipped for bit depths above 16 (raw output limit).
+// CHECK_LEVELS_VERBOSE=1 prints the opj_compress command lines.
+//
+// Findings with OpenJPH 0.9.0 and OpenJPEG 2.5.0 (Debian 12):
+//  - Every level image decoded by OpenJPEG (from OpenJPH's and from its own
+//    codestreams) and by OpenJPH (when it round-trips the image) equals ours:
+//    vertical-then-horizontal lifting (F.4.2), LL origin ceil(x0/2), RCT, clamping.
+//  - OpenJPH 0.9's decoder is wrong at every level from the full resolution down
+//    to the level above when a decomposition level is applied to a 1x1 LL band
+//    (more levels than the image needs, e.g. 16x9 with 5 levels, 2x2 with 2), except
+//    for 1x1 images. Its codestreams are fine: OpenJPEG decodes them exactly as ours.
+//    (Rule checked on all sizes up to 18x18 with 1..5 levels at origin 0.)
+//  - OpenJPH 0.9 fails above ~20 bits: "Not enough precision to decode the cleanup
+//    pass" / "Error decoding a codeblock", and once silently wrong samples at 20 bits.
+//  - OpenJPH 0.9 can crash (SIGSEGV in tile::pull) reconstructing an empty
+//    resolution (odd origin, extent 1); opj_decompress refuses them. Not decoded here.
+//  - opj_compress rejects some raw inputs ("invalid raw image parameters", e.g.
+//    1x1, or 101x57 at 1 and 5 bits); those C checks are skipped.
 //
 // Build: g++ -std=c++17 -O2 -Isrc/cpp src/cpp/checksum/crc32.cpp
 //        src/cpp/checksum/levels.cpp tests/native/check_levels_vs_openjph.cpp
@@ -55,7 +72,9 @@ struct Planes {  // a decoded level, clamped, interleaved
   std::vector<int64_t> v;
 };
 
-uint32_t ceil_div_pow2(uint64_t v, uint32_t r) { return uint32_t((v + (uint64_t(1) << r) - 1) >> r); }
+uint32_t ceil_div_pow2(uint64_t v, uint32_t r) {
+  return uint32_t((v + (uint64_t(1) << r) - 1) >> r);
+}
 
 // Level r as LevelPyramid computes it, read back from its checksum bytes.
 Planes ours(const Image& im, uint32_t r) {
@@ -129,7 +148,8 @@ Planes ojph_decode(const std::vector<uint8_t>& data, const Image& im, uint32_t r
     ojph::line_buf* line = ds.pull(c);
     const uint32_t y = next_row[c]++;
     for (uint32_t x = 0; x < siz.get_recon_width(c); ++x)
-      out.v[(size_t(y) * out.w + x) * im.nc + c] = std::clamp<int64_t>(line->i32[x], im.lo(), im.hi());
+      out.v[(size_t(y) * out.w + x) * im.nc + c] =
+          std::clamp<int64_t>(line->i32[x], im.lo(), im.hi());
   }
   ds.close();
   return out;
@@ -186,7 +206,8 @@ bool opj_decode(const std::string& cs_path, const Image& im, uint32_t r, Planes&
     for (size_t i = 0; i < n; ++i) {
       const uint8_t* p = b.data() + (c * n + i) * bytes;
       // opj_decompress writes signed samples as their low bit_depth bits
-      int64_t v = int64_t(bytes == 1 ? p[0] : (p[0] | p[1] << 8)) & ((int64_t(1) << im.bit_depth) - 1);
+      int64_t v = int64_t(bytes == 1 ? p[0] : (p[0] | p[1] << 8)) &
+                  ((int64_t(1) << im.bit_depth) - 1);
       if (im.is_signed && (v >> (im.bit_depth - 1))) v -= int64_t(1) << im.bit_depth;
       out.v[i * im.nc + c] = v;
     }
@@ -210,12 +231,15 @@ bool opj_encode(const Image& im, uint32_t levels, const std::string& cs_path) {
                     (im.is_signed ? "s" : "u") + " -n " + std::to_string(levels + 1) + " -mct " +
                     (im.rct ? "1" : "0");
   if (im.x0 || im.y0) cmd += " -d " + std::to_string(im.x0) + "," + std::to_string(im.y0);
+  if (getenv("CHECK_LEVELS_VERBOSE")) std::printf("%s\n", cmd.c_str());
   return run(cmd);
 }
 
 // ---- comparison ------------------------------------------------------------------
 
 int g_fail = 0, g_pass = 0, g_skip = 0, g_empty = 0;
+int g_ojph_lossy = 0, g_ojph_lossy_degenerate = 0;  // OpenJPH did not round-trip the image
+int g_lossy_opj_agree = 0, g_lossy_opj_checked = 0;  // ... and OpenJPEG on that stream
 
 std::string describe(const Image& im) {
   char s[160];
@@ -225,27 +249,27 @@ std::string describe(const Image& im) {
   return s;
 }
 
-void compare(const char* who, const Image& im, uint32_t r, const Planes& got, const Planes& want) {
+// Compares a decoded level with ours; prints and returns false on a difference.
+bool compare(const char* who, const Image& im, uint32_t r, const Planes& got, const Planes& want,
+             const char* tag = "MISMATCH") {
   if (got.w != want.w || got.h != want.h) {
-    ++g_fail;
-    std::printf("MISMATCH %s %s r=%u: size %ux%u, ours %ux%u\n", who, describe(im).c_str(), r,
+    std::printf("%s %s %s r=%u: size %ux%u, ours %ux%u\n", tag, who, describe(im).c_str(), r,
                 got.w, got.h, want.w, want.h);
-    return;
+    return false;
   }
   size_t bad = 0, first = 0;
   for (size_t i = 0; i < got.v.size(); ++i)
     if (got.v[i] != want.v[i] && bad++ == 0) first = i;
-  if (bad == 0) {
-    ++g_pass;
-    return;
-  }
-  ++g_fail;
+  if (bad == 0) return true;
   const size_t px = first / im.nc;
-  std::printf("MISMATCH %s %s r=%u: %zu of %zu samples differ, first at (x=%zu, y=%zu, c=%zu): "
+  std::printf("%s %s %s r=%u: %zu of %zu samples differ, first at (x=%zu, y=%zu, c=%zu): "
               "decoder %lld, ours %lld\n",
-              who, describe(im).c_str(), r, bad, got.v.size(), px % got.w, px / got.w,
+              tag, who, describe(im).c_str(), r, bad, got.v.size(), px % got.w, px / got.w,
               first % im.nc, (long long)got.v[first], (long long)want.v[first]);
+  return false;
 }
+
+void count(bool agree) { agree ? ++g_pass : ++g_fail; }
 
 enum class Pattern { Uniform, Checker, Extremes, Smooth };
 
@@ -285,7 +309,7 @@ int main() {
   const std::string j2c = tmp_path("cs.j2c");
   const std::pair<uint32_t, uint32_t> sizes[] = {{1, 1},   {1, 7},   {7, 1},   {2, 3},
                                                  {13, 9},  {33, 17}, {64, 33}, {101, 57},
-                                                 {5, 130}, {257, 3}};
+                                                 {5, 130}, {257, 3},   {300, 211}};
   const std::pair<uint32_t, uint32_t> origins[] = {{0, 0}, {1, 0}, {0, 3}, {5, 7}, {2, 2}};
   const Pattern pats[] = {Pattern::Uniform, Pattern::Checker, Pattern::Extremes, Pattern::Smooth};
   const uint32_t depths[] = {1, 5, 8, 12, 16, 20, 24};
@@ -302,18 +326,34 @@ int main() {
           const uint32_t L = 5;
           std::vector<Planes> mine;
           for (uint32_t r = 0; r <= L; ++r) mine.push_back(ours(im, r));
-          // A: OpenJPH encode + decode
+          // A: OpenJPH encode + decode. Level 0 is the input itself: when OpenJPH does not
+          // give it back, its decoder (or encoder) failed on this image and its lower
+          // levels say nothing about ours; B then shows which side of OpenJPH is wrong.
           std::vector<uint8_t> cs;
+          bool ojph_lossless = true;
           try {
             cs = ojph_encode(im, L);
-            for (uint32_t r = 0; r <= L; ++r) {
-              // OpenJPH 0.9 crashes (SIGSEGV in tile::pull) reconstructing some empty
-              // resolutions, which occur with odd origins; an empty level has nothing to compare.
-              if (mine[r].w == 0 || mine[r].h == 0) {
-                ++g_empty;
-                continue;
+            if (!compare("openjph", im, 0, ojph_decode(cs, im, 0), mine[0],
+                         "OPENJPH-NOT-LOSSLESS")) {
+              ojph_lossless = false;
+              ++g_ojph_lossy;
+              // a decomposition level applied to a 1x1 LL band (more levels than the size needs)
+              bool degenerate = false;
+              for (uint32_t r = 1; r < L; ++r) degenerate |= mine[r].w == 1 && mine[r].h == 1;
+              if (degenerate && !(w == 1 && h == 1)) ++g_ojph_lossy_degenerate;
+              std::printf("  (%s)\n", degenerate ? "a 1x1 LL band is decomposed further"
+                                                  : "no degenerate level");
+            } else {
+              ++g_pass;
+              for (uint32_t r = 1; r <= L; ++r) {
+                // OpenJPH 0.9 crashes (SIGSEGV in tile::pull) reconstructing some empty
+                // resolutions, which occur with odd origins; an empty level has nothing to compare.
+                if (mine[r].w == 0 || mine[r].h == 0) {
+                  ++g_empty;
+                  continue;
+                }
+                count(compare("openjph", im, r, ojph_decode(cs, im, r), mine[r]));
               }
-              compare("openjph", im, r, ojph_decode(cs, im, r), mine[r]);
             }
           } catch (const std::exception& e) {
             ++g_skip;
@@ -324,13 +364,24 @@ int main() {
           // B: OpenJPEG decodes the OpenJPH codestream
           if (!cs.empty()) {
             write_file(j2c, cs);
+            bool all_agree = true;
             for (uint32_t r = 0; r <= L; ++r) {
+              if (mine[r].w == 0 || mine[r].h == 0) continue;  // opj_decompress refuses these
               Planes got;
-              if (opj_decode(j2c, im, r, got)) compare("opj<-openjph", im, r, got, mine[r]);
-              else {
+              if (opj_decode(j2c, im, r, got)) {
+                const bool ok = compare("opj<-openjph", im, r, got, mine[r]);
+                count(ok);
+                all_agree &= ok;
+              } else {
                 ++g_skip;
-                std::printf("skip opj_decompress -r %u of OpenJPH stream %s\n", r, describe(im).c_str());
+                all_agree = false;
+                std::printf("skip opj_decompress -r %u of OpenJPH stream %s\n", r,
+                            describe(im).c_str());
               }
+            }
+            if (!ojph_lossless) {
+              ++g_lossy_opj_checked;
+              g_lossy_opj_agree += all_agree;
             }
           }
           // C: OpenJPEG encodes (Part 1) and decodes; it limits levels by the size
@@ -338,11 +389,13 @@ int main() {
           while (Lo < L && (uint64_t(1) << (Lo + 1)) <= std::min(w, h)) ++Lo;
           if (opj_encode(im, Lo, j2c)) {
             for (uint32_t r = 0; r <= Lo; ++r) {
+              if (mine[r].w == 0 || mine[r].h == 0) continue;
               Planes got;
-              if (opj_decode(j2c, im, r, got)) compare("opj<-opj", im, r, got, mine[r]);
+              if (opj_decode(j2c, im, r, got)) count(compare("opj<-opj", im, r, got, mine[r]));
               else {
                 ++g_skip;
-                std::printf("skip opj_decompress -r %u of opj_compress stream %s\n", r, describe(im).c_str());
+                std::printf("skip opj_decompress -r %u of opj_compress stream %s\n", r,
+                            describe(im).c_str());
               }
             }
           } else {
@@ -355,5 +408,9 @@ int main() {
   std::remove(tmp_path("out.rawl").c_str());
   std::printf("%d level images agree, %d differ, %d skipped, %d empty levels not decoded\n",
               g_pass, g_fail, g_skip, g_empty);
+  std::printf("OpenJPH did not round-trip %d images (%d of them decompose a 1x1 LL band); "
+              "OpenJPEG decoded %d of those OpenJPH codestreams, %d exactly as ours at every "
+              "level\n",
+              g_ojph_lossy, g_ojph_lossy_degenerate, g_lossy_opj_checked, g_lossy_opj_agree);
   return g_fail ? 1 : 0;
 }

@@ -16,6 +16,7 @@
 #include "codec/openjph_compat.hpp"
 #include "codec/validate.hpp"
 #include "checksum/frame_checksums.hpp"
+#include "bindings/extensions.hpp"
 
 namespace py = pybind11;
 using namespace htj2k;
@@ -388,4 +389,8 @@ PYBIND11_MODULE(_core, m) {
     return checksum_list(result);
   }, py::arg("array"), py::arg("max_level"), py::arg("bit_depth") = 0, py::arg("is_signed") = -1,
      py::arg("rct") = false);
+
+  // Batch operations (bindings/batch.cpp) and the _kernels test hook (bindings/kernels.cpp).
+  htj2k_bindings::register_batch(m);
+  htj2k_bindings::register_kernels(m);
 }

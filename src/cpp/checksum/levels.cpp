@@ -14,10 +14,10 @@ namespace {
 
 constexpr uint32_t kMaxLevels = 32;  // the most decomposition levels of 15444-1
 
-// Bit depths up to this are transformed in int32: with the RCT the chroma needs
-// B+1 bits, the 5/3 low band of any number of 2D levels stays within ~2.95x of
-// its input (L1 norm of the cascaded low-pass, squared), and within a lifting
-// step the sum d[n-1]+d[n]+2 reaches ~4x that: 3 * 2^25 * 4 < 2^31.
+// Bit depths up to this are transformed in int32. With the RCT the chroma has
+// |v| <= 2^B; the 5/3 low band of any number of 2D levels stays within ~2.95x of
+// its input (L1 norm of the cascaded low-pass, squared: 1.716^2), and a lifting
+// step sums at most ~4x that (d[n-1] + d[n] + 2): 4 * 3 * 2^24 < 2^28 << 2^31.
 constexpr uint32_t kMaxInt32BitDepth = 24;
 
 // Floor division by 2^k of a signed value (arithmetic shift; guaranteed by GCC,
@@ -180,10 +180,11 @@ struct ImplT final : LevelPyramid::Impl {
 
   // dst[x] = clamp(src[x * step]) - DC shift.
   template <typename In>
-  HTJ2K_NOINLINE static void load_row(T* __restrict dst, const In* __restrict src, size_t step, size_t n,
-                       const CompRange& rg) {
+  HTJ2K_NOINLINE static void load_row(T* __restrict dst, const In* __restrict src, size_t step,
+                                      size_t n, const CompRange& rg) {
     // Compare in T unless In does not fit in it (uint32 samples, int32 work).
-    using W = std::conditional_t<(sizeof(In) >= sizeof(T) && !std::is_signed_v<In>), int64_t, T>;
+    using W =
+        std::conditional_t<(sizeof(In) >= sizeof(T) && !std::is_signed_v<In>), int64_t, T>;
     const W lo = W(rg.lo), hi = W(rg.hi);
     const T shift = T(rg.shift);
     auto clamp = [&](W v) { return T((v < lo ? lo : (v > hi ? hi : v))) - shift; };
@@ -195,7 +196,8 @@ struct ImplT final : LevelPyramid::Impl {
 
   // Forward RCT (15444-1 G.2) in place: (R, G, B) -> (Y, Cb, Cr) with
   // Y = floor((R + 2G + B) / 4), Cb = B - G, Cr = R - G.
-  HTJ2K_NOINLINE static void forward_rct(T* __restrict r, T* __restrict g, T* __restrict b, size_t n) {
+  HTJ2K_NOINLINE static void forward_rct(T* __restrict r, T* __restrict g, T* __restrict b,
+                                         size_t n) {
     for_blocked(n, [&](size_t x) {
       const T R = r[x], G = g[x], B = b[x];
       r[x] = floor_shift<T>(R + 2 * G + B, 2);
@@ -206,8 +208,8 @@ struct ImplT final : LevelPyramid::Impl {
 
   // Inverse RCT: G = Y - floor((Cb + Cr) / 4), R = Cr + G, B = Cb + G.
   HTJ2K_NOINLINE static void inverse_rct(T* __restrict R, T* __restrict G, T* __restrict B,
-                          const T* __restrict Y, const T* __restrict Cb,
-                          const T* __restrict Cr, size_t n) {
+                                         const T* __restrict Y, const T* __restrict Cb,
+                                         const T* __restrict Cr, size_t n) {
     for_blocked(n, [&](size_t x) {
       const T g = Y[x] - floor_shift<T>(Cb[x] + Cr[x], 2);
       G[x] = g;
@@ -219,8 +221,8 @@ struct ImplT final : LevelPyramid::Impl {
   // o[x * step] = clamp(src[x] + DC shift) in OutT (modular conversion = the two's
   // complement bytes of the value for signed components).
   template <typename OutT>
-  HTJ2K_NOINLINE static void store_row(OutT* __restrict o, size_t step, const T* __restrict src, size_t n,
-                        const CompRange& rg) {
+  HTJ2K_NOINLINE static void store_row(OutT* __restrict o, size_t step, const T* __restrict src,
+                                       size_t n, const CompRange& rg) {
     const T lo = T(rg.lo), hi = T(rg.hi), shift = T(rg.shift);
     auto clamp = [&](T v) {
       v += shift;

@@ -1,5 +1,6 @@
 #include "codec/decoder.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "codec/ojph.hpp"
@@ -134,19 +135,68 @@ void FrameDecoder::decode_interleaved(void* out, size_t row_stride, const RowObs
   if (!interleavable()) throw InvalidArgument(interleave_error_);
   const uint32_t nc = num_components(), w = width();
   const size_t bytes = sample_bytes(interleaved_type_);
+  std::vector<int64_t> lo(nc), hi(nc);
+  for (uint32_t c = 0; c < nc; ++c) {
+    const Range r = nominal_range(planes_[c].bit_depth, planes_[c].is_signed);
+    lo[c] = r.lo;
+    hi[c] = r.hi;
+  }
   std::vector<uint32_t> done(height(), 0);  // components written per row
   auto* base = static_cast<uint8_t*>(out);
+  auto row_ptr = [&](uint32_t row) { return base + size_t(row) * row_stride; };
+  auto completed = [&](uint32_t row) {
+    if (observer && ++done[row] == nc) observer(row, row_ptr(row), size_t(w) * nc * bytes);
+  };
+  // One component's line, written with a stride of nc samples.
+  auto store_line = [&](uint32_t c, uint32_t row, const int32_t* line) {
+    store_clamped(line, w, row_ptr(row) + size_t(c) * bytes, nc, interleaved_type_, lo[c], hi[c]);
+    completed(row);
+  };
+  // When the components of a row arrive one after the other (OpenJPH with the
+  // colour transform pulls c0 y, c1 y, c2 y, c0 y+1, ...), lines 0..nc-2 are held
+  // in a row-sized scratch and the row is written in one vectorised interleaving
+  // pass; in any other order (planar) lines are stored with a stride as they come.
+  bool gather = nc >= 2 && nc <= 4;
+  std::vector<int32_t> held(gather ? size_t(nc - 1) * w : 0);
+  uint32_t held_row = 0, held_count = 0;
+  auto flush_held = [&] {
+    for (uint32_t k = 0; k < held_count; ++k) store_line(k, held_row, held.data() + size_t(k) * w);
+    held_count = 0;
+  };
   run([&](uint32_t c, uint32_t row, const int32_t* line) {
-    const Range r = nominal_range(planes_[c].bit_depth, planes_[c].is_signed);
     if (clamped && !*clamped) {
       int64_t mn = INT64_MAX, mx = INT64_MIN;
       min_max(line, w, 1, SampleType::I32, &mn, &mx);
-      *clamped = mn < r.lo || mx > r.hi;
+      *clamped = mn < lo[c] || mx > hi[c];
     }
-    uint8_t* dst = base + size_t(row) * row_stride + size_t(c) * bytes;
-    store_clamped(line, w, dst, nc, interleaved_type_, r.lo, r.hi);
-    if (observer && ++done[row] == nc) observer(row, base + size_t(row) * row_stride, size_t(w) * nc * bytes);
+    if (gather) {
+      if (held_count > 0 && (c != held_count || row != held_row)) {
+        flush_held();
+        gather = false;  // not row-interleaved: stop copying lines aside
+      }
+      if (gather && c == held_count) {
+        if (c + 1 < nc) {
+          std::copy(line, line + w, held.data() + size_t(c) * w);
+          held_row = row;
+          held_count = c + 1;
+          return;
+        }
+        const int32_t* srcs[4];
+        for (uint32_t k = 0; k + 1 < nc; ++k) srcs[k] = held.data() + size_t(k) * w;
+        srcs[nc - 1] = line;
+        store_clamped_interleaved(srcs, nc, w, row_ptr(row), interleaved_type_, lo.data(),
+                                  hi.data());
+        held_count = 0;
+        if (observer) {
+          done[row] = nc;
+          observer(row, row_ptr(row), size_t(w) * nc * bytes);
+        }
+        return;
+      }
+    }
+    store_line(c, row, line);
   });
+  flush_held();
 }
 
 void FrameDecoder::decode_planar(const std::vector<void*>& planes, const std::vector<size_t>& strides) {

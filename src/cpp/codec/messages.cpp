@@ -6,6 +6,7 @@
 
 #include "codec/ojph.hpp"
 
+#include "codec/assert_hook.hpp"
 #include "codec/errors.hpp"
 
 namespace htj2k {
@@ -87,6 +88,7 @@ ErrorHandler g_error;
 void install_openjph_handlers() {
   static std::once_flag once;
   std::call_once(once, [] {
+    install_openjph_assert_hook();
     if (FILE* f = open_capture_stream()) {
       ojph::set_info_stream(f);
       ojph::set_warning_stream(f);

@@ -111,11 +111,11 @@ void validate_for_openjph(const CodestreamHeader& h, uint32_t level, size_t data
 
   if (!kOjphDecodesScalarDerived) {
     if (h.qcd.style == 1)
-      unsupported("scalar-derived quantization (QCD style 1); " + std::string(kOjph) + " aborts on it");
+      unsupported("scalar-derived quantization (QCD style 1); " + std::string(kOjph) + " cannot decode it");
     for (const auto& o : h.overrides)
       if (o.qcd.present && o.qcd.style == 1)
         unsupported("scalar-derived quantization (QCC style 1, component " + str(o.component) +
-                    "); " + kOjph + " aborts on it");
+                    "); " + kOjph + " cannot decode it");
   }
 
   if (h.has_rgn) unsupported("RGN (region of interest) in main header; OpenJPH ignores it");

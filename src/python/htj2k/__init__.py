@@ -25,6 +25,7 @@ from ._errors import (
     UnsupportedCodestreamError,
 )
 from ._types import CodestreamInfo, ComponentInfo, LevelChecksum
+from .batch import checksums_many, decode_many, encode_many, verify_many
 from .checksums import (
     LevelResult,
     Verification,
@@ -55,6 +56,10 @@ __all__ = [
     "crc32",
     "LevelResult",
     "Verification",
+    "decode_many",
+    "checksums_many",
+    "verify_many",
+    "encode_many",
     "Htj2kError",
     "InvalidCodestreamError",
     "UnsupportedCodestreamError",

@@ -197,6 +197,42 @@ def encode(
     Returns:
         The encoded bytes.
     """
+    array, kwargs = _encode_args(
+        array,
+        reversible=reversible,
+        qstep=qstep,
+        levels=levels,
+        block_size=block_size,
+        precincts=precincts,
+        progression=progression,
+        tile_size=tile_size,
+        bit_depth=bit_depth,
+        colour_transform=colour_transform,
+        tlm=tlm,
+        tileparts=tileparts,
+        container=container,
+    )
+    return _core.encode(array, **kwargs)
+
+
+def _encode_args(
+    array: np.ndarray,
+    *,
+    reversible: Optional[bool] = None,
+    qstep: Optional[float] = None,
+    levels: Optional[int] = None,
+    block_size: Union[int, Tuple[int, int]] = (64, 64),
+    precincts: Optional[Sequence[Tuple[int, int]]] = None,
+    progression: str = "RPCL",
+    tile_size: Optional[Union[int, Tuple[int, int]]] = None,
+    bit_depth: Optional[int] = None,
+    colour_transform: Optional[bool] = None,
+    tlm: bool = False,
+    tileparts: Optional[str] = None,
+    container: str = "j2c",
+) -> Tuple[np.ndarray, Dict[str, Any]]:
+    """Checks and normalises :func:`encode`'s arguments: the array to hand to
+    ``_core.encode`` and its keyword arguments (shared with :func:`encode_many`)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"array: expected a numpy array, got {type(array).__name__}")
     if array.dtype == np.bool_:
@@ -270,8 +306,7 @@ def encode(
     tileparts = "RC" if tileparts.upper() == "CR" else tileparts.upper()
     if container not in ("j2c", "j2k", "jph"):
         raise ValueError(f"container: expected 'j2c' or 'jph', got {container!r}")
-    return _core.encode(
-        array,
+    return array, dict(
         reversible=bool(reversible),
         qstep=float(qstep or 0.0),
         levels=levels_i,

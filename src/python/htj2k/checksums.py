@@ -234,39 +234,87 @@ def verify(
     levels by size. A mismatch is a result, not an exception; a frame that
     cannot be decoded gives ``ok=False`` with ``error`` set.
     """
+    plan = _verify_plan(data, expected, min_pixel_value, max_pixel_value, max_pixels)
+    if plan.error is None and plan.levels is not None:
+        try:
+            rows, rng = _core.checksums(plan.buf, plan.levels, plan.max_pixels, plan.want_range)
+        except _VERIFY_ERRORS as e:
+            return plan.failed(e)
+        return plan.finish(rows, rng)
+    return plan.finish([], None)
+
+
+# Errors that make a frame fail verification (a result) rather than raise.
+_VERIFY_ERRORS = (Htj2kError, ValueError, OSError)
+
+
+class _VerifyPlan:
+    """What :func:`verify` needs decoded for one frame, and how to judge the result
+    (shared with :func:`htj2k.verify_many`, which runs the checksums in a batch)."""
+
+    __slots__ = ("entries", "mn", "mx", "want_range", "buf", "by_size", "levels", "max_pixels", "error")
+
+    def __init__(self, entries, mn, mx):
+        self.entries = entries
+        self.mn = mn
+        self.mx = mx
+        self.want_range = mn is not None or mx is not None
+        self.buf = None
+        self.by_size = {}
+        self.levels = None  # levels to checksum, or None when nothing needs decoding
+        self.max_pixels = DEFAULT_MAX_PIXELS
+        self.error = None  # Verification of a frame that failed before decoding
+
+    def failed(self, e: BaseException) -> Verification:
+        results = tuple(LevelResult(w, h, c, None, None, "absent") for w, h, c in self.entries)
+        return Verification(ok=False, levels=results, error=f"{type(e).__name__}: {e}")
+
+    def finish(self, rows, rng) -> Verification:
+        if self.error is not None:
+            return self.error
+        actual = {r: c for r, _, _, c in rows}
+        results = []
+        for w, h, c in self.entries:
+            r = self.by_size.get((w, h))
+            if r is None:
+                results.append(LevelResult(w, h, c, None, None, "absent"))
+            else:
+                a = actual[r]
+                results.append(LevelResult(w, h, c, a, r, "match" if a == c else "mismatch"))
+        ok = bool(results) and all(r.status == "match" for r in results)
+        minv = maxv = None
+        if self.mn is not None:
+            minv = (int(self.mn), int(rng[0]))
+            ok = ok and minv[0] == minv[1]
+        if self.mx is not None:
+            maxv = (int(self.mx), int(rng[1]))
+            ok = ok and maxv[0] == maxv[1]
+        return Verification(ok=ok, levels=tuple(results), min_pixel_value=minv, max_pixel_value=maxv)
+
+
+def _verify_plan(
+    data: Any,
+    expected: Any,
+    min_pixel_value: Optional[int] = None,
+    max_pixel_value: Optional[int] = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> _VerifyPlan:
+    """Parses ``expected`` (raising TypeError/ValueError when malformed) and the
+    frame's headers; a frame that cannot be read gives a plan whose ``error`` is set."""
     entries, mn, mx = _expected_entries(expected)
     mn = min_pixel_value if min_pixel_value is not None else mn
     mx = max_pixel_value if max_pixel_value is not None else mx
-    want_range = mn is not None or mx is not None
+    plan = _VerifyPlan(entries, mn, mx)
     try:
-        buf = _as_buffer(data)
-        sizes = info(buf).level_sizes
-        by_size = {}
-        for i, s in enumerate(sizes):  # base first: a size seen twice maps to the finer level
+        plan.buf = _as_buffer(data)
+        plan.max_pixels = _check_max_pixels(max_pixels)
+        sizes = _core.parse_info(plan.buf)["level_sizes"][0]  # base first, component 0
+        by_size = plan.by_size
+        for i, s in enumerate(sizes):  # a size seen twice maps to the finer level
             by_size[tuple(s)] = len(sizes) - 1 - i
         wanted = sorted({by_size[(w, h)] for w, h, _ in entries if (w, h) in by_size})
-        if wanted or want_range:
-            rows, rng = _core.checksums(buf, wanted or [0], _check_max_pixels(max_pixels), want_range)
-        else:
-            rows, rng = [], None
-    except (Htj2kError, ValueError, OSError) as e:
-        results = tuple(LevelResult(w, h, c, None, None, "absent") for w, h, c in entries)
-        return Verification(ok=False, levels=results, error=f"{type(e).__name__}: {e}")
-    actual = {r: c for r, _, _, c in rows}
-    results = []
-    for w, h, c in entries:
-        r = by_size.get((w, h))
-        if r is None:
-            results.append(LevelResult(w, h, c, None, None, "absent"))
-        else:
-            a = actual[r]
-            results.append(LevelResult(w, h, c, a, r, "match" if a == c else "mismatch"))
-    ok = bool(results) and all(r.status == "match" for r in results)
-    minv = maxv = None
-    if mn is not None:
-        minv = (int(mn), int(rng[0]))
-        ok = ok and minv[0] == minv[1]
-    if mx is not None:
-        maxv = (int(mx), int(rng[1]))
-        ok = ok and maxv[0] == maxv[1]
-    return Verification(ok=ok, levels=tuple(results), min_pixel_value=minv, max_pixel_value=maxv)
+        if wanted or plan.want_range:
+            plan.levels = wanted or [0]
+    except _VERIFY_ERRORS as e:
+        plan.error = plan.failed(e)
+    return plan

@@ -58,7 +58,7 @@ EXIT_INTERNAL_ERROR = 3
 #: Modules that register more subcommands when imported (they call
 #: :func:`register_command`); :func:`build_parser` imports each one before building
 #: the parser. A listed module that does not exist is skipped.
-COMMAND_MODULES: List[str] = ["htj2k.cli_checksums"]
+COMMAND_MODULES: List[str] = ["htj2k.cli_checksums", "htj2k.cli_roundtrip"]
 
 
 class CliError(Exception):
@@ -520,10 +520,15 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand (imports :data:`COMMAND_MODULES`)."""
     for module in COMMAND_MODULES:
         try:
-            importlib.import_module(module)
+            mod = importlib.import_module(module)
         except ModuleNotFoundError as e:
             if e.name != module:
                 raise
+            continue
+        # a module may also just list SUBCOMMANDS = [(name, help, add_arguments, run), ...]
+        for name, help_text, add_arguments, run in getattr(mod, "SUBCOMMANDS", ()):
+            if name not in _COMMANDS:
+                register_command(name, help_text, add_arguments, run)
     parser = _Parser(
         prog=PROG,
         description="High-Throughput JPEG 2000 (HTJ2K) encoder, decoder and inspector.",

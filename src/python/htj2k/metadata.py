@@ -33,7 +33,7 @@ import json
 import os
 import zlib
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from ._errors import Htj2kError
 from ._types import LevelChecksum
@@ -207,16 +207,6 @@ def _as_uid(v: Any) -> Optional[str]:
     return None
 
 
-def _dicom_field(d: Mapping[str, Any], field: str) -> Optional[str]:
-    """``field`` directly in ``d`` or in its ``DICOM`` block."""
-    v = _as_uid(_get(d, field))
-    if v is None:
-        dicom = _get(d, "DICOM")
-        if isinstance(dicom, Mapping):
-            v = _as_uid(_get(dicom, field))
-    return v
-
-
 def _as_int(v: Any, what: str, where: str, *, allow_none: bool = True) -> Optional[int]:
     if v is None and allow_none:
         return None
@@ -301,6 +291,14 @@ def _frame_entries(value: Any, where: str) -> Iterator[Tuple[Optional[str], Any]
         raise MetadataError(f"{where}: ImageFrames is a {type(value).__name__}, expected a list")
 
 
+#: (context role, lower-case field) read from an object or its DICOM block
+_UID_FIELDS = (
+    ("image_set", "imagesetid"),
+    ("study", "studyinstanceuid"),
+    ("series", "seriesinstanceuid"),
+    ("instance", "sopinstanceuid"),
+)
+
 #: keys whose dict value is keyed by UIDs of that role ("Study" holds one study, not a dict of them)
 _CONTAINERS = {"series": "series", "instances": "instance", "studies": "study"}
 
@@ -314,17 +312,13 @@ def _walk(doc: Any, name: str) -> List[FrameRecord]:
         node, ctx, path, key_role = stack.pop()
         if isinstance(node, Mapping):
             ctx = dict(ctx)
-            for role, fields in (
-                ("image_set", ("ImageSetID", "ImageSetId")),
-                ("study", ("StudyInstanceUID",)),
-                ("series", ("SeriesInstanceUID",)),
-                ("instance", ("SOPInstanceUID",)),
-            ):
-                v = None
-                for f in fields:
-                    v = _dicom_field(node, f)
-                    if v is not None:
-                        break
+            lk = _lower_keys(node)
+            dicom = node[lk["dicom"]] if "dicom" in lk else None
+            dlk = _lower_keys(dicom) if isinstance(dicom, Mapping) else {}
+            for role, field in _UID_FIELDS:
+                v = _as_uid(node[lk[field]]) if field in lk else None
+                if v is None and field in dlk:
+                    v = _as_uid(dicom[dlk[field]])
                 if v is not None:
                     ctx[role] = v
             children = []

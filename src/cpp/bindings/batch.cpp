@@ -1,0 +1,343 @@
+// Batch operations of htj2k._core: many frames on the C++ thread pool
+// (codec/thread_pool.hpp) with the GIL released. Each item either yields its
+// result or its own exception, turned into the Python exception object the
+// single-frame function would raise; one bad frame never loses the others.
+// Results are in input order.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#if PYBIND11_VERSION_HEX >= 0x020D0000
+#include <pybind11/detail/exception_translation.h>
+#define HTJ2K_HAVE_TRY_TRANSLATE 1
+#endif
+
+#include "bindings/extensions.hpp"
+#include "checksum/frame_checksums.hpp"
+#include "codec/decoder.hpp"
+#include "codec/dispatch.hpp"
+#include "codec/encoder.hpp"
+#include "codec/errors.hpp"
+#include "codec/thread_pool.hpp"
+
+namespace py = pybind11;
+using namespace htj2k;
+
+namespace htj2k_bindings {
+namespace {
+
+// The Python exception object the module's exception translators make of a
+// C++ exception (so a batch slot holds what the single-frame call would raise).
+py::object exception_object(std::exception_ptr p) {
+#ifdef HTJ2K_HAVE_TRY_TRANSLATE
+  try {
+    std::rethrow_exception(p);
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+  }
+  py::error_already_set err;  // takes the Python error just set
+  return err.value();
+#else
+  auto make = [](const char* cls, const char* msg) {
+    return py::module_::import("htj2k._errors").attr(cls)(msg);
+  };
+  try {
+    std::rethrow_exception(p);
+  } catch (const py::error_already_set& e) {
+    return e.value();
+  } catch (const InvalidArgument& e) {
+    return py::reinterpret_borrow<py::object>(PyExc_ValueError)(e.what());
+  } catch (const LimitExceeded& e) {
+    return make("LimitExceededError", e.what());
+  } catch (const UnsupportedCodestream& e) {
+    return make("UnsupportedCodestreamError", e.what());
+  } catch (const InvalidCodestream& e) {
+    return make("InvalidCodestreamError", e.what());
+  } catch (const EncodeFailure& e) {
+    return make("EncodeError", e.what());
+  } catch (const Error& e) {
+    return make("Htj2kError", e.what());
+  } catch (const std::bad_alloc&) {
+    return make("LimitExceededError", "out of memory");
+  } catch (const char* s) {
+    return make("Htj2kError", s);
+  } catch (const std::exception& e) {
+    return py::reinterpret_borrow<py::object>(PyExc_RuntimeError)(e.what());
+  } catch (...) {
+    return make("Htj2kError", "unknown error");
+  }
+#endif
+}
+
+// Bytes of one input, kept alive (buffer_info holds the buffer) while workers read it.
+struct Input {
+  std::unique_ptr<py::buffer_info> info;
+  const uint8_t* ptr = nullptr;
+  size_t size = 0;
+  std::exception_ptr error;
+};
+
+std::vector<Input> inputs(const py::sequence& datas) {
+  std::vector<Input> in(py::len(datas));
+  for (size_t i = 0; i < in.size(); ++i) {
+    try {
+      py::object o = datas[i];
+      if (!PyObject_CheckBuffer(o.ptr()))
+        throw py::type_error("data: expected bytes-like data, got " +
+                             std::string(py::str(py::type::of(o).attr("__name__"))));
+      auto info = std::make_unique<py::buffer_info>(py::reinterpret_borrow<py::buffer>(o).request());
+      if (info->itemsize != 1 && info->ndim > 1) throw py::type_error("data: expected bytes-like data");
+      in[i].ptr = static_cast<const uint8_t*>(info->ptr);
+      in[i].size = size_t(info->size) * size_t(info->itemsize);
+      in[i].info = std::move(info);
+    } catch (...) {
+      in[i].error = std::current_exception();
+    }
+  }
+  return in;
+}
+
+py::dtype dtype_for(SampleType t) {
+  switch (t) {
+    case SampleType::U8: return py::dtype::of<uint8_t>();
+    case SampleType::I8: return py::dtype::of<int8_t>();
+    case SampleType::U16: return py::dtype::of<uint16_t>();
+    case SampleType::I16: return py::dtype::of<int16_t>();
+    case SampleType::U32: return py::dtype::of<uint32_t>();
+    default: return py::dtype::of<int32_t>();
+  }
+}
+
+SampleType type_of(const py::dtype& dt) {
+  const char kind = dt.kind();
+  const auto size = dt.itemsize();
+  if (kind == 'u' && size == 1) return SampleType::U8;
+  if (kind == 'i' && size == 1) return SampleType::I8;
+  if (kind == 'u' && size == 2) return SampleType::U16;
+  if (kind == 'i' && size == 2) return SampleType::I16;
+  if (kind == 'u' && size == 4) return SampleType::U32;
+  if (kind == 'i' && size == 4) return SampleType::I32;
+  if (kind == 'b') return SampleType::U8;
+  throw py::type_error("array: dtype " + std::string(py::str(dt)) +
+                       " is not supported; use uint8/int8/uint16/int16/uint32/int32");
+}
+
+// A decoded frame in memory the worker allocated; handed to numpy without a copy.
+struct Decoded {
+  void* data = nullptr;
+  std::vector<py::ssize_t> shape;
+  SampleType type = SampleType::U8;
+  std::exception_ptr error;
+};
+
+py::list decode_many(const py::sequence& datas, uint32_t level, uint64_t max_pixels,
+                     const std::string& decoder, size_t threads) {
+  DecodeOptions opt;
+  opt.level = level;
+  opt.max_pixels = max_pixels;
+  opt.decoder = parse_decoder(decoder);
+  std::vector<Input> in = inputs(datas);
+  std::vector<Decoded> out(in.size());
+  {
+    py::gil_scoped_release nogil;
+    parallel_for(in.size(), threads, [&](size_t i) {
+      Decoded& d = out[i];
+      if (in[i].error) {
+        d.error = in[i].error;
+        return;
+      }
+      try {
+        FrameDecoder dec(in[i].ptr, in[i].size, opt);
+        if (!dec.interleavable()) throw UnsupportedCodestream(dec.interleave_error());
+        const size_t row = size_t(dec.width()) * dec.num_components() * sample_bytes(dec.interleaved_type());
+        // 64-byte aligned rows start for the vector stores; numpy frees it via the capsule.
+        const size_t bytes = (row * dec.height() + 63) / 64 * 64;
+        d.data = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+        if (d.data == nullptr) throw std::bad_alloc();
+        d.type = dec.interleaved_type();
+        d.shape = {py::ssize_t(dec.height()), py::ssize_t(dec.width())};
+        if (dec.num_components() > 1) d.shape.push_back(py::ssize_t(dec.num_components()));
+        dec.decode_interleaved(d.data, row);
+      } catch (...) {
+        std::free(d.data);
+        d.data = nullptr;
+        d.error = std::current_exception();
+      }
+    });
+  }
+  py::list result;
+  for (Decoded& d : out) {
+    if (d.error) {
+      result.append(exception_object(d.error));
+      continue;
+    }
+    py::capsule owner(d.data, [](void* p) { std::free(p); });
+    d.data = nullptr;
+    result.append(py::array(dtype_for(d.type), d.shape, owner.get_pointer(), owner));
+  }
+  return result;
+}
+
+struct Sums {
+  FrameChecksums value;
+  std::exception_ptr error;
+};
+
+// levels[i] and with_range[i] for frame i (one entry each: for every frame).
+py::list checksums_many(const py::sequence& datas, const std::vector<std::vector<uint32_t>>& levels,
+                        uint64_t max_pixels, const std::vector<bool>& with_range, size_t threads) {
+  std::vector<Input> in = inputs(datas);
+  const size_t n = in.size();
+  if (levels.size() != n && levels.size() != 1)
+    throw py::value_error("levels: one list per frame, or one for all");
+  if (with_range.size() != n && with_range.size() != 1)
+    throw py::value_error("with_range: one flag per frame, or one for all");
+  std::vector<Sums> out(n);
+  {
+    py::gil_scoped_release nogil;
+    parallel_for(n, threads, [&](size_t i) {
+      if (in[i].error) {
+        out[i].error = in[i].error;
+        return;
+      }
+      try {
+        out[i].value = frame_checksums(in[i].ptr, in[i].size, levels[levels.size() == 1 ? 0 : i],
+                                       max_pixels, with_range[with_range.size() == 1 ? 0 : i]);
+      } catch (...) {
+        out[i].error = std::current_exception();
+      }
+    });
+  }
+  py::list result;
+  for (const Sums& s : out) {
+    if (s.error) {
+      result.append(exception_object(s.error));
+      continue;
+    }
+    py::list rows;
+    for (const auto& e : s.value.levels) rows.append(py::make_tuple(e.level, e.width, e.height, e.crc));
+    py::object range = s.value.has_range ? py::object(py::make_tuple(s.value.min, s.value.max)) : py::none();
+    result.append(py::make_tuple(rows, range));
+  }
+  return result;
+}
+
+EncodeOptions encode_options(const py::dict& d) {
+  EncodeOptions o;
+  o.reversible = d["reversible"].cast<bool>();
+  o.qstep = d["qstep"].cast<float>();
+  o.levels = d["levels"].cast<int>();
+  o.block_w = d["block_w"].cast<uint32_t>();
+  o.block_h = d["block_h"].cast<uint32_t>();
+  o.precincts = d["precincts"].cast<std::vector<std::pair<uint32_t, uint32_t>>>();
+  o.progression = d["progression"].cast<std::string>();
+  o.tile_w = d["tile_w"].cast<uint32_t>();
+  o.tile_h = d["tile_h"].cast<uint32_t>();
+  o.bit_depth = d["bit_depth"].cast<uint32_t>();
+  o.colour_transform = d["colour_transform"].cast<int>();
+  o.tlm = d["tlm"].cast<bool>();
+  o.tileparts = d["tileparts"].cast<std::string>();
+  o.jph = d["jph"].cast<bool>();
+  return o;
+}
+
+// A numpy image (H, W) or (H, W, C) with contiguous rows, as an ImageView.
+ImageView image_view(const py::array& a) {
+  if (a.ndim() != 2 && a.ndim() != 3)
+    throw py::value_error("array: expected a 2-D (H, W) or 3-D (H, W, C) array, got " +
+                          std::to_string(a.ndim()) + "-D");
+  ImageView v;
+  v.type = type_of(a.dtype());
+  v.height = uint32_t(a.shape(0));
+  v.width = uint32_t(a.shape(1));
+  v.num_components = a.ndim() == 3 ? uint32_t(a.shape(2)) : 1;
+  const py::ssize_t item = a.itemsize();
+  const bool inner_contiguous =
+      (a.ndim() == 2 ? a.strides(1) == item
+                     : (a.strides(2) == item && a.strides(1) == item * py::ssize_t(v.num_components)));
+  if (!inner_contiguous || a.strides(0) < 0 ||
+      size_t(a.strides(0)) < size_t(item) * v.width * v.num_components)
+    throw py::value_error("array: rows must be C-contiguous (use numpy.ascontiguousarray)");
+  v.row_stride = size_t(a.strides(0));
+  v.data = a.data();
+  return v;
+}
+
+struct Encoded {
+  py::array keep;  // the source array, alive until the GIL is taken back
+  ImageView view;
+  EncodeOptions options;
+  std::vector<uint8_t> bytes;
+  std::exception_ptr error;
+};
+
+// items[i] = (array, options dict with the keyword names of _core.encode).
+py::list encode_many(const py::sequence& items, size_t threads) {
+  const size_t n = py::len(items);
+  std::vector<Encoded> work(n);
+  for (size_t i = 0; i < n; ++i) {
+    try {
+      py::tuple item = items[i].cast<py::tuple>();
+      if (item.size() != 2) throw py::value_error("encode_many: items are (array, options) pairs");
+      work[i].keep = item[0].cast<py::array>();
+      work[i].view = image_view(work[i].keep);
+      work[i].options = encode_options(item[1].cast<py::dict>());
+    } catch (...) {
+      work[i].error = std::current_exception();
+    }
+  }
+  {
+    py::gil_scoped_release nogil;
+    parallel_for(n, threads, [&](size_t i) {
+      if (work[i].error) return;
+      try {
+        work[i].bytes = encode_image(work[i].view, work[i].options);
+      } catch (...) {
+        work[i].error = std::current_exception();
+      }
+    });
+  }
+  py::list result;
+  for (Encoded& e : work) {
+    if (e.error)
+      result.append(exception_object(e.error));
+    else
+      result.append(py::bytes(reinterpret_cast<const char*>(e.bytes.data()), e.bytes.size()));
+    std::vector<uint8_t>().swap(e.bytes);
+  }
+  return result;
+}
+
+}  // namespace
+
+void register_batch(py::module_& m) {
+  m.def("decode_many", &decode_many, py::arg("datas"), py::arg("level") = 0,
+        py::arg("max_pixels") = kDefaultMaxPixels, py::arg("decoder") = "auto",
+        py::arg("threads") = 0,
+        "Decodes every frame on up to `threads` threads (0 = all cores); a list of arrays, "
+        "with the exception object in the slot of each frame that failed.");
+  m.def("checksums_many", &checksums_many, py::arg("datas"), py::arg("levels"),
+        py::arg("max_pixels") = kDefaultMaxPixels, py::arg("with_range") = std::vector<bool>{false},
+        py::arg("threads") = 0,
+        "checksums() of every frame: a list of (rows, range) or exception objects. levels and "
+        "with_range hold one entry per frame, or one for all.");
+  m.def("encode_many", &encode_many, py::arg("items"), py::arg("threads") = 0,
+        "Encodes (array, options) pairs, options as _core.encode's keywords: a list of bytes or "
+        "exception objects.");
+  m.def("batch_info", [] {
+    py::dict d;
+    d["default_threads"] = default_threads();
+    d["pool_workers"] = pool_workers();
+    d["max_threads"] = kMaxThreads;
+    return d;
+  });
+}
+
+}  // namespace htj2k_bindings

@@ -1,0 +1,147 @@
+"""SIMD conversion kernels (simd/convert_dispatch.cpp, Highway) against their scalar
+references (simd/convert_scalar.cpp), through the ``_core._kernels`` test hook:
+every target this CPU supports plus the dispatched entry points, on random data
+with unaligned starts, odd lengths, every stride the kernels specialise, every
+sample type and edge bounds. No timing here (benches/ times them)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from htj2k import _core
+
+K = _core._kernels
+TARGETS = [t for t in K.targets() if t != "scalar"] + ["dispatch"]
+DTYPES = [np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32]
+# Lengths around vector sizes (4..64 lanes) and odd ones; offsets make unaligned starts.
+LENGTHS = [0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 255, 257, 1000, 4099]
+OFFSETS = [0, 1, 3, 5]
+
+
+def _bounds(dtype, rng):
+    """A few (lo, hi) pairs: nominal ranges of random bit depths, the type's full
+    range, and bounds outside the type (the scalar fallback must serve those)."""
+    info = np.iinfo(dtype)
+    bits = info.bits
+    out = [(int(info.min), int(info.max))]
+    for _ in range(2):
+        b = int(rng.integers(1, bits + 1))
+        out.append((-(1 << (b - 1)), (1 << (b - 1)) - 1) if info.min < 0 else (0, (1 << b) - 1))
+    out.append((int(info.min) - 5, int(info.max) + 5))
+    out.append((-(1 << 40), 1 << 40))
+    out.append((7, 7))
+    return out
+
+
+def _random_int32(rng, n):
+    """Values spread over all magnitudes (so clamping happens at both ends)."""
+    v = rng.integers(-(2**31), 2**31, size=n + 8, dtype=np.int64).astype(np.int32)
+    shifts = rng.integers(0, 32, size=n + 8).astype(np.int32)
+    return (v >> shifts).astype(np.int32)
+
+
+def _sliced(buf, offset, n):
+    """n elements starting at an element offset (an unaligned start)."""
+    return buf[offset : offset + n]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_store_clamped_matches_scalar(target, dtype):
+    rng = np.random.default_rng(hash((target, np.dtype(dtype).name)) & 0xFFFF)
+    for n in LENGTHS:
+        for stride in (1, 2, 3, 4, 5):
+            for lo, hi in _bounds(dtype, rng):
+                off = int(rng.choice(OFFSETS))
+                src = _sliced(_random_int32(rng, n + 8), off, n)
+                size = max(1, (n - 1) * stride + 1) + 3
+                fill = rng.integers(0, 256, size=(size + 8) * 4, dtype=np.uint8).view(dtype)
+                got = fill.copy()
+                want = fill.copy()
+                K.store_clamped(target, src, got[off : off + size], stride, lo, hi)
+                K.store_clamped("scalar", src, want[off : off + size], stride, lo, hi)
+                np.testing.assert_array_equal(got, want, err_msg=f"n={n} stride={stride} lo={lo} hi={hi}")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("nc", [1, 2, 3, 4, 5])
+def test_store_clamped_interleaved_matches_scalar(target, dtype, nc):
+    rng = np.random.default_rng(nc * 1000 + DTYPES.index(dtype))
+    for n in LENGTHS:
+        bounds = _bounds(dtype, rng)
+        for k in range(3):
+            off = int(rng.choice(OFFSETS))
+            srcs = [_sliced(_random_int32(rng, n + 8), int(rng.choice(OFFSETS)), n) for _ in range(nc)]
+            # different bounds per component (mixed bit depths)
+            picks = [bounds[int(rng.integers(0, len(bounds)))] for _ in range(nc)]
+            lo = [p[0] for p in picks]
+            hi = [p[1] for p in picks]
+            size = n * nc + 3
+            fill = rng.integers(0, 256, size=(size + 8) * 4, dtype=np.uint8).view(dtype)
+            got = fill.copy()
+            want = fill.copy()
+            K.store_clamped_interleaved(target, srcs, got[off : off + size], lo, hi)
+            K.store_clamped_interleaved("scalar", srcs, want[off : off + size], lo, hi)
+            np.testing.assert_array_equal(got, want, err_msg=f"n={n} nc={nc} lo={lo} hi={hi}")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_load_widen_matches_scalar(target, dtype):
+    rng = np.random.default_rng(77 + DTYPES.index(dtype))
+    for n in LENGTHS:
+        for stride in (1, 2, 3, 4, 5):
+            off = int(rng.choice(OFFSETS))
+            valid = max(0, (n - 1) * stride + 1)
+            raw = rng.integers(0, 256, size=(valid + off + 8) * 4, dtype=np.uint8).view(dtype)
+            # exactly the elements the kernel may read: a read past them would
+            # fetch bytes outside the view (caught by ASan builds, see make asan)
+            src = raw[off : off + valid].copy() if valid else raw[:0].copy()
+            got = np.full(n + 4, 12345, np.int32)
+            want = got.copy()
+            K.load_widen(target, src, n, stride, got)
+            K.load_widen("scalar", src, n, stride, want)
+            np.testing.assert_array_equal(got, want, err_msg=f"n={n} stride={stride}")
+            if n:
+                np.testing.assert_array_equal(want[:n], src[::stride][:n].astype(np.int32))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_min_max_matches_scalar(target, dtype):
+    rng = np.random.default_rng(99 + DTYPES.index(dtype))
+    info = np.iinfo(dtype)
+    for n in LENGTHS:
+        for stride in (1, 2, 3):
+            off = int(rng.choice(OFFSETS))
+            valid = max(0, (n - 1) * stride + 1)
+            raw = rng.integers(info.min, int(info.max) + 1, size=valid + off + 8, dtype=np.int64).astype(dtype)
+            if n > 2 and rng.random() < 0.5:  # extremes at the very ends
+                raw[off] = info.max
+                raw[off + valid - 1] = info.min
+            src = raw[off : off + valid]
+            got = K.min_max(target, src, n, stride)
+            want = K.min_max("scalar", src, n, stride)
+            assert got == want, f"n={n} stride={stride}"
+            if n:
+                assert want == (int(src[::stride][:n].min()), int(src[::stride][:n].max()))
+
+
+def test_targets_reported():
+    targets = K.targets()
+    assert targets[-1] == "scalar"
+    assert K.active() in targets
+
+
+def test_unknown_target_is_an_error():
+    with pytest.raises(ValueError, match="not available"):
+        K.min_max("NEON9000", np.zeros(4, np.uint8), 4, 1)
+
+
+def test_crc32_hook_matches_zlib():
+    import zlib
+
+    data = np.random.default_rng(1).integers(0, 256, 100_003, dtype=np.uint8)
+    assert K.crc32(data) == zlib.crc32(data.tobytes())
