@@ -44,7 +44,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 settings.register_profile(
     "ci",
     deadline=None,
-    max_examples=40,
+    max_examples=50,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -211,6 +211,17 @@ def test_uid_fields_take_precedence_over_keys_and_context_does_not_leak():
     ]
 
 
+def test_single_series_and_instance_objects_not_keyed_by_uid():
+    doc = {
+        "Series": {
+            "SeriesInstanceUID": "7.7",
+            "Instances": {"DICOM": {"SOPInstanceUID": "7.7.1"}, "ImageFrames": [_frame("a")]},
+        }
+    }
+    (r,) = load_metadata(doc)
+    assert (r.series_uid, r.instance_uid) == ("7.7", "7.7.1")
+
+
 def test_image_frames_as_dict_keyed_by_id_or_single_entry():
     entry = _frame("ignored")
     del entry["ID"]

@@ -410,3 +410,57 @@ def test_guards_and_arguments(isolated, tools, tmp_path):
     assert isinstance(e, UnsupportedCodestreamError) and "Rsiz" in str(e) and "OpenJPEG" not in str(e), e
     np.testing.assert_array_equal(_call(isolated, "htj2k.decode", cs, decoder="openjpeg"), img)
     assert htj2k.features()["openjpeg_version"].startswith("2.")
+
+
+# --------------------------------------------------------------------------- robustness
+
+_FUZZ_CHILD = r"""
+import pickle, random, sys
+import htj2k
+seeds = pickle.load(open(sys.argv[1], "rb"))
+rng = random.Random(int(sys.argv[2]))
+decoded = refused = 0
+for i in range(int(sys.argv[3])):
+    d = bytearray(rng.choice(seeds))
+    kind = rng.choice(["flip", "header", "zero", "dup", "truncate"])
+    if kind == "flip":
+        for _ in range(rng.randint(1, 8)):
+            d[rng.randrange(len(d))] ^= 1 << rng.randrange(8)
+    elif kind == "header":
+        for _ in range(rng.randint(1, 4)):
+            d[rng.randrange(min(len(d), 200))] = rng.randrange(256)
+    elif kind == "zero":
+        a = rng.randrange(len(d))
+        d[a : a + 40] = bytes(len(d[a : a + 40]))
+    elif kind == "dup":
+        a = rng.randrange(len(d))
+        b = a + rng.randint(1, 100)
+        d = d[:b] + d[a:b] + d[b:]
+    else:
+        d = d[: rng.randint(0, len(d))]
+    for level in (0, 1):
+        try:
+            htj2k.decode(bytes(d), level=level, max_pixels=1 << 22)
+            decoded += 1
+        except (htj2k.Htj2kError, ValueError):
+            refused += 1
+sys.stderr.write("FUZZ-DONE %d %d\n" % (decoded, refused))
+"""
+
+
+def test_mutated_part1_streams_never_crash_or_print(tools, tmp_path):
+    """Mutations of Part 1 streams (which reach OpenJPEG): only our exceptions, no
+    crash, no hang, nothing printed."""
+    import pickle
+
+    from conftest import run_python
+
+    img = _source(RGB[0], "u1", 8, seed=9)
+    seeds = [opj_compress(tmp_path, _planes(img), 8, False, args) for args in (
+        [], ["-r", "40,10,1", "-SOP", "-EPH"], ["-t", "32,32", "-TP", "R", "-PLT", "-TLM", "-p", "RPCL"],
+        ["-I", "-r", "20,5", "-M", "63"], ["-ROI", "c=0,U=3", "-POC", "T1=0,0,1,3,3,CPRL/T1=3,0,1,6,3,LRCP"])]
+    path = tmp_path / "seeds.pkl"
+    path.write_bytes(pickle.dumps(seeds))
+    rc, out, err = run_python(_FUZZ_CHILD, timeout=240, args=(str(path), "20240531", "400"))
+    assert rc == 0, f"child died (status {rc}): {err[-2000:]}"
+    assert out == "" and err.startswith("FUZZ-DONE") and err.count("\n") == 1, (out[-500:], err[-500:])

@@ -9,11 +9,11 @@ end the run.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import htj2k
@@ -160,9 +160,10 @@ def check_roundtrip(isolated, case: Dict[str, Any], out: bool = True, planes: bo
     assert full.dtype == want_dtype
     assert full.shape == img.shape
     bad = np.argwhere(full.astype(np.int64) != img.astype(np.int64))
+    first = tuple(int(i) for i in bad[0]) if bad.size else ()
     assert bad.size == 0, (
-        f"{len(bad)} of {img.size} samples differ after a lossless round trip; first at {tuple(bad[0])}: "
-        f"decoded {full[tuple(bad[0])]}, encoded {img[tuple(bad[0])]}"
+        f"{len(bad)} of {img.size} samples differ after a lossless round trip; first at {first}: "
+        f"decoded {full[first]}, encoded {img[first]}"
     )
 
     check_info(res["info"], case)
@@ -193,7 +194,23 @@ def check_roundtrip(isolated, case: Dict[str, Any], out: bool = True, planes: bo
 # --------------------------------------------------------------------------- property tests
 
 
+def _case(dt, shape, bit_depth, kwargs, pattern="random", seed=0):
+    return {"dtype": dt, "shape": shape, "bit_depth": bit_depth, "signed": dt[0] == "i",
+            "pattern": pattern, "seed": seed, "kwargs": kwargs}
+
+
+# Minimal failures found by these properties, kept as explicit examples.
+EXAMPLE_24_BIT = _case("i4", (5, 7), 24, {"bit_depth": 24, "block_size": (4, 4), "progression": "LRCP"})
+EXAMPLE_TILES_1X1 = _case("i1", (2, 2), 8, {"block_size": (4, 4), "progression": "LRCP", "tile_size": (1, 1)})
+# silently wrong pixels (OpenJPEG decodes these codestreams exactly):
+EXAMPLE_TILES_WRONG = _case("u1", (13, 14), 8, {"levels": 2, "tile_size": (6, 11)})
+EXAMPLE_PRECINCTS_WRONG = _case("u1", (69, 13, 2), 8, {"levels": 1, "progression": "PCRL", "precincts": [(2, 2)],
+                                                       "colour_transform": False})
+EXAMPLE_PRECINCTS_2X2 = _case("i1", (5, 5), 8, {"block_size": (4, 4), "progression": "LRCP", "precincts": [(2, 2)]})
+
+
 @given(case=lossless_case())
+@example(case=EXAMPLE_24_BIT)
 def test_lossless_roundtrip(isolated, case):
     """Dtypes, bit depths, shapes, components, levels, code-blocks, progressions,
     colour transform, containers; via decode, decode(out=), decode_planes and info."""
@@ -201,11 +218,15 @@ def test_lossless_roundtrip(isolated, case):
 
 
 @given(case=lossless_case(tiles=True))
+@example(case=EXAMPLE_TILES_1X1)
+@example(case=EXAMPLE_TILES_WRONG)
 def test_lossless_roundtrip_tiles(isolated, case):
     check_roundtrip(isolated, case, out=False)
 
 
 @given(case=lossless_case(precincts=True))
+@example(case=EXAMPLE_PRECINCTS_2X2)
+@example(case=EXAMPLE_PRECINCTS_WRONG)
 def test_lossless_roundtrip_precincts(isolated, case):
     check_roundtrip(isolated, case, out=False)
 
@@ -346,36 +367,30 @@ def deep_cases() -> List[Tuple[int, bool, int, int]]:
     return [(bd, signed, nc, lv) for bd in depths for signed in (False, True) for nc in (1, 3) for lv in (0, 1, 5)]
 
 
-def test_deep_bit_depths():
+def test_deep_bit_depths(isolated):
     """32-bit samples at every depth htj2k claims to encode losslessly
     (features()['max_bit_depth']): worst-case data (full-range random and a
     min/max checkerboard) with 0, 1 and 5 levels, grey and RGB (+1 bit for the RCT).
 
     Each case runs in its own forked child; all failures are listed together.
     """
-    from conftest import IsolatedRunner
-
-    runner = IsolatedRunner()
     failures = []
-    try:
-        for bd, signed, nc, lv in deep_cases():
-            dt = "i4" if signed else "u4"
-            shape = (64, 64) if nc == 1 else (64, 64, nc)
-            for pattern in ("random", "extremes"):
-                img = make_image(shape, dt, bd, pattern, bd)
-                res = runner.call("roundtrip", img, {"bit_depth": bd, "levels": lv})
-                label = f"{dt} bit_depth={bd} components={nc} levels={lv} {pattern}"
-                if not res.ok:
-                    failures.append(f"{label}: {res.summary()}")
-                    break
-                full = res.value["full"]
-                if full.dtype != expected_dtype(bd, signed) or not np.array_equal(full, img):
-                    failures.append(f"{label}: decoded samples differ")
-                    break
-                if res.output:
-                    failures.append(f"{label}: printed {res.output.strip()[:200]!r}")
-    finally:
-        runner.close()
+    for bd, signed, nc, lv in deep_cases():
+        dt = "i4" if signed else "u4"
+        shape = (64, 64) if nc == 1 else (64, 64, nc)
+        for pattern in ("random", "extremes"):
+            img = make_image(shape, dt, bd, pattern, bd)
+            res = isolated.call("roundtrip", img, {"bit_depth": bd, "levels": lv})
+            label = f"{dt} bit_depth={bd} components={nc} levels={lv} {pattern}"
+            if not res.ok:
+                failures.append(f"{label}: {res.summary()}")
+                break
+            full = res.value["full"]
+            if full.dtype != expected_dtype(bd, signed) or not np.array_equal(full, img):
+                failures.append(f"{label}: decoded samples differ")
+                break
+            if res.output:
+                failures.append(f"{label}: printed {res.output.strip()[:200]!r}")
     assert not failures, (
         f"max_bit_depth={MAX_BIT_DEPTH}, OpenJPH {FEATURES['openjph_version']}: "
         f"{len(failures)} of {len(deep_cases())} deep cases fail:\n" + "\n".join(failures)

@@ -1,6 +1,7 @@
 #include "checksum/frame_checksums.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 
 #include "checksum/crc32.hpp"
@@ -33,7 +34,9 @@ bool derivable(const CodestreamHeader& h) {
 }
 
 struct Decoded {
-  std::vector<uint8_t> pixels;
+  // Uninitialised (no zero fill: every byte is written by the decode).
+  std::unique_ptr<uint8_t[]> pixels;
+  size_t size = 0;
   uint32_t crc = 0;
   bool clamped = false;
 };
@@ -44,10 +47,11 @@ Decoded decode_level(FrameDecoder& dec) {
                                 dec.interleave_error());
   Decoded d;
   const size_t row = size_t(dec.width()) * dec.num_components() * sample_bytes(dec.interleaved_type());
-  d.pixels.resize(row * dec.height());
+  d.size = row * dec.height();
+  d.pixels.reset(new uint8_t[d.size]);
   uint32_t crc = 0;
   // CRC each row as soon as it is complete, while it is still in cache.
-  dec.decode_interleaved(d.pixels.data(), row,
+  dec.decode_interleaved(d.pixels.get(), row,
                          [&](uint32_t, const uint8_t* bytes, size_t n) { crc = crc32_update(crc, bytes, n); },
                          &d.clamped);
   d.crc = crc;
@@ -56,26 +60,35 @@ Decoded decode_level(FrameDecoder& dec) {
 
 // The checksum bytes use the smallest type of the largest bit depth, which is
 // exactly the decoder's interleaved output type, so the output rows are hashed as is.
+// Level 0's CRC is already known (fused with the decode): only levels 1..max_level
+// are serialised, and only those in `wanted` are hashed.
 template <typename T>
-std::vector<LevelCrc> derive_levels(const Decoded& d, const FrameDecoder& dec, uint32_t max_level) {
+std::vector<LevelCrc> derive_levels(const Decoded& d, const FrameDecoder& dec, uint32_t max_level,
+                                    const std::vector<uint32_t>& wanted) {
   const auto& h = dec.header();
   std::vector<SampleFormat> fmt;
   for (const auto& c : h.components) fmt.push_back(make_sample_format(c.bit_depth, c.is_signed));
   const bool rct = h.cod.mct && h.components.size() >= 3;
-  return level_checksums_from_samples<T>(reinterpret_cast<const T*>(d.pixels.data()),
-                                         size_t(dec.width()) * dec.num_components(), dec.width(),
-                                         dec.height(), dec.num_components(), fmt, rct, max_level,
-                                         h.x0, h.y0);
+  LevelPyramid pyr(reinterpret_cast<const T*>(d.pixels.get()), size_t(dec.width()) * dec.num_components(),
+                   dec.width(), dec.height(), dec.num_components(), fmt, rct, h.x0, h.y0);
+  std::vector<LevelCrc> out;
+  for (uint32_t r = 1; r <= max_level; ++r) {
+    pyr.next_level();
+    if (std::find(wanted.begin(), wanted.end(), r) != wanted.end())
+      out.push_back(LevelCrc{pyr.width(), pyr.height(), pyr.crc32(), r});
+  }
+  return out;
 }
 
-std::vector<LevelCrc> derive_any(const Decoded& d, const FrameDecoder& dec, uint32_t max_level) {
+std::vector<LevelCrc> derive_any(const Decoded& d, const FrameDecoder& dec, uint32_t max_level,
+                                 const std::vector<uint32_t>& wanted) {
   switch (dec.interleaved_type()) {
-    case SampleType::U8: return derive_levels<uint8_t>(d, dec, max_level);
-    case SampleType::I8: return derive_levels<int8_t>(d, dec, max_level);
-    case SampleType::U16: return derive_levels<uint16_t>(d, dec, max_level);
-    case SampleType::I16: return derive_levels<int16_t>(d, dec, max_level);
-    case SampleType::U32: return derive_levels<uint32_t>(d, dec, max_level);
-    default: return derive_levels<int32_t>(d, dec, max_level);
+    case SampleType::U8: return derive_levels<uint8_t>(d, dec, max_level, wanted);
+    case SampleType::I8: return derive_levels<int8_t>(d, dec, max_level, wanted);
+    case SampleType::U16: return derive_levels<uint16_t>(d, dec, max_level, wanted);
+    case SampleType::I16: return derive_levels<int16_t>(d, dec, max_level, wanted);
+    case SampleType::U32: return derive_levels<uint32_t>(d, dec, max_level, wanted);
+    default: return derive_levels<int32_t>(d, dec, max_level, wanted);
   }
 }
 
@@ -85,6 +98,7 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
                                uint64_t max_pixels, bool with_range) {
   DecodeOptions opt;
   opt.max_pixels = max_pixels;
+  opt.decoder = DecoderKind::Auto;  // OpenJPEG steps in where OpenJPH cannot decode correctly
   FrameDecoder full(data, size, opt);  // parses and validates once
   const CodestreamHeader& h = full.header();
   const uint32_t L = codestream_levels(h);
@@ -105,7 +119,7 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
     result.has_range = true;
     result.min = INT64_MAX;
     result.max = INT64_MIN;
-    min_max(d.pixels.data(), d.pixels.size() / sample_bytes(dec.interleaved_type()), 1,
+    min_max(d.pixels.get(), d.size / sample_bytes(dec.interleaved_type()), 1,
             dec.interleaved_type(), &result.min, &result.max);
   };
   std::vector<LevelChecksum> out;
@@ -115,7 +129,7 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
     if (with_range) note_range(d, full);
     if (!d.clamped) {
       const uint32_t top = levels.back();
-      std::vector<LevelCrc> derived = levels.size() > 1 ? derive_any(d, full, top) : std::vector<LevelCrc>{};
+      std::vector<LevelCrc> derived = levels.size() > 1 ? derive_any(d, full, top, levels) : std::vector<LevelCrc>{};
       for (uint32_t r : levels) {
         if (r == 0) {
           out.push_back({0, full.width(), full.height(), d.crc});

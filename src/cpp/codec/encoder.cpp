@@ -25,9 +25,13 @@ void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_dep
       o.block_w > 1024 || o.block_h > 1024 || uint64_t(o.block_w) * o.block_h > 4096)
     throw InvalidArgument("block_size: each side a power of two in 4..1024, area at most 4096; got " +
                           std::to_string(o.block_w) + "x" + std::to_string(o.block_h));
+  // Precincts below 8 shrink code-blocks under 4x4, which OpenJPH 0.9 decodes
+  // wrongly or not at all; no imaging workflow needs them.
   for (auto& p : o.precincts)
-    if (!is_pow2(p.first) || !is_pow2(p.second) || p.first > 32768 || p.second > 32768)
-      throw InvalidArgument("precincts: sizes must be powers of two up to 32768");
+    if (!is_pow2(p.first) || !is_pow2(p.second) || p.first < 8 || p.second < 8 || p.first > 32768 ||
+        p.second > 32768)
+      throw InvalidArgument("precincts: sizes must be powers of two from 8 to 32768, got " +
+                            std::to_string(p.first) + "x" + std::to_string(p.second));
   const size_t type_bits = sample_bytes(im.type) * 8;
   if (bit_depth < 1 || bit_depth > type_bits)
     throw InvalidArgument("bit_depth: " + std::to_string(bit_depth) + " does not fit the " +
@@ -100,8 +104,19 @@ std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
   OjphMessageScope scope;
   try {
     return encode_with_openjph(scope, im, o, levels, bit_depth, is_signed, colour);
+  } catch (const EncodeFailure&) {
+    throw;
+  } catch (const InvalidArgument&) {
+    throw;
+  } catch (const UnsupportedCodestream&) {
+    throw;
   } catch (...) {
-    scope.rethrow_as_htj2k(std::current_exception());
+    // Anything else from OpenJPH (its errors, failed assertions) is an encode failure.
+    try {
+      scope.rethrow_as_htj2k(std::current_exception());
+    } catch (const Error& e) {
+      throw EncodeFailure(e.what());
+    }
   }
 }
 

@@ -250,13 +250,16 @@ void parse_cod(SegmentReader& r, CodingStyle& cs) {
 // made once the whole main header is known.
 struct MainHeaderOffsets {
   size_t qcd = 0;
-  std::vector<size_t> qcc;  // parallel to CodestreamHeader::overrides
+  std::vector<size_t> qcc;     // parallel to CodestreamHeader::overrides
+  std::vector<int32_t> index;  // per component: its entry in overrides, or -1
 };
 
-// Index of the COC/QCC override entry of component c, added if new.
+// Index of the COC/QCC override entry of component c, added if new. (Indexed, not
+// searched: up to 16384 components could each have one.)
 size_t override_for(CodestreamHeader& h, MainHeaderOffsets& off, uint16_t c) {
-  for (size_t i = 0; i < h.overrides.size(); ++i)
-    if (h.overrides[i].component == c) return i;
+  if (off.index.size() < h.components.size()) off.index.resize(h.components.size(), -1);
+  if (off.index[c] >= 0) return size_t(off.index[c]);
+  off.index[c] = int32_t(h.overrides.size());
   h.overrides.emplace_back();
   h.overrides.back().component = c;
   off.qcc.push_back(0);
@@ -369,21 +372,18 @@ size_t parse_main_header(const uint8_t* cs, size_t size, CodestreamHeader& h) {
     o.cod.eph = h.cod.eph;
   }
   // Each component's quantization must list a step for every subband it has.
+  off.index.resize(h.components.size(), -1);
   for (uint32_t c = 0; c < h.components.size(); ++c) {
-    const Quantization& q = h.quant_for(c);
-    unsigned levels = h.style_for(c).levels;
-    size_t need = subbands_needed(q, levels);
+    const ComponentOverride* o = off.index[c] >= 0 ? &h.overrides[size_t(off.index[c])] : nullptr;
+    const bool own_qcc = o && o->qcd.present;
+    const Quantization& q = own_qcc ? o->qcd : h.qcd;
+    const unsigned levels = (o && o->cod.present ? o->cod : h.cod).levels;
+    const size_t need = subbands_needed(q, levels);
     if (q.steps.size() >= need) continue;
-    size_t qoff = off.qcd;
-    uint16_t qm = kQCD;
-    for (size_t i = 0; i < h.overrides.size(); ++i)
-      if (h.overrides[i].component == c && h.overrides[i].qcd.present) {
-        qoff = off.qcc[i];
-        qm = kQCC;
-      }
-    fail(at(qm, qoff) + std::to_string(q.steps.size()) + " step sizes for component " +
-         std::to_string(c) + " with " + std::to_string(levels) +
-         " decomposition levels (need " + std::to_string(need) + ")");
+    fail(at(own_qcc ? kQCC : kQCD, own_qcc ? off.qcc[size_t(off.index[c])] : off.qcd) +
+         std::to_string(q.steps.size()) + " step sizes for component " + std::to_string(c) +
+         " with " + std::to_string(levels) + " decomposition levels (need " +
+         std::to_string(need) + ")");
   }
   return pos;
 }
@@ -526,7 +526,19 @@ CodestreamSpan locate_codestream(const uint8_t* data, size_t size) {
     const size_t left = size - pos;
     if (left < 8) fail("box header at offset " + std::to_string(pos) + " runs past end of file");
     uint64_t len = be32(data + pos);
-    const std::string type(reinterpret_cast<const char*>(data + pos + 4), 4);
+    // Box type as printable text (escaped: it ends up in messages read as UTF-8).
+    std::string type;
+    for (int i = 0; i < 4; ++i) {
+      const uint8_t ch = data[pos + 4 + i];
+      if (ch >= 0x20 && ch < 0x7F) {
+        type += char(ch);
+      } else {
+        static const char* hex = "0123456789abcdef";
+        type += "\\x";
+        type += hex[ch >> 4];
+        type += hex[ch & 15];
+      }
+    }
     size_t header = 8;
     if (len == 1) {  // 64-bit XLBox follows
       if (left < 16)

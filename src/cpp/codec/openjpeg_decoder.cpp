@@ -5,6 +5,7 @@
 #include <openjpeg.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <memory>
 #include <set>

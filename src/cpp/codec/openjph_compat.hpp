@@ -16,6 +16,13 @@ constexpr bool kOjphDecodesScalarDerived = HTJ2K_OJPH_AT_LEAST(0, 10);
 constexpr bool kOjphHasLineFlags = HTJ2K_OJPH_AT_LEAST(0, 18);
 // COC/QCC in the main header are honoured from 0.11 on; 0.9 skips them.
 constexpr bool kOjphHonoursCoc = HTJ2K_OJPH_AT_LEAST(0, 11);
-// Largest bit depth the linked OpenJPH round-trips losslessly through 32-bit lines.
-constexpr unsigned kOjphMaxBitDepth = kOjphHasLineFlags ? 32 : 30;
+// Small-band defects of 0.9.0 (see validate.cpp check_small_bands); assumed
+// present until the 64-bit line rework of 0.18, which is unverified here.
+constexpr bool kOjphSmallBandBugs = !HTJ2K_OJPH_AT_LEAST(0, 18);
+// Largest bit depth the linked OpenJPH encodes and decodes correctly. Measured on
+// 0.9.0: from 20 bits up some sizes fail with "Error decoding a codeblock" (a 6x7
+// checkerboard of extremes at 20 bits), abort on an assertion, or (29-30 bits)
+// produce wrong pixels silently; 17..19 bits round-trip over every pattern tried,
+// and we keep one bit of margin. 0.18 added 64-bit line buffers.
+constexpr unsigned kOjphMaxBitDepth = kOjphHasLineFlags ? 32 : 18;
 }  // namespace htj2k

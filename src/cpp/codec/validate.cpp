@@ -74,9 +74,67 @@ void check_code_block_style(uint8_t cb, const std::string& where) {
   if (!(cb & 0x40)) unsupported("non-HT (Part 1) code-blocks" + where + "; " + kOjph + " decodes HT code-blocks only");
 }
 
+// style_for()/quant_for() of every component, in O(components + overrides):
+// a codestream may have up to 16384 components, each with a COC and a QCC.
+struct PerComponent {
+  std::vector<const CodingStyle*> style;
+  std::vector<const Quantization*> quant;
+  explicit PerComponent(const CodestreamHeader& h)
+      : style(h.components.size(), &h.cod), quant(h.components.size(), &h.qcd) {
+    for (const auto& o : h.overrides) {
+      if (o.component >= h.components.size()) continue;
+      if (o.cod.present) style[o.component] = &o.cod;
+      if (o.qcd.present) quant[o.component] = &o.qcd;
+    }
+  }
+};
+
 const char* progression_name(uint8_t p) {
   static const char* names[] = {"LRCP", "RLCP", "RPCL", "PCRL", "CPRL"};
   return p < 5 ? names[p] : "?";
+}
+
+// Tile-component bands OpenJPH < 0.18 gets wrong (measured on 0.9.0): it crashes
+// (SIGSEGV in tile::pull) when a tile-component is empty at the requested level
+// (odd origins, small edge tiles), and decodes wrong pixels when a 1x1 band is
+// decomposed again (more levels than a small image or tile allows). Only the
+// first, second and last tile of each row/column can differ in size, and only
+// distinct subsampling factors matter, so this stays cheap for any tile count.
+void check_small_bands(const CodestreamHeader& h, uint32_t level) {
+  auto ceil_div = [](uint64_t a, uint64_t b) { return (a + b - 1) / b; };
+  const uint32_t ntx = h.num_tiles_x(), nty = h.num_tiles_y();
+  auto pick = [](uint32_t n) {
+    std::set<uint32_t> s = {0, n - 1};
+    if (n > 2) s.insert(1);
+    return s;
+  };
+  std::set<std::pair<uint32_t, uint32_t>> seen;
+  for (uint32_t c = 0; c < h.components.size(); ++c) {
+    const auto& comp = h.components[c];
+    if (!seen.insert({comp.dx, comp.dy}).second) continue;
+    const uint32_t L = h.style_for(c).levels;
+    for (uint32_t ty : pick(nty)) {
+      for (uint32_t tx : pick(ntx)) {
+        const uint64_t x0 = std::max<uint64_t>(uint64_t(h.tile_x0) + uint64_t(tx) * h.tile_w, h.x0);
+        const uint64_t x1 = std::min<uint64_t>(uint64_t(h.tile_x0) + uint64_t(tx + 1) * h.tile_w, h.xsiz);
+        const uint64_t y0 = std::max<uint64_t>(uint64_t(h.tile_y0) + uint64_t(ty) * h.tile_h, h.y0);
+        const uint64_t y1 = std::min<uint64_t>(uint64_t(h.tile_y0) + uint64_t(ty + 1) * h.tile_h, h.ysiz);
+        const uint64_t cx0 = ceil_div(x0, comp.dx), cx1 = ceil_div(x1, comp.dx);
+        const uint64_t cy0 = ceil_div(y0, comp.dy), cy1 = ceil_div(y1, comp.dy);
+        auto w_at = [&](uint32_t k) { return ceil_div(cx1, uint64_t(1) << k) - ceil_div(cx0, uint64_t(1) << k); };
+        auto h_at = [&](uint32_t k) { return ceil_div(cy1, uint64_t(1) << k) - ceil_div(cy0, uint64_t(1) << k); };
+        const std::string where = "tile " + str(uint64_t(ty) * ntx + tx) + " (component " + str(c) + ", " +
+                                  str(w_at(0)) + "x" + str(h_at(0)) + ")";
+        if (w_at(level) == 0 || h_at(level) == 0)
+          unsupported(where + " is empty at level " + str(level) + "; " + kOjph + " cannot decode it");
+        if (w_at(0) * h_at(0) > 1)
+          for (uint32_t k = 0; k < L; ++k)
+            if (w_at(k) == 1 && h_at(k) == 1)
+              unsupported(where + ": " + str(L) + " decomposition levels split a 1x1 band again; " + kOjph +
+                          " decodes that wrongly");
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -89,8 +147,9 @@ void validate_for_openjph(const CodestreamHeader& h, uint32_t level, size_t data
   check_complete(h, data_size);
 
   const uint32_t ncomp = uint32_t(h.components.size());
+  const PerComponent pc(h);
   for (uint32_t c = 0; c < ncomp; ++c)
-    if (h.style_for(c).transform == 0 && h.quant_for(c).style == 0)
+    if (pc.style[c]->transform == 0 && pc.quant[c]->style == 0)
       invalid("irreversible 9/7 transform without quantization (QCD style 0) for component " + str(c));
 
   // OpenJPH refuses codestreams whose Rsiz lacks the Part 15 capability bit.
@@ -145,10 +204,11 @@ void validate_for_openjph(const CodestreamHeader& h, uint32_t level, size_t data
 
   // `level` resolution levels are discarded; every component must have that many.
   uint32_t min_levels = h.cod.levels;
-  for (uint32_t c = 0; c < ncomp; ++c) min_levels = std::min<uint32_t>(min_levels, h.style_for(c).levels);
+  for (uint32_t c = 0; c < ncomp; ++c) min_levels = std::min<uint32_t>(min_levels, pc.style[c]->levels);
   if (level > min_levels)
     throw InvalidArgument("level " + str(level) + " requested; the codestream has " + str(min_levels) +
                           " decomposition levels");
+  if (kOjphSmallBandBugs) check_small_bands(h, level);
 }
 
 std::vector<std::string> header_features(const CodestreamHeader& h) {
@@ -167,8 +227,9 @@ std::vector<std::string> header_features(const CodestreamHeader& h) {
     f.push_back(h.all_ht() ? "HT" : "Part 1");
 
   bool rev = false, irrev = false;
-  for (uint32_t c = 0; c < std::max<uint32_t>(ncomp, 1); ++c)
-    (h.style_for(c).transform ? rev : irrev) = true;
+  (h.cod.transform ? rev : irrev) = true;
+  for (const auto& o : h.overrides)
+    if (o.cod.present) (o.cod.transform ? rev : irrev) = true;
   add(rev, "5/3");
   add(irrev, "9/7");
   add(h.cod.mct != 0, h.cod.transform ? "RCT" : "ICT");

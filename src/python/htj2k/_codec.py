@@ -49,8 +49,8 @@ def _as_buffer(data: Any, name: str = "data") -> Any:
 def _check_level(level: Any) -> int:
     if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
         raise TypeError(f"level: expected an int, got {type(level).__name__}")
-    if level < 0:
-        raise ValueError(f"level: must be >= 0, got {level}")
+    if not 0 <= level <= 32:
+        raise ValueError(f"level: must be in 0..32 (resolution levels to discard), got {level}")
     return int(level)
 
 
@@ -68,8 +68,8 @@ def _check_decoder(decoder: Any) -> str:
 def _check_max_pixels(max_pixels: Any) -> int:
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)):
         raise TypeError(f"max_pixels: expected an int, got {type(max_pixels).__name__}")
-    if max_pixels <= 0:
-        raise ValueError(f"max_pixels: must be positive, got {max_pixels}")
+    if not 0 < max_pixels < 2**64:
+        raise ValueError(f"max_pixels: must be in 1..2**64-1, got {max_pixels}")
     return int(max_pixels)
 
 
@@ -147,6 +147,8 @@ def decode_planes(
 def _pair(value: Any, name: str) -> Tuple[int, int]:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value), int(value)
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name}: expected an int or a (width, height) pair, got {value!r}")
     try:
         w, h = value
         return int(w), int(h)

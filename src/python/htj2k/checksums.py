@@ -50,8 +50,8 @@ def _levels_arg(levels: Optional[Iterable[int]]) -> List[int]:
     for r in levels:
         if isinstance(r, bool) or not isinstance(r, (int, np.integer)):
             raise TypeError(f"levels: expected ints, got {type(r).__name__}")
-        if r < 0:
-            raise ValueError(f"levels: must be >= 0, got {r}")
+        if not 0 <= r <= 32:
+            raise ValueError(f"levels: each must be in 0..32, got {r}")
         out.append(int(r))
     return out
 

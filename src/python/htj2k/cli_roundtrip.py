@@ -336,13 +336,26 @@ def run(args: argparse.Namespace) -> int:
 SUBCOMMANDS: List[Tuple[str, str, Any, Any]] = [(_NAME, _HELP, add_arguments, run)]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m htj2k.cli_roundtrip PATH... [options]`` (the same as ``htj2k roundtrip``)."""
+def _register() -> None:
+    """Register with :mod:`htj2k.cli` (with the long description for ``--help``)."""
     from . import cli
 
     if _NAME not in getattr(cli, "_COMMANDS", {}):
         cli.register_command(_NAME, _HELP, add_arguments, run, _DESCRIPTION)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m htj2k.cli_roundtrip PATH... [options]`` (the same as ``htj2k roundtrip``)."""
+    from . import cli
+
+    _register()
     return cli.main([_NAME, *(sys.argv[1:] if argv is None else list(argv))])
+
+
+try:
+    _register()
+except ImportError:  # pragma: no cover
+    pass
 
 
 if __name__ == "__main__":

@@ -303,6 +303,16 @@ _UID_FIELDS = (
 _CONTAINERS = {"series": "series", "instances": "instance", "studies": "study"}
 
 
+_STRUCTURAL_KEYS = frozenset(
+    {"dicom", "instances", "imageframes", "series", "seriesinstanceuid", "sopinstanceuid", "studyinstanceuid"}
+)
+
+
+def _is_object(d: Mapping[str, Any]) -> bool:
+    """A series/instance object itself rather than a dict keyed by UID."""
+    return any(isinstance(k, str) and k.lower() in _STRUCTURAL_KEYS for k in d)
+
+
 def _walk(doc: Any, name: str) -> List[FrameRecord]:
     """Collect every ImageFrames entry under ``doc`` (iterative, depth-first, in order)."""
     records: List[FrameRecord] = []
@@ -337,9 +347,12 @@ def _walk(doc: Any, name: str) -> List[FrameRecord]:
                     child_ctx = dict(ctx)
                     child_ctx[key_role] = k
                 role = _CONTAINERS.get(kl)
-                # a container's dict children are keyed by UID; a list holds objects
-                # carrying their UID fields (handled when they are visited)
-                children.append((v, child_ctx, child_path, role if isinstance(v, Mapping) and role else None))
+                # a container's dict children are keyed by UID -- unless the dict is
+                # itself one series/instance object; a list holds objects carrying
+                # their UID fields (read when they are visited)
+                if role is not None and (not isinstance(v, Mapping) or _is_object(v)):
+                    role = None
+                children.append((v, child_ctx, child_path, role))
             stack.extend(reversed(children))
         elif isinstance(node, list):
             stack.extend(

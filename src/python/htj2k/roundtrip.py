@@ -368,6 +368,12 @@ def _frame_record(path: str, kind: str, number: int, meta: Dict[str, Any]) -> Di
 def _test_hooks(opts: RoundtripOptions, path: str, number: int) -> None:
     key = f"{path}#{number}"
     if opts.crash_on and opts.crash_on in key:
+        try:  # a test crash should not leave a core file behind
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        except (ImportError, ValueError, OSError):
+            pass
         sys.stderr.flush()
         os.abort()
     if opts.hang_on and opts.hang_on in key:
@@ -531,8 +537,12 @@ def _dicom_sources(path: str, skip: Set[int]) -> Tuple[Dict[str, Any], Iterator[
         raise _Skip(f"unreadable DICOM: {_err(e)}") from None
     if forced and not any(0x0002 <= tag.group <= 0x0028 and not tag.is_private for tag in ds.keys()):
         raise _Skip("unreadable DICOM: no 'DICM' prefix and no recognisable DICOM attributes")
-    if "PixelData" not in ds and "Rows" in ds and "Columns" in ds:
-        raise _Skip("no Pixel Data although Rows/Columns describe an image (truncated file?)")
+    if not any(kw in ds for kw in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        sop = ds.get("SOPClassUID")
+        sop_name = pydicom.uid.UID(str(sop)).name if sop else ""
+        if ("Rows" in ds and "Columns" in ds) or "Image Storage" in sop_name:
+            what = f"a {sop_name} object" if "Image Storage" in sop_name else "Rows/Columns describe an image"
+            raise _Skip(f"no Pixel Data although {what} (truncated file?)")
     try:
         params = hdicom.image_parameters(ds)
         hdicom._decoder_for(pydicom.uid.UID(params.transfer_syntax))
@@ -548,20 +558,34 @@ def _dicom_sources(path: str, skip: Set[int]) -> Tuple[Dict[str, Any], Iterator[
     }
     indices = [i for i in range(params.number_of_frames) if i + 1 not in skip]
 
+    def source(f: Any) -> _Source:
+        return _Source(f.number, f.pixels, f.bit_depth, f.signed, f.colour_transform, f.photometric_interpretation)
+
+    def failed(index: int, e: BaseException) -> _Source:
+        return _Source(index + 1, None, params.bits_stored, params.signed, False, error=f"decoding failed: {_err(e)}")
+
     def gen() -> Iterator[_Source]:
-        pending = list(indices)
+        done: Set[int] = set()
         try:
-            it = hdicom.frames(ds, indices=None if len(pending) == params.number_of_frames else pending)
-            for f in it:
-                pending.remove(f.index)
-                yield _Source(f.number, f.pixels, f.bit_depth, f.signed, f.colour_transform, f.photometric_interpretation)
-        except Exception as e:
-            if pending:
-                yield _Source(
-                    pending[0] + 1, None, params.bits_stored, params.signed, False,
-                    error=f"decoding failed: {_err(e)}",
-                )
+            for f in hdicom.frames(ds, indices=None if len(indices) == params.number_of_frames else indices):
+                done.add(f.index)
+                yield source(f)
             return
+        except Exception as e:
+            first_error = e
+        # the frame after the last one decoded failed; try the others one by one so
+        # that every frame gets a verdict (encapsulated frames are independent)
+        rest = [i for i in indices if i not in done]
+        for k, i in enumerate(rest):
+            if k == 0:
+                yield failed(i, first_error)
+                continue
+            try:
+                (f,) = list(hdicom.frames(ds, indices=[i]))
+            except Exception as e:
+                yield failed(i, e)
+            else:
+                yield source(f)
 
     return meta, gen(), ds
 
@@ -633,6 +657,10 @@ def _process(
     else:
         meta, sources = _codestream_sources(path)
     file_rec["sop_instance_uid"] = meta.get("sop_instance_uid")
+    transcode = kind == "dicom" and bool(opts.transcode_dir) and ds is not None
+    # when transcoding, frame records are emitted after the DICOM file was checked
+    # (a failed check turns them into mismatches)
+    emit_now = None if transcode else emit
     params = encode_params()
     container = "jph" if opts.out_dir else "j2c"
     encoded: List[Optional[bytes]] = []
@@ -662,20 +690,24 @@ def _process(
                 rec["status"] = STATUS_ERROR
                 rec["error"] = f"cannot write the .jph file: {_err(e)}"
         all_ok = all_ok and rec["status"] == STATUS_OK
-        codestream = None if data is None else (_jph_codestream(data) if container == "jph" else data)
-        encoded.append(codestream)
-        pis.append(src.photometric_interpretation)
+        if transcode:
+            codestream = None if data is None else (_jph_codestream(data) if container == "jph" else data)
+            encoded.append(codestream)
+            pis.append(src.photometric_interpretation)
         if src.number in skip:
             continue
         file_rec["frames"] += 1
         records.append(rec)
-        if emit is not None:
-            emit(rec)
-    if kind == "dicom" and opts.transcode_dir and ds is not None:
+        if emit_now is not None:
+            emit_now(rec)
+    if transcode:
         if all_ok and encoded and all(e is not None for e in encoded):
             file_rec["dicom_output"] = _transcode(ds, path, [e for e in encoded if e is not None], pis, records, opts)
         else:
             file_rec["reason"] = "not transcoded: not every frame verified"
+        if emit is not None:
+            for rec in records:
+                emit(rec)
 
 
 def _transcode(
@@ -945,7 +977,7 @@ def _run_dask(address: str, workers: int, tasks: Sequence[Task], opts: Roundtrip
                 n_workers=max(1, workers),
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",
                 silence_logs=50,
             )
             client = Client(cluster)
@@ -961,7 +993,10 @@ def _run_dask(address: str, workers: int, tasks: Sequence[Task], opts: Roundtrip
                 frames, file_rec = fut.result()
             except Exception as e:
                 name = type(e).__name__
-                why = "worker crashed" if name == "KilledWorker" else f"task failed: {_err(e)}"
+                if name == "KilledWorker":
+                    why = "worker crashed (Dask KilledWorker: the task's workers died)"
+                else:
+                    why = f"task failed: {_err(e)}"
                 sink.file(_failed_file(t.path, why))
                 continue
             for rec in frames:
