@@ -34,8 +34,28 @@ demo: setup
 test: setup
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
 
-bench: setup
-	@$(PY) -m pytest benches -q --benchmark-only $(PYTEST_ARGS)
+# Benchmarks (benches/): installs the bench extra (peers, matplotlib), builds the
+# native OpenJPH harness in its own CMake build dir, runs every benchmark in one
+# pytest session and writes docs/performance.md + docs/performance.png.
+BENCH_DIR   := build/bench
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_ARGS  ?= --benchmark-min-rounds=5 --benchmark-max-time=0.5 --benchmark-warmup=on \
+               --benchmark-warmup-iterations=1 --benchmark-disable-gc
+
+$(BENCH_STAMP): $(STAMP)
+	@$(PY) -m pip install -q --no-build-isolation ".[test,bench]"
+	@touch $@
+
+bench: $(BENCH_STAMP)
+	@mkdir -p $(BENCH_DIR)
+	@cmake -S . -B $(BENCH_DIR)/native -DCMAKE_BUILD_TYPE=Release -DHTJ2K_BUILD_PYTHON=OFF \
+	  -DHTJ2K_BUILD_NATIVE_TOOLS=ON > $(BENCH_DIR)/cmake.log 2>&1 || (cat $(BENCH_DIR)/cmake.log; exit 1)
+	@cmake --build $(BENCH_DIR)/native --target htj2k_native_bench -j 2 > $(BENCH_DIR)/build.log 2>&1 \
+	  || (cat $(BENCH_DIR)/build.log; exit 1)
+	@HTJ2K_NATIVE_BENCH=$(BENCH_DIR)/native/htj2k_native_bench $(PY) -m pytest benches -q -p no:cacheprovider \
+	  --benchmark-only --benchmark-json=$(BENCH_DIR)/results.json --benchmark-columns=median,iqr,rounds \
+	  $(BENCH_ARGS) $(PYTEST_ARGS)
+	@$(PY) benches/report.py $(BENCH_DIR)/results.json
 
 # Coverage-guided libFuzzer run on the C++ decode path (FUZZ_SECONDS, default 600).
 fuzz: setup

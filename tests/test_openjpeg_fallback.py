@@ -464,3 +464,27 @@ def test_mutated_part1_streams_never_crash_or_print(tools, tmp_path):
     rc, out, err = run_python(_FUZZ_CHILD, timeout=240, args=(str(path), "20240531", "400"))
     assert rc == 0, f"child died (status {rc}): {err[-2000:]}"
     assert out == "" and err.startswith("FUZZ-DONE") and err.count("\n") == 1, (out[-500:], err[-500:])
+
+
+@pytest.mark.parametrize("bits,dtype,components", [(19, "u4", 1), (20, "i4", 3), (23, "u4", 3), (23, "i4", 1)])
+def test_deep_ht_through_openjpeg_all_levels(isolated, bits, dtype, components):
+    """HTJ2K deeper than OpenJPH 0.9 decodes correctly goes to OpenJPEG (auto): the
+    full image equals the source, and every reduced level equals the forward 5/3 DWT
+    of the source (CRC-32 of htj2k.pixel_checksums, computed without any decoder)."""
+    import zlib
+
+    from htj2k import _core
+
+    shape = (67, 53) if components == 1 else (67, 53, 3)
+    img = make_image(shape, dtype, bits, "random", seed=bits)
+    data = htj2k.encode(img, bit_depth=bits, levels=4)
+    info = htj2k.info(data)
+    if bits > htj2k.features()["max_bit_depth"]:
+        assert info.decoder == "openjpeg", info
+    expected = _core.pixel_checksums(img, 4, bits, int(dtype[0] == "i"), info.colour_transform)
+    for level, w, h, crc in expected:
+        out = _call(isolated, "htj2k.decode", data, level=level, decoder="openjpeg")
+        assert out.shape[:2] == (h, w)
+        if level == 0:
+            np.testing.assert_array_equal(out, img)
+        assert zlib.crc32(out.tobytes()) == crc, f"level {level}"

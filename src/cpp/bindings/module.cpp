@@ -210,7 +210,8 @@ PYBIND11_MODULE(_core, m) {
     d["tileparts"] = kOjphHasTlm;
     d["scalar_derived_quantization"] = kOjphDecodesScalarDerived;
     d["coc_qcc"] = kOjphHonoursCoc;
-    d["max_bit_depth"] = kOjphMaxBitDepth;
+    d["max_bit_depth"] = kOjphMaxEncodeBitDepth;        // encode
+    d["openjph_max_decode_bit_depth"] = kOjphMaxBitDepth;  // deeper ones go to OpenJPEG
 #ifdef HTJ2K_HAVE_OPENJPEG
     d["openjpeg"] = true;
 #else
@@ -327,7 +328,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("encode", [](py::array array, bool reversible, float qstep, int levels, uint32_t block_w,
                      uint32_t block_h, std::vector<std::pair<uint32_t, uint32_t>> precincts,
                      std::string progression, uint32_t tile_w, uint32_t tile_h, uint32_t bit_depth,
-                     int colour_transform, bool tlm, std::string tileparts, bool jph) {
+                     int colour_transform, bool tlm, std::string tileparts, bool jph,
+                     bool check_tiles) {
     ImageView v = image_view(array, "array");
     EncodeOptions o;
     o.reversible = reversible;
@@ -344,6 +346,7 @@ PYBIND11_MODULE(_core, m) {
     o.tlm = tlm;
     o.tileparts = std::move(tileparts);
     o.jph = jph;
+    o.check_tiles = check_tiles;
     std::vector<uint8_t> result;
     {
       py::gil_scoped_release nogil;
@@ -355,7 +358,8 @@ PYBIND11_MODULE(_core, m) {
      py::arg("precincts") = std::vector<std::pair<uint32_t, uint32_t>>{},
      py::arg("progression") = "RPCL", py::arg("tile_w") = 0, py::arg("tile_h") = 0,
      py::arg("bit_depth") = 0, py::arg("colour_transform") = -1, py::arg("tlm") = false,
-     py::arg("tileparts") = "", py::arg("jph") = false);
+     py::arg("tileparts") = "", py::arg("jph") = false,
+     py::arg("check_tiles") = true);  // false: test hook to write vanishing edge tiles
 
   m.def("max_levels_for_size", &max_levels_for_size);
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "checksum/crc32.hpp"
+#include "checksum/level_stream.hpp"
 #include "checksum/levels.hpp"
 #include "codec/errors.hpp"
 #include "simd/convert.hpp"
@@ -92,6 +93,44 @@ std::vector<LevelCrc> derive_any(const Decoded& d, const FrameDecoder& dec, uint
   }
 }
 
+// Single-component frames: level 0 hashed row by row as decoded, lower levels
+// derived on the fly (checksum/level_stream.hpp); no image buffer at all.
+// Returns false when a sample lay outside the nominal range (then the decoded
+// image is not the level-0 image the lower levels derive from: decode each level).
+bool stream_levels(FrameDecoder& dec, const std::vector<uint32_t>& levels, bool with_range,
+                   FrameChecksums& result, std::vector<LevelChecksum>& out) {
+  const PlaneLayout& p = dec.planes()[0];
+  const Range range = nominal_range(p.bit_depth, p.is_signed);
+  const SampleType t = dec.interleaved_type();
+  const uint32_t w = dec.width(), top = levels.back();
+  std::vector<bool> wanted(size_t(top) + 1, false);
+  for (uint32_t r : levels) wanted[r] = true;
+  LevelStream stream(w, dec.height(), top, wanted, t, range.lo, range.hi);
+  std::vector<uint8_t> row(size_t(w) * sample_bytes(t));
+  uint32_t crc = 0;
+  bool clamped = false;
+  int64_t mn = INT64_MAX, mx = INT64_MIN;
+  dec.decode_lines([&](uint32_t, uint32_t, const int32_t* line) {
+    int64_t a = INT64_MAX, b = INT64_MIN;
+    min_max(line, w, 1, SampleType::I32, &a, &b);
+    mn = std::min(mn, a);
+    mx = std::max(mx, b);
+    if (a < range.lo || b > range.hi) clamped = true;
+    store_clamped(line, w, row.data(), 1, t, range.lo, range.hi);
+    crc = crc32_update(crc, row.data(), row.size());
+    if (!clamped && top > 0) stream.push(line);
+  });
+  if (clamped) return false;
+  if (with_range) {
+    result.has_range = true;
+    result.min = mn;
+    result.max = mx;
+  }
+  out.push_back({0, dec.width(), dec.height(), crc});
+  for (const LevelCrc& e : stream.finish()) out.push_back({e.level, e.width, e.height, e.crc32});
+  return true;
+}
+
 }  // namespace
 
 FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vector<uint32_t>& requested,
@@ -124,7 +163,10 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
   };
   std::vector<LevelChecksum> out;
   bool done = false;
-  if (levels.front() == 0 && derivable(h)) {
+  const bool stream = levels.front() == 0 && derivable(h) && full.num_components() == 1 &&
+                      LevelStream::applicable(full.planes()[0].bit_depth, h.x0, h.y0, levels.back());
+  if (stream) done = stream_levels(full, levels, with_range, result, out);  // false: samples clamped
+  if (!stream && levels.front() == 0 && derivable(h)) {
     Decoded d = decode_level(full);
     if (with_range) note_range(d, full);
     if (!d.clamped) {

@@ -65,8 +65,13 @@ class FrameDecoder {
   // planes[c]: planes()[c].height rows, strides[c] bytes apart, of planes()[c].type.
   void decode_planar(const std::vector<void*>& planes, const std::vector<size_t>& strides);
 
- private:
+  // The raw decoded lines (int32, not clamped), each once, in the decoder's pull
+  // order (see decode_interleaved); for consumers that need no output image
+  // (streamed checksums). The line is valid during the call only.
   using LineSink = std::function<void(uint32_t comp, uint32_t row, const int32_t* line)>;
+  void decode_lines(const LineSink& sink) { run(sink); }
+
+ private:
   void run(const LineSink& sink);
   void run_openjph(class OjphMessageScope& scope, const LineSink& sink);
   void run_openjpeg(const LineSink& sink);

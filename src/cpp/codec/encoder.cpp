@@ -36,10 +36,10 @@ void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_dep
   if (bit_depth < 1 || bit_depth > type_bits)
     throw InvalidArgument("bit_depth: " + std::to_string(bit_depth) + " does not fit the " +
                           std::to_string(type_bits) + "-bit sample type");
-  if (bit_depth > kOjphMaxBitDepth)
+  if (bit_depth > kOjphMaxEncodeBitDepth)
     throw UnsupportedCodestream("bit_depth: " + std::to_string(bit_depth) +
-                                " bits exceeds what the linked OpenJPH encodes losslessly (" +
-                                std::to_string(kOjphMaxBitDepth) + ")");
+                                " bits exceeds what the linked OpenJPH encodes correctly (" +
+                                std::to_string(kOjphMaxEncodeBitDepth) + ")");
   if (o.colour_transform == 1 && im.num_components < 3)
     throw InvalidArgument("colour_transform: needs 3 or more components");
   if (!o.reversible && o.qstep < 0) throw InvalidArgument("qstep: must be positive");
@@ -73,6 +73,13 @@ std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
   const uint32_t bit_depth = o.bit_depth ? o.bit_depth : uint32_t(sample_bytes(im.type) * 8);
   check_options(im, o, bit_depth);
 
+  {
+    const uint64_t tw = o.tile_w ? o.tile_w : im.width, th = o.tile_h ? o.tile_h : im.height;
+    const uint64_t tiles = ((im.width + tw - 1) / tw) * ((im.height + th - 1) / th);
+    if (tiles > 65535)
+      throw InvalidArgument("tile_size: " + std::to_string(tw) + "x" + std::to_string(th) + " makes " +
+                            std::to_string(tiles) + " tiles (at most 65535)");
+  }
   const uint32_t cap = max_levels_for_size(im.width, im.height);
   uint32_t levels;
   if (o.levels < 0) {
@@ -83,6 +90,24 @@ std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
       throw InvalidArgument("levels: " + std::to_string(levels) + " exceeds the " +
                             std::to_string(cap) + " a " + std::to_string(im.width) + "x" +
                             std::to_string(im.height) + " image allows");
+  }
+  // An edge tile narrower than 2^levels vanishes at a reduced resolution.
+  // OpenJPH 0.9 cannot decode such a level (decode falls back to OpenJPEG),
+  // and for irreversible codestreams OpenJPEG 2.5 fails on them too, so lossy
+  // encodes with such tiles are refused.
+  for (int axis = 0; axis < (o.check_tiles && !o.reversible ? 2 : 0); ++axis) {
+    const uint64_t extent = axis == 0 ? im.width : im.height;
+    const uint64_t t = axis == 0 ? (o.tile_w ? o.tile_w : im.width) : (o.tile_h ? o.tile_h : im.height);
+    const uint64_t x0 = ((extent + t - 1) / t - 1) * t;  // start of the last tile
+    for (uint32_t k = 1; k <= levels; ++k) {
+      const uint64_t step = uint64_t(1) << k;
+      if ((extent + step - 1) / step == (x0 + step - 1) / step)
+        throw InvalidArgument("tile_size: the last tile " + std::string(axis == 0 ? "column" : "row") + " is " +
+                              std::to_string(extent - x0) + " samples " + (axis == 0 ? "wide" : "high") +
+                              " and vanishes at resolution level " + std::to_string(k) + " of " +
+                              std::to_string(levels) + "; use a tile size that divides the image or leaves at "
+                              "least 2^levels samples, or fewer levels");
+    }
   }
   const bool colour = o.colour_transform < 0 ? im.num_components == 3 : o.colour_transform == 1;
   const uint32_t nc = im.num_components;

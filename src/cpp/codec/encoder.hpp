@@ -32,6 +32,7 @@ struct EncodeOptions {
   bool tlm = false;                 // TLM marker (OpenJPH >= 0.10)
   std::string tileparts;            // "", "R", "C" or "RC" tile-part divisions (>= 0.10)
   bool jph = false;                 // wrap in a JPH file
+  bool check_tiles = true;          // refuse edge tiles that vanish at a reduced level
 };
 
 // Largest number of decomposition levels for a w x h image: each level must

@@ -25,4 +25,10 @@ constexpr bool kOjphSmallBandBugs = !HTJ2K_OJPH_AT_LEAST(0, 18);
 // produce wrong pixels silently; 17..19 bits round-trip over every pattern tried,
 // and we keep one bit of margin. 0.18 added 64-bit line buffers.
 constexpr unsigned kOjphMaxBitDepth = kOjphHasLineFlags ? 32 : 18;
+// Largest bit depth the linked OpenJPH *encodes* correctly. 0.9.0 writes valid
+// codestreams up to 26 bits (OpenJPEG decodes them bit-exactly; deeper ones hit
+// an assertion or come out wrong). Codestreams deeper than kOjphMaxBitDepth are
+// decoded by OpenJPEG (decoder="auto"), which we use up to 23 bits, so we write
+// no deeper than that: everything we encode we can decode.
+constexpr unsigned kOjphMaxEncodeBitDepth = kOjphHasLineFlags ? 32 : 23;
 }  // namespace htj2k

@@ -108,6 +108,22 @@ void check_small_bands(const CodestreamHeader& h, uint32_t level) {
     if (n > 2) s.insert(1);
     return s;
   };
+  // Precincts so small that code-blocks shrink below 4 samples on a side (the
+  // code-block exponent is capped by PPx at resolution 0 and PPx-1 above) are
+  // decoded wrongly or not at all by OpenJPH 0.9.
+  for (uint32_t c = 0; c < h.components.size(); ++c) {
+    const CodingStyle& st = h.style_for(c);
+    if (!st.user_precincts) continue;
+    for (uint32_t r = 0; r < st.precincts.size(); ++r) {
+      const uint32_t ppx = st.precincts[r] & 15, ppy = st.precincts[r] >> 4;
+      const uint32_t cbw = std::min<uint32_t>(st.log2_cb_w, r ? (ppx ? ppx - 1 : 0) : ppx);
+      const uint32_t cbh = std::min<uint32_t>(st.log2_cb_h, r ? (ppy ? ppy - 1 : 0) : ppy);
+      if (cbw < 2 || cbh < 2)
+        unsupported("precincts of " + str(1u << ppx) + "x" + str(1u << ppy) + " at resolution " + str(r) +
+                    " (component " + str(c) + ") make code-blocks smaller than 4x4; " + kOjph +
+                    " decodes them wrongly");
+    }
+  }
   std::set<std::pair<uint32_t, uint32_t>> seen;
   for (uint32_t c = 0; c < h.components.size(); ++c) {
     const auto& comp = h.components[c];
@@ -127,8 +143,9 @@ void check_small_bands(const CodestreamHeader& h, uint32_t level) {
                                   str(w_at(0)) + "x" + str(h_at(0)) + ")";
         if (w_at(level) == 0 || h_at(level) == 0)
           unsupported(where + " is empty at level " + str(level) + "; " + kOjph + " cannot decode it");
-        if (w_at(0) * h_at(0) > 1)
-          for (uint32_t k = 0; k < L; ++k)
+        // (a 1x1 tile of a multi-component image decoded wrongly too, so no
+        // exception is made for 1x1 tiles)
+        for (uint32_t k = 0; k < L; ++k)
             if (w_at(k) == 1 && h_at(k) == 1)
               unsupported(where + ": " + str(L) + " decomposition levels split a 1x1 band again; " + kOjph +
                           " decodes that wrongly");

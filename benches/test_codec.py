@@ -1,0 +1,188 @@
+"""Per-frame operations, ours against the peers, on every benchmark image:
+lossless encode, full decode, decode at level 2, all-level checksums and full
+verification of a frame against its checksum list.
+
+Peers:
+* imagecodecs ``htj2k_encode``/``htj2k_decode`` (bundling a newer OpenJPH) and
+  ``jpeg2k_decode`` (OpenJPEG);
+* pylibjpeg-openjpeg ``openjpeg.decode`` (OpenJPEG);
+* their verification pipelines: decode each level + ``zlib.crc32`` (imagecodecs
+  has ``skipres``; the OpenJPEG wrappers expose no reduced-resolution decode, so
+  their pipelines can check the full-resolution entry only -- noted).
+The native harness (OpenJPH alone, no wrapper) is in test_native.py.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+import htj2k
+
+try:
+    import imagecodecs
+except ImportError:  # pragma: no cover
+    imagecodecs = None
+try:
+    import openjpeg
+except ImportError:  # pragma: no cover
+    openjpeg = None
+
+
+def _need(mod, name):
+    if mod is None:
+        pytest.skip(f"{name} not installed")
+
+
+def _bench(benchmark, fn, info):
+    benchmark.extra_info.update(info)
+    benchmark.group = f"{info['op']}:{info['image']}"
+    return benchmark(fn)
+
+
+# ----------------------------------------------------------------- encode
+
+
+def test_encode_htj2k(benchmark, frame):
+    im = frame.image
+    out = _bench(benchmark, lambda: htj2k.encode(im.array, bit_depth=im.bit_depth), frame.info("encode", "htj2k"))
+    assert out == frame.data
+
+
+def test_encode_imagecodecs(benchmark, frame):
+    _need(imagecodecs, "imagecodecs")
+    im = frame.image
+    # lossless, 5 levels, 64x64 blocks, RPCL: the same codestream settings as ours,
+    # except that imagecodecs declares the dtype's full bit depth
+    out = _bench(
+        benchmark,
+        lambda: imagecodecs.htj2k_encode(im.array, reversible=True),
+        frame.info("encode", "imagecodecs", note="declares the dtype's bit depth"),
+    )
+    np.testing.assert_array_equal(htj2k.decode(out), im.array)
+
+
+# ----------------------------------------------------------------- decode
+
+
+def test_decode_htj2k(benchmark, frame):
+    out = _bench(benchmark, lambda: htj2k.decode(frame.data), frame.info("decode", "htj2k"))
+    np.testing.assert_array_equal(out, frame.array)
+
+
+def test_decode_imagecodecs(benchmark, frame):
+    _need(imagecodecs, "imagecodecs")
+    out = _bench(benchmark, lambda: imagecodecs.htj2k_decode(frame.data), frame.info("decode", "imagecodecs"))
+    np.testing.assert_array_equal(out, frame.array)
+
+
+def test_decode_imagecodecs_openjpeg(benchmark, frame):
+    _need(imagecodecs, "imagecodecs")
+    out = _bench(
+        benchmark, lambda: imagecodecs.jpeg2k_decode(frame.data), frame.info("decode", "imagecodecs-openjpeg")
+    )
+    np.testing.assert_array_equal(out, frame.array)
+
+
+def test_decode_pylibjpeg_openjpeg(benchmark, frame):
+    _need(openjpeg, "pylibjpeg-openjpeg")
+    out = _bench(benchmark, lambda: openjpeg.decode(frame.data), frame.info("decode", "pylibjpeg-openjpeg"))
+    np.testing.assert_array_equal(out, frame.array)
+
+
+def test_decode_level2_htj2k(benchmark, frame):
+    out = _bench(benchmark, lambda: htj2k.decode(frame.data, 2), frame.info("decode_l2", "htj2k"))
+    assert out.shape[:2] == tuple(-(-s // 4) for s in frame.array.shape[:2])
+
+
+def test_decode_level2_imagecodecs(benchmark, frame):
+    _need(imagecodecs, "imagecodecs")
+    out = _bench(
+        benchmark, lambda: imagecodecs.htj2k_decode(frame.data, skipres=2), frame.info("decode_l2", "imagecodecs")
+    )
+    assert out.shape[:2] == tuple(-(-s // 4) for s in frame.array.shape[:2])
+
+
+# ----------------------------------------------------------------- checksums and verification
+
+
+def _peer_level_crcs(decode_level, frame, levels):
+    """The peers' pipeline: decode each level, CRC-32 of its bytes (numpy arrays
+    are C-contiguous little-endian here, the archive's serialisation)."""
+    return {r: zlib.crc32(decode_level(frame.data, r)) for r in levels}
+
+
+def _matching(frame, crcs):
+    by_level = {c.level: c.checksum for c in frame.checksums}
+    return sum(1 for r, c in crcs.items() if by_level[r] == c), len(crcs)
+
+
+def test_checksums_htj2k(benchmark, frame):
+    out = _bench(benchmark, lambda: htj2k.checksums(frame.data), frame.info("checksums", "htj2k"))
+    assert out == frame.checksums
+
+
+def test_checksums_imagecodecs(benchmark, frame):
+    _need(imagecodecs, "imagecodecs")
+    levels = list(range(frame.levels + 1))
+    dec = lambda d, r: imagecodecs.htj2k_decode(d, skipres=r)  # noqa: E731
+    info = frame.info("checksums", "imagecodecs")
+    crcs = _bench(benchmark, lambda: _peer_level_crcs(dec, frame, levels), info)
+    ok, n = _matching(frame, crcs)
+    benchmark.extra_info["levels_matching"] = f"{ok}/{n}"
+    if ok < n:
+        benchmark.extra_info["note"] = "reduced levels wrap instead of clamping: wrong CRCs"
+
+
+def test_checksums_pylibjpeg_openjpeg(benchmark, frame):
+    _need(openjpeg, "pylibjpeg-openjpeg")
+    dec = lambda d, r: openjpeg.decode(d)  # noqa: E731
+    info = frame.info("checksums", "pylibjpeg-openjpeg", note="full resolution only (no reduced decode)")
+    crcs = _bench(benchmark, lambda: _peer_level_crcs(dec, frame, [0]), info)
+    ok, n = _matching(frame, crcs)
+    benchmark.extra_info["levels_matching"] = f"{ok}/{n}"
+
+
+def _peer_verify(decode_level, frame, levels):
+    """Verification as a peer user writes it: decode every level the checksum list
+    covers, CRC it, compare with the expected entry."""
+    expected = {(e["Width"], e["Height"]): e["Checksum"] for e in frame.expected}
+    ok = True
+    for r in levels:
+        arr = decode_level(frame.data, r)
+        h, w = arr.shape[:2]
+        ok &= expected.get((w, h)) == zlib.crc32(arr)
+    return ok
+
+
+def test_verify_htj2k(benchmark, frame):
+    out = _bench(benchmark, lambda: htj2k.verify(frame.data, frame.expected), frame.info("verify", "htj2k"))
+    assert out.ok
+
+
+def test_verify_imagecodecs(benchmark, frame):
+    _need(imagecodecs, "imagecodecs")
+    levels = list(range(frame.levels + 1))
+    dec = lambda d, r: imagecodecs.htj2k_decode(d, skipres=r)  # noqa: E731
+    ok = _bench(benchmark, lambda: _peer_verify(dec, frame, levels), frame.info("verify", "imagecodecs"))
+    benchmark.extra_info["verified"] = bool(ok)
+    if not ok:
+        benchmark.extra_info["note"] = "reports a mismatch: reduced levels wrap instead of clamping"
+
+
+def test_verify_imagecodecs_openjpeg(benchmark, frame):
+    _need(imagecodecs, "imagecodecs")
+    dec = lambda d, r: imagecodecs.jpeg2k_decode(d)  # noqa: E731
+    info = frame.info("verify", "imagecodecs-openjpeg", note="full-resolution entry only")
+    ok = _bench(benchmark, lambda: _peer_verify(dec, frame, [0]), info)
+    benchmark.extra_info["verified"] = bool(ok)
+
+
+def test_verify_pylibjpeg_openjpeg(benchmark, frame):
+    _need(openjpeg, "pylibjpeg-openjpeg")
+    dec = lambda d, r: openjpeg.decode(d)  # noqa: E731
+    info = frame.info("verify", "pylibjpeg-openjpeg", note="full-resolution entry only")
+    ok = _bench(benchmark, lambda: _peer_verify(dec, frame, [0]), info)
+    benchmark.extra_info["verified"] = bool(ok)

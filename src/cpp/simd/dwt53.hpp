@@ -1,0 +1,24 @@
+// Row kernels of the forward reversible 5/3 lifting (ISO/IEC 15444-1 F.4.8.2,
+// int32 samples), runtime-dispatched with Highway; the scalar versions are the
+// references the SIMD ones are tested against. Floor division by 2 and 4 is an
+// arithmetic right shift. Arguments may not overlap except where stated.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace htj2k {
+
+// d[i] = x[i] - floor((a[i] + b[i]) / 2)   (prediction: high band). a may equal b.
+void dwt53_predict(int32_t* d, const int32_t* x, const int32_t* a, const int32_t* b, size_t n);
+void dwt53_predict_scalar(int32_t* d, const int32_t* x, const int32_t* a, const int32_t* b, size_t n);
+
+// out[i] = x[i] + floor((dl[i] + dr[i] + 2) / 4)   (update: low band). out may
+// equal x (in place); dl may equal dr.
+void dwt53_update(int32_t* out, const int32_t* x, const int32_t* dl, const int32_t* dr, size_t n);
+void dwt53_update_scalar(int32_t* out, const int32_t* x, const int32_t* dl, const int32_t* dr, size_t n);
+
+// even[k] = r[2k], odd[k] = r[2k + 1] for k < pairs.
+void dwt53_split(const int32_t* r, size_t pairs, int32_t* even, int32_t* odd);
+void dwt53_split_scalar(const int32_t* r, size_t pairs, int32_t* even, int32_t* odd);
+
+}  // namespace htj2k

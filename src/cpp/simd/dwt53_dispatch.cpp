@@ -1,0 +1,94 @@
+// Highway versions of the 5/3 lifting row kernels (simd/dwt53.hpp) and their
+// scalar references.
+
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "simd/dwt53_dispatch.cpp"
+#include <hwy/foreach_target.h>  // NOLINT: must come before highway.h
+#include <hwy/highway.h>
+// clang-format on
+
+#include "simd/dwt53.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace htj2k {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+void PredictImpl(int32_t* HWY_RESTRICT d, const int32_t* HWY_RESTRICT x, const int32_t* a,
+                 const int32_t* b, size_t n) {
+  const hn::ScalableTag<int32_t> di;
+  const size_t N = hn::Lanes(di);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto s = hn::ShiftRight<1>(hn::Add(hn::LoadU(di, a + i), hn::LoadU(di, b + i)));
+    hn::StoreU(hn::Sub(hn::LoadU(di, x + i), s), di, d + i);
+  }
+  for (; i < n; ++i) d[i] = x[i] - ((a[i] + b[i]) >> 1);
+}
+
+void UpdateImpl(int32_t* out, const int32_t* x, const int32_t* dl, const int32_t* dr, size_t n) {
+  const hn::ScalableTag<int32_t> di;
+  const size_t N = hn::Lanes(di);
+  const auto two = hn::Set(di, 2);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto s = hn::ShiftRight<2>(hn::Add(hn::Add(hn::LoadU(di, dl + i), hn::LoadU(di, dr + i)), two));
+    hn::StoreU(hn::Add(hn::LoadU(di, x + i), s), di, out + i);
+  }
+  for (; i < n; ++i) out[i] = x[i] + ((dl[i] + dr[i] + 2) >> 2);
+}
+
+void SplitImpl(const int32_t* HWY_RESTRICT r, size_t pairs, int32_t* HWY_RESTRICT even,
+               int32_t* HWY_RESTRICT odd) {
+  const hn::ScalableTag<int32_t> di;
+  const size_t N = hn::Lanes(di);
+  size_t k = 0;
+  for (; k + N <= pairs; k += N) {
+    decltype(hn::Zero(di)) e, o;
+    hn::LoadInterleaved2(di, r + 2 * k, e, o);
+    hn::StoreU(e, di, even + k);
+    hn::StoreU(o, di, odd + k);
+  }
+  for (; k < pairs; ++k) {
+    even[k] = r[2 * k];
+    odd[k] = r[2 * k + 1];
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace htj2k
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace htj2k {
+
+HWY_EXPORT(PredictImpl);
+HWY_EXPORT(UpdateImpl);
+HWY_EXPORT(SplitImpl);
+
+void dwt53_predict(int32_t* d, const int32_t* x, const int32_t* a, const int32_t* b, size_t n) {
+  HWY_DYNAMIC_DISPATCH(PredictImpl)(d, x, a, b, n);
+}
+void dwt53_update(int32_t* out, const int32_t* x, const int32_t* dl, const int32_t* dr, size_t n) {
+  HWY_DYNAMIC_DISPATCH(UpdateImpl)(out, x, dl, dr, n);
+}
+void dwt53_split(const int32_t* r, size_t pairs, int32_t* even, int32_t* odd) {
+  HWY_DYNAMIC_DISPATCH(SplitImpl)(r, pairs, even, odd);
+}
+
+void dwt53_predict_scalar(int32_t* d, const int32_t* x, const int32_t* a, const int32_t* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) d[i] = x[i] - ((a[i] + b[i]) >> 1);
+}
+void dwt53_update_scalar(int32_t* out, const int32_t* x, const int32_t* dl, const int32_t* dr, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = x[i] + ((dl[i] + dr[i] + 2) >> 2);
+}
+void dwt53_split_scalar(const int32_t* r, size_t pairs, int32_t* even, int32_t* odd) {
+  for (size_t k = 0; k < pairs; ++k) {
+    even[k] = r[2 * k];
+    odd[k] = r[2 * k + 1];
+  }
+}
+
+}  // namespace htj2k
+#endif  // HWY_ONCE
