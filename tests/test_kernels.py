@@ -145,3 +145,34 @@ def test_crc32_hook_matches_zlib():
 
     data = np.random.default_rng(1).integers(0, 256, 100_003, dtype=np.uint8)
     assert K.crc32(data) == zlib.crc32(data.tobytes())
+
+
+# ---------------------------------------------------------------- 5/3 lifting rows
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_dwt53_kernels_match_scalar(target):
+    rng = np.random.default_rng(5)
+    for n in LENGTHS:
+        for bits in (8, 16, 26):  # values as in the level derivation (<= 24-bit samples, grown)
+            arrs = [_sliced(rng.integers(-(1 << bits), 1 << bits, n + 16).astype(np.int32), int(rng.choice(OFFSETS)), n)
+                    for _ in range(3)]
+            x, a, b = arrs
+            for kernel in ("dwt53_predict", "dwt53_update"):
+                got = np.full(n + 3, 7, np.int32)
+                want = got.copy()
+                getattr(K, kernel)(target, got[1 : n + 1], x, a, b)
+                getattr(K, kernel)("scalar", want[1 : n + 1], x, a, b)
+                np.testing.assert_array_equal(got, want, err_msg=f"{kernel} n={n}")
+                a64, b64, x64 = (v.astype(np.int64) for v in (a, b, x))
+                ref = x64 - ((a64 + b64) >> 1) if kernel == "dwt53_predict" else x64 + ((a64 + b64 + 2) >> 2)
+                np.testing.assert_array_equal(want[1 : n + 1], ref)
+            # in place (update's out == x) and a == b (mirrored neighbours)
+            inplace = x.copy()
+            K.dwt53_update(target, inplace, inplace, a, a)
+            np.testing.assert_array_equal(inplace, x + ((a.astype(np.int64) * 2 + 2) >> 2))
+        src = _sliced(rng.integers(-(1 << 20), 1 << 20, n + 16).astype(np.int32), int(rng.choice(OFFSETS)), n)
+        e, o = np.zeros(n // 2 + 1, np.int32), np.zeros(n // 2 + 1, np.int32)
+        K.dwt53_split(target, src, e, o)
+        np.testing.assert_array_equal(e[: n // 2], src[0 : 2 * (n // 2) : 2])
+        np.testing.assert_array_equal(o[: n // 2], src[1 : 2 * (n // 2) : 2])

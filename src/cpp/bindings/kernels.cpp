@@ -14,6 +14,7 @@
 #include "bindings/extensions.hpp"
 #include "checksum/crc32.hpp"
 #include "simd/convert.hpp"
+#include "simd/dwt53.hpp"
 
 namespace py = pybind11;
 using namespace htj2k;
@@ -42,6 +43,13 @@ SampleType sample_type(const py::array& a) {
   if (kind == 'u' && size == 4) return SampleType::U32;
   if (kind == 'i' && size == 4) return SampleType::I32;
   throw py::type_error("dtype " + std::string(py::str(a.dtype())) + " is not a sample type");
+}
+
+Dwt53Kernels dwt_kernels_for(const std::string& target) {
+  if (target == "dispatch") return Dwt53Kernels{"dispatch", &dwt53_predict, &dwt53_update, &dwt53_split};
+  for (const Dwt53Kernels& k : dwt53_kernel_sets())
+    if (k.target == target) return k;
+  throw py::value_error("target: '" + target + "' is not available; see _kernels.targets()");
 }
 
 void require_flat(const py::array& a, const char* what) {
@@ -143,6 +151,46 @@ void register_kernels(py::module_& parent) {
     return py::make_tuple(mn, mx);
   }, py::arg("target"), py::arg("src"), py::arg("n"), py::arg("stride"), py::arg("repeat") = 1,
      "(min, max); (INT64_MAX, INT64_MIN) when n == 0.");
+
+  // 5/3 lifting rows (simd/dwt53.hpp), int32 arrays: out = x - ((a + b) >> 1) and
+  // out = x + ((a + b + 2) >> 2); split: even/odd samples of src.
+  m.def("dwt53_predict", [](const std::string& target, py::array out, py::array x, py::array a,
+                            py::array b, size_t repeat) {
+    const Dwt53Kernels k = dwt_kernels_for(target);
+    const size_t n = size_t(x.size());
+    for (const py::array* v : {&out, &a, &b})
+      if (size_t(v->size()) < n) throw py::value_error("arrays: at least len(x) samples each");
+    int32_data(out, "out");
+    auto* o = static_cast<int32_t*>(out.mutable_data());
+    const int32_t *px = int32_data(x, "x"), *pa = int32_data(a, "a"), *pb = int32_data(b, "b");
+    py::gil_scoped_release nogil;
+    for (size_t r = 0; r < repeat; ++r) k.predict(o, px, pa, pb, n);
+  }, py::arg("target"), py::arg("out"), py::arg("x"), py::arg("a"), py::arg("b"), py::arg("repeat") = 1);
+  m.def("dwt53_update", [](const std::string& target, py::array out, py::array x, py::array a,
+                           py::array b, size_t repeat) {
+    const Dwt53Kernels k = dwt_kernels_for(target);
+    const size_t n = size_t(x.size());
+    for (const py::array* v : {&out, &a, &b})
+      if (size_t(v->size()) < n) throw py::value_error("arrays: at least len(x) samples each");
+    int32_data(out, "out");
+    auto* o = static_cast<int32_t*>(out.mutable_data());
+    const int32_t *px = int32_data(x, "x"), *pa = int32_data(a, "a"), *pb = int32_data(b, "b");
+    py::gil_scoped_release nogil;
+    for (size_t r = 0; r < repeat; ++r) k.update(o, px, pa, pb, n);
+  }, py::arg("target"), py::arg("out"), py::arg("x"), py::arg("a"), py::arg("b"), py::arg("repeat") = 1);
+  m.def("dwt53_split", [](const std::string& target, py::array src, py::array even, py::array odd,
+                          size_t repeat) {
+    const Dwt53Kernels k = dwt_kernels_for(target);
+    const size_t pairs = size_t(src.size()) / 2;
+    if (size_t(even.size()) < pairs || size_t(odd.size()) < pairs) throw py::value_error("even/odd: too short");
+    const int32_t* s = int32_data(src, "src");
+    int32_data(even, "even");
+    auto* e = static_cast<int32_t*>(even.mutable_data());
+    int32_data(odd, "odd");
+    auto* o = static_cast<int32_t*>(odd.mutable_data());
+    py::gil_scoped_release nogil;
+    for (size_t r = 0; r < repeat; ++r) k.split(s, pairs, e, o);
+  }, py::arg("target"), py::arg("src"), py::arg("even"), py::arg("odd"), py::arg("repeat") = 1);
 
   m.def("crc32", [](py::buffer data, size_t repeat) {
     py::buffer_info info = data.request();

@@ -35,23 +35,46 @@ bool derivable(const CodestreamHeader& h) {
 }
 
 struct Decoded {
-  // Uninitialised (no zero fill: every byte is written by the decode).
+  // The image, when kept (uninitialised: every byte is written by the decode).
   std::unique_ptr<uint8_t[]> pixels;
   size_t size = 0;
   uint32_t crc = 0;
   bool clamped = false;
+  bool has_range = false;  // min/max of the (clamped) samples, when found while decoding
+  int64_t min = 0, max = 0;
 };
 
-Decoded decode_level(FrameDecoder& dec) {
+// Decodes one level, CRC-ing each row as soon as it is complete (still in cache).
+// Single-component frames need no image for that: unless keep_pixels, their
+// lines are clamped into one row buffer and hashed (no full-size buffer).
+Decoded decode_level(FrameDecoder& dec, bool keep_pixels = true) {
   if (!dec.interleavable())
     throw UnsupportedCodestream("checksums are defined over interleaved components; " +
                                 dec.interleave_error());
   Decoded d;
-  const size_t row = size_t(dec.width()) * dec.num_components() * sample_bytes(dec.interleaved_type());
+  const SampleType t = dec.interleaved_type();
+  const size_t row = size_t(dec.width()) * dec.num_components() * sample_bytes(t);
+  uint32_t crc = 0;
+  if (!keep_pixels && dec.num_components() == 1) {
+    const PlaneLayout& p = dec.planes()[0];
+    const Range range = nominal_range(p.bit_depth, p.is_signed);
+    const uint32_t w = dec.width();
+    std::vector<uint8_t> buf(row);
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    dec.decode_lines([&](uint32_t, uint32_t, const int32_t* line) {
+      min_max(line, w, 1, SampleType::I32, &mn, &mx);
+      store_clamped(line, w, buf.data(), 1, t, range.lo, range.hi);
+      crc = crc32_update(crc, buf.data(), buf.size());
+    });
+    d.clamped = mn < range.lo || mx > range.hi;
+    d.has_range = true;
+    d.min = std::min(std::max(mn, range.lo), range.hi);  // of the clamped samples
+    d.max = std::min(std::max(mx, range.lo), range.hi);
+    d.crc = crc;
+    return d;
+  }
   d.size = row * dec.height();
   d.pixels.reset(new uint8_t[d.size]);
-  uint32_t crc = 0;
-  // CRC each row as soon as it is complete, while it is still in cache.
   dec.decode_interleaved(d.pixels.get(), row,
                          [&](uint32_t, const uint8_t* bytes, size_t n) { crc = crc32_update(crc, bytes, n); },
                          &d.clamped);
@@ -156,6 +179,11 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
   FrameChecksums result;
   auto note_range = [&](const Decoded& d, const FrameDecoder& dec) {
     result.has_range = true;
+    if (d.has_range) {
+      result.min = d.min;
+      result.max = d.max;
+      return;
+    }
     result.min = INT64_MAX;
     result.max = INT64_MIN;
     min_max(d.pixels.get(), d.size / sample_bytes(dec.interleaved_type()), 1,
@@ -188,7 +216,7 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
     for (uint32_t r : levels) {
       opt.level = r;
       FrameDecoder dec(data, size, opt);
-      Decoded d = decode_level(dec);
+      Decoded d = decode_level(dec, /*keep_pixels=*/false);
       if (r == 0 && with_range) note_range(d, dec);
       out.push_back({r, dec.width(), dec.height(), d.crc});
     }

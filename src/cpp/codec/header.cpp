@@ -408,9 +408,8 @@ void walk_tile_parts(const uint8_t* cs, size_t size, size_t pos, CodestreamHeade
     if (tp.tile >= num_tiles)
       sot.error("tile index " + std::to_string(tp.tile) + " >= number of tiles " +
                 std::to_string(num_tiles));
-    if (tp.tnsot != 0 && tp.tpsot >= tp.tnsot)
-      sot.error("tile-part index " + std::to_string(tp.tpsot) + " >= TNsot " +
-                std::to_string(tp.tnsot));
+    // TPsot >= TNsot is tolerated: some writers (GDCM) get TNsot wrong, and
+    // completeness is judged by validation (fewer tile-parts than TNsot).
     if (tp.psot != 0 && tp.psot < 14)
       sot.error("Psot " + std::to_string(tp.psot) + " shorter than SOT + SOD (14 bytes)");
 

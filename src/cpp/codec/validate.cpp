@@ -62,7 +62,7 @@ void check_complete(const CodestreamHeader& h, size_t data_size) {
   }
   for (uint64_t t = 0; t < num_tiles; ++t) {
     if (count[t] == 0) invalid("codestream incomplete: tile " + str(t) + " has no tile-parts");
-    if (declared[t] && count[t] != declared[t])
+    if (declared[t] && count[t] < declared[t])
       invalid("codestream incomplete: tile " + str(t) + " has " + str(count[t]) +
               " tile-parts, TNsot says " + str(declared[t]));
   }
@@ -118,7 +118,14 @@ void check_small_bands(const CodestreamHeader& h, uint32_t level) {
       const uint32_t ppx = st.precincts[r] & 15, ppy = st.precincts[r] >> 4;
       const uint32_t cbw = std::min<uint32_t>(st.log2_cb_w, r ? (ppx ? ppx - 1 : 0) : ppx);
       const uint32_t cbh = std::min<uint32_t>(st.log2_cb_h, r ? (ppy ? ppy - 1 : 0) : ppy);
-      if (cbw < 2 || cbh < 2)
+      // only where a precinct does not already span the whole resolution on
+      // that axis (a 128x1 image with 128x2 precincts decodes fine)
+      const uint32_t L = st.levels, shift = L - std::min(L, r);
+      const uint64_t res_w = (uint64_t(level_width(h, c, 0)) + (uint64_t(1) << shift) - 1) >> shift;
+      const uint64_t res_h = (uint64_t(level_height(h, c, 0)) + (uint64_t(1) << shift) - 1) >> shift;
+      const bool tiny_w = cbw < 2 && res_w > (uint64_t(1) << ppx);
+      const bool tiny_h = cbh < 2 && res_h > (uint64_t(1) << ppy);
+      if (tiny_w || tiny_h)
         unsupported("precincts of " + str(1u << ppx) + "x" + str(1u << ppy) + " at resolution " + str(r) +
                     " (component " + str(c) + ") make code-blocks smaller than 4x4; " + kOjph +
                     " decodes them wrongly");

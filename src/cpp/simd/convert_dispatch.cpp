@@ -312,7 +312,7 @@ void MinMaxImpl(const void* src, size_t n, size_t stride, SampleType t, int64_t*
   }
 }
 
-ConvertKernels KernelsImpl() {
+ConvertKernels ConvertKernelsImpl() {
   return ConvertKernels{hwy::TargetName(HWY_TARGET), &StoreClampedImpl,
                         &StoreClampedInterleavedImpl, &LoadWidenImpl, &MinMaxImpl};
 }
@@ -328,7 +328,7 @@ HWY_EXPORT(StoreClampedImpl);
 HWY_EXPORT(StoreClampedInterleavedImpl);
 HWY_EXPORT(LoadWidenImpl);
 HWY_EXPORT(MinMaxImpl);
-HWY_EXPORT(KernelsImpl);
+HWY_EXPORT(ConvertKernelsImpl);
 
 void store_clamped(const int32_t* src, size_t n, void* dst, size_t stride, SampleType t,
                    int64_t lo, int64_t hi) {
@@ -352,7 +352,7 @@ std::vector<ConvertKernels> convert_kernel_sets() {
     const int64_t bits = HWY_CHOSEN_TARGET_SHIFT(target);
     const size_t index = bits ? hwy::Num0BitsBelowLS1Bit_Nonzero64(uint64_t(bits))
                               : size_t(HWY_MAX_DYNAMIC_TARGETS + 1);
-    auto fn = HWY_DISPATCH_TABLE(KernelsImpl)[index];
+    auto fn = HWY_DISPATCH_TABLE(ConvertKernelsImpl)[index];
     if (fn != nullptr) out.push_back(fn());
   }
   out.push_back(ConvertKernels{"scalar", &store_clamped_scalar, &store_clamped_interleaved_scalar,
@@ -360,7 +360,7 @@ std::vector<ConvertKernels> convert_kernel_sets() {
   return out;
 }
 
-std::string convert_active_target() { return HWY_DYNAMIC_DISPATCH(KernelsImpl)().target; }
+std::string convert_active_target() { return HWY_DYNAMIC_DISPATCH(ConvertKernelsImpl)().target; }
 
 }  // namespace htj2k
 #endif  // HWY_ONCE

@@ -5,6 +5,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace htj2k {
 
@@ -20,5 +22,15 @@ void dwt53_update_scalar(int32_t* out, const int32_t* x, const int32_t* dl, cons
 // even[k] = r[2k], odd[k] = r[2k + 1] for k < pairs.
 void dwt53_split(const int32_t* r, size_t pairs, int32_t* even, int32_t* odd);
 void dwt53_split_scalar(const int32_t* r, size_t pairs, int32_t* even, int32_t* odd);
+
+// ---- for tests and benchmarks -------------------------------------------------
+struct Dwt53Kernels {
+  std::string target;  // Highway target name, or "scalar"
+  void (*predict)(int32_t*, const int32_t*, const int32_t*, const int32_t*, size_t);
+  void (*update)(int32_t*, const int32_t*, const int32_t*, const int32_t*, size_t);
+  void (*split)(const int32_t*, size_t, int32_t*, int32_t*);
+};
+// Every target compiled in and supported here, best first, then "scalar".
+std::vector<Dwt53Kernels> dwt53_kernel_sets();
 
 }  // namespace htj2k

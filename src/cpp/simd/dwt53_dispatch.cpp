@@ -56,6 +56,10 @@ void SplitImpl(const int32_t* HWY_RESTRICT r, size_t pairs, int32_t* HWY_RESTRIC
   }
 }
 
+Dwt53Kernels Dwt53KernelsImpl() {
+  return Dwt53Kernels{hwy::TargetName(HWY_TARGET), &PredictImpl, &UpdateImpl, &SplitImpl};
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace htj2k
 HWY_AFTER_NAMESPACE();
@@ -66,6 +70,7 @@ namespace htj2k {
 HWY_EXPORT(PredictImpl);
 HWY_EXPORT(UpdateImpl);
 HWY_EXPORT(SplitImpl);
+HWY_EXPORT(Dwt53KernelsImpl);
 
 void dwt53_predict(int32_t* d, const int32_t* x, const int32_t* a, const int32_t* b, size_t n) {
   HWY_DYNAMIC_DISPATCH(PredictImpl)(d, x, a, b, n);
@@ -88,6 +93,20 @@ void dwt53_split_scalar(const int32_t* r, size_t pairs, int32_t* even, int32_t* 
     even[k] = r[2 * k];
     odd[k] = r[2 * k + 1];
   }
+}
+
+std::vector<Dwt53Kernels> dwt53_kernel_sets() {
+  std::vector<Dwt53Kernels> out;
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    // The dispatch table's index of a target, as ChosenTarget::GetIndex computes it.
+    const int64_t bits = HWY_CHOSEN_TARGET_SHIFT(target);
+    const size_t index = bits ? hwy::Num0BitsBelowLS1Bit_Nonzero64(uint64_t(bits))
+                              : size_t(HWY_MAX_DYNAMIC_TARGETS + 1);
+    auto fn = HWY_DISPATCH_TABLE(Dwt53KernelsImpl)[index];
+    if (fn != nullptr) out.push_back(fn());
+  }
+  out.push_back(Dwt53Kernels{"scalar", &dwt53_predict_scalar, &dwt53_update_scalar, &dwt53_split_scalar});
+  return out;
 }
 
 }  // namespace htj2k
