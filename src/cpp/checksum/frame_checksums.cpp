@@ -61,11 +61,17 @@ Decoded decode_level(FrameDecoder& dec, bool keep_pixels = true) {
     const uint32_t w = dec.width();
     std::vector<uint8_t> buf(row);
     int64_t mn = INT64_MAX, mx = INT64_MIN;
-    dec.decode_lines([&](uint32_t, uint32_t, const int32_t* line) {
-      min_max(line, w, 1, SampleType::I32, &mn, &mx);
-      store_clamped(line, w, buf.data(), 1, t, range.lo, range.hi);
-      crc = crc32_update(crc, buf.data(), buf.size());
-    });
+    dec.decode_lines(
+        [&](uint32_t, uint32_t, const int32_t* line) {
+          min_max(line, w, 1, SampleType::I32, &mn, &mx);
+          store_clamped(line, w, buf.data(), 1, t, range.lo, range.hi);
+          crc = crc32_update(crc, buf.data(), buf.size());
+        },
+        [&] {  // decoder retry: start over
+          crc = 0;
+          mn = INT64_MAX;
+          mx = INT64_MIN;
+        });
     d.clamped = mn < range.lo || mx > range.hi;
     d.has_range = true;
     d.min = std::min(std::max(mn, range.lo), range.hi);  // of the clamped samples
@@ -76,7 +82,10 @@ Decoded decode_level(FrameDecoder& dec, bool keep_pixels = true) {
   d.size = row * dec.height();
   d.pixels.reset(new uint8_t[d.size]);
   dec.decode_interleaved(d.pixels.get(), row,
-                         [&](uint32_t, const uint8_t* bytes, size_t n) { crc = crc32_update(crc, bytes, n); },
+                         [&](uint32_t r, const uint8_t* bytes, size_t n) {
+                           if (r == 0) crc = 0;  // row 0 again: the decode restarted
+                           crc = crc32_update(crc, bytes, n);
+                         },
                          &d.clamped);
   d.crc = crc;
   return d;
@@ -142,6 +151,12 @@ bool stream_levels(FrameDecoder& dec, const std::vector<uint32_t>& levels, bool 
     store_clamped(line, w, row.data(), 1, t, range.lo, range.hi);
     crc = crc32_update(crc, row.data(), row.size());
     if (!clamped && top > 0) stream.push(line);
+  },
+  [&] {  // decoder retry: the level stream holds stale lines, so derive nothing
+    crc = 0;
+    mn = INT64_MAX;
+    mx = INT64_MIN;
+    clamped = true;  // makes the caller decode each level instead
   });
   if (clamped) return false;
   if (with_range) {

@@ -73,11 +73,31 @@ void FrameDecoder::run_openjpeg(const LineSink& sink) {
 
 void FrameDecoder::run(const LineSink& sink) {
   if (decoder_ == DecoderKind::OpenJPEG) return run_openjpeg(sink);
-  OjphMessageScope scope;
+  std::string ojph_error;
+  {
+    OjphMessageScope scope;
+    try {
+      run_openjph(scope, sink);
+      return;
+    } catch (...) {
+      try {
+        scope.rethrow_as_htj2k(std::current_exception());
+      } catch (const InvalidCodestream& e) {
+        // OpenJPH failed part-way on a codestream our checks accepted. 0.9 does so
+        // on some valid ones (small code-blocks with LRCP, deep samples): let
+        // OpenJPEG decode it from the start when allowed; if it fails too, both
+        // reasons are reported.
+        if (!openjpeg_may_retry(header_, level_, requested_, data_ + span_.offset, span_.length)) throw;
+        ojph_error = e.what();
+      }
+    }
+  }
+  decoder_ = DecoderKind::OpenJPEG;
+  if (restart_) restart_();
   try {
-    run_openjph(scope, sink);
-  } catch (...) {
-    scope.rethrow_as_htj2k(std::current_exception());
+    run_openjpeg(sink);
+  } catch (const Error& e) {
+    throw InvalidCodestream(ojph_error + " (OpenJPEG: " + e.what() + ")");
   }
 }
 
@@ -142,6 +162,15 @@ void FrameDecoder::decode_interleaved(void* out, size_t row_stride, const RowObs
     hi[c] = r.hi;
   }
   std::vector<uint32_t> done(height(), 0);  // components written per row
+  // A retry with OpenJPEG rewrites every row from the start.
+  restart_ = [&] {
+    std::fill(done.begin(), done.end(), 0u);
+    if (clamped) *clamped = false;
+  };
+  struct ClearRestart {
+    std::function<void()>& f;
+    ~ClearRestart() { f = nullptr; }
+  } clear_restart{restart_};
   auto* base = static_cast<uint8_t*>(out);
   auto row_ptr = [&](uint32_t row) { return base + size_t(row) * row_stride; };
   auto completed = [&](uint32_t row) {
@@ -197,6 +226,15 @@ void FrameDecoder::decode_interleaved(void* out, size_t row_stride, const RowObs
     store_line(c, row, line);
   });
   flush_held();
+}
+
+void FrameDecoder::decode_lines(const LineSink& sink, const std::function<void()>& on_restart) {
+  restart_ = on_restart;
+  struct ClearRestart {
+    std::function<void()>& f;
+    ~ClearRestart() { f = nullptr; }
+  } clear_restart{restart_};
+  run(sink);
 }
 
 void FrameDecoder::decode_planar(const std::vector<void*>& planes, const std::vector<size_t>& strides) {

@@ -32,7 +32,8 @@ struct PlaneLayout {
 };
 
 // Called with each completed output row of the interleaved image (for fused
-// checksumming). bytes = width * components * sample size.
+// checksumming). bytes = width * components * sample size. Rows complete in
+// order from 0; row 0 arriving again means the decode restarted (decoder retry).
 using RowObserver = std::function<void(uint32_t row, const uint8_t* bytes, size_t n)>;
 
 class FrameDecoder {
@@ -69,10 +70,14 @@ class FrameDecoder {
   // order (see decode_interleaved); for consumers that need no output image
   // (streamed checksums). The line is valid during the call only.
   using LineSink = std::function<void(uint32_t comp, uint32_t row, const int32_t* line)>;
-  void decode_lines(const LineSink& sink) { run(sink); }
+  // on_restart (optional) is called when OpenJPH fails part-way and the decode
+  // starts again from the first line with OpenJPEG (decoder "auto"): state built
+  // from the lines seen so far must be dropped.
+  void decode_lines(const LineSink& sink, const std::function<void()>& on_restart = nullptr);
 
  private:
   void run(const LineSink& sink);
+  std::function<void()> restart_;  // called before a decoder retry rewrites the output
   void run_openjph(class OjphMessageScope& scope, const LineSink& sink);
   void run_openjpeg(const LineSink& sink);
 

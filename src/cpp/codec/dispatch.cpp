@@ -99,4 +99,9 @@ bool openjpeg_can_take_over(const CodestreamHeader& h, uint32_t level, DecoderKi
   both_refuse(why, why_not);
 }
 
+bool openjpeg_may_retry(const CodestreamHeader& h, uint32_t level, DecoderKind requested,
+                        const uint8_t* cs, size_t cs_size) {
+  return requested == DecoderKind::Auto && openjpeg_refusal(h, level, cs, cs_size).empty();
+}
+
 }  // namespace htj2k

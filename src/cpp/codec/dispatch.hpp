@@ -43,4 +43,11 @@ bool openjpeg_can_take_over(const CodestreamHeader& h, uint32_t level, DecoderKi
                             const std::string& why, const uint8_t* cs = nullptr,
                             size_t cs_size = 0);
 
+// For a decode OpenJPH started and then failed (an error or a failed assertion
+// on a codestream our checks accepted; OpenJPH 0.9 fails on some valid ones):
+// true when Auto was requested and OpenJPEG accepts the codestream, so the
+// caller may decode it again from the start with OpenJPEG.
+bool openjpeg_may_retry(const CodestreamHeader& h, uint32_t level, DecoderKind requested,
+                        const uint8_t* cs, size_t cs_size);
+
 }  // namespace htj2k
