@@ -27,6 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from .cli import _bit_depth, _error_message, _nonneg_int, _one_line, _positive_int  # shared with the other subcommands
+
 __all__ = ["SUBCOMMANDS", "main", "FRAME_EXTENSIONS"]
 
 PROG = "htj2k"
@@ -42,21 +44,12 @@ class _Fail(Exception):
     """One-line error: ``htj2k: error: <message>``, exit 2."""
 
 
-def _one_line(text: Any) -> str:
-    return " ".join(str(text).split())
-
-
 def _error(msg: str) -> int:
     sys.stdout.flush()
     print(f"{PROG}: error: {_one_line(msg)}", file=sys.stderr)
     sys.stderr.flush()
     return EXIT_USAGE
 
-
-def _exc_message(e: BaseException) -> str:
-    if isinstance(e, OSError) and e.filename is not None:
-        return f"{e.filename}: {e.strerror or e}"
-    return str(e) or type(e).__name__
 
 
 def _handled_errors() -> Tuple[type, ...]:
@@ -73,7 +66,7 @@ def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namesp
     except BrokenPipeError:
         raise
     except _handled_errors() as e:
-        return _error(_exc_message(e))
+        return _error(_error_message(e))
 
 
 # --------------------------------------------------------------------------- option types
@@ -92,34 +85,10 @@ def _levels_spec(text: str) -> Optional[List[int]]:
     return levels
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = -1
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return v
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
-def _bit_depth(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if not 1 <= v <= 32:
-        raise argparse.ArgumentTypeError(f"expected a bit depth 1..32, got {text!r}")
-    return v
 
 
 # --------------------------------------------------------------------------- checksums
@@ -199,7 +168,7 @@ def _codestream_checksums(name: str, levels: Optional[List[int]], want_range: bo
         else:
             rows, rng = htj2k.checksums(data, levels), None
     except (htj2k.Htj2kError, ValueError, RuntimeError) as e:  # RuntimeError: a decoder failure
-        raise _Fail(f"{name}: {_exc_message(e)}") from None
+        raise _Fail(f"{name}: {_error_message(e)}") from None
     comps = inf.num_components
     signed = " signed" if inf.signed else ""
     kind = "lossless" if inf.reversible else "lossy"
@@ -255,7 +224,7 @@ def _pixel_checksums(name: str, args: argparse.Namespace, levels: Optional[List[
     try:
         rows = htj2k.pixel_checksums(array, n, bit_depth, colour_transform=colour)
     except (htj2k.Htj2kError, ValueError, TypeError) as e:
-        raise _Fail(f"{name}: {_exc_message(e)}") from None
+        raise _Fail(f"{name}: {_error_message(e)}") from None
     if levels is not None:
         wanted = set(levels)
         rows = [r for r in rows if r.level in wanted]
