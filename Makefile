@@ -39,7 +39,7 @@ test: setup
 # pytest session and writes docs/performance.md + docs/performance.png.
 BENCH_DIR   := build/bench
 BENCH_STAMP := $(VENV)/.bench-installed
-BENCH_ARGS  ?= --benchmark-min-rounds=5 --benchmark-max-time=0.5 --benchmark-warmup=on \
+BENCH_ARGS  ?= --benchmark-min-rounds=7 --benchmark-max-time=1.0 --benchmark-warmup=on \
                --benchmark-warmup-iterations=1 --benchmark-disable-gc
 
 $(BENCH_STAMP): $(STAMP)

@@ -21,6 +21,26 @@ except ImportError:  # pragma: no cover
 N = 100
 
 
+def _paired_threads(fn, turns=3):
+    """fn(threads) at 1 and 2 threads alternately (a few calls per turn): medians of
+    each. Load on the shared machine comes and goes; measured back to back, the
+    speed-up is not biased by it."""
+    import statistics
+    import time
+
+    res = {1: [], 2: []}
+    for _ in range(turns):
+        for t in (1, 2):
+            fn(t)
+            times = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                fn(t)
+                times.append(time.perf_counter() - t0)
+            res[t].append(min(times))
+    return {"one_s": statistics.median(res[1]), "two_s": statistics.median(res[2])}
+
+
 class Series:
     def __init__(self):
         self.arrays = images.ct_series(N)
@@ -49,6 +69,8 @@ def _info(benchmark, op, impl, threads, series, **extra):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_batch_decode_many(benchmark, series, threads):
     _info(benchmark, "batch_decode", "htj2k", threads, series)
+    if threads == 2:
+        benchmark.extra_info["paired"] = _paired_threads(lambda t: htj2k.decode_many(series.datas, threads=t))
     out = benchmark(lambda: htj2k.decode_many(series.datas, threads=threads, errors="raise"))
     np.testing.assert_array_equal(out[N // 2], series.arrays[N // 2])
 
@@ -56,6 +78,10 @@ def test_batch_decode_many(benchmark, series, threads):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_batch_verify_many(benchmark, series, threads):
     _info(benchmark, "batch_verify", "htj2k", threads, series)
+    if threads == 2:
+        benchmark.extra_info["paired"] = _paired_threads(
+            lambda t: htj2k.verify_many(series.datas, series.expected, threads=t)
+        )
     out = benchmark(lambda: htj2k.verify_many(series.datas, series.expected, threads=threads, errors="raise"))
     assert all(v.ok for v in out)
 
@@ -63,6 +89,10 @@ def test_batch_verify_many(benchmark, series, threads):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_batch_encode_many(benchmark, series, threads):
     _info(benchmark, "batch_encode", "htj2k", threads, series)
+    if threads == 2:
+        benchmark.extra_info["paired"] = _paired_threads(
+            lambda t: htj2k.encode_many(series.arrays, threads=t, bit_depth=12)
+        )
     out = benchmark(lambda: htj2k.encode_many(series.arrays, threads=threads, bit_depth=12, errors="raise"))
     assert out[0] == series.datas[0]
 

@@ -614,16 +614,17 @@ def test_out_argument():
 
 
 def _message_stream_code() -> str:
-    """Python that builds a stream whose first coded byte is overwritten: OpenJPH
-    0.9.0 then reports a warning ("We do not support more than 3 coding passes")
-    and an error ("Error decoding a codeblock") through its message handlers."""
+    """Python that builds a stream with a byte of code-block data overwritten (in
+    the middle of the packet data; packet headers are checked by our pre-parse, code-
+    block bytes are not): OpenJPH 0.9.0 then reports an error ("Error decoding a
+    codeblock") through its message handlers."""
     return """
     import numpy as np, htj2k
     rng = np.random.default_rng(1)
     img = (np.add.outer(np.arange(64), np.arange(64)) * 2).astype(np.uint8)
     img ^= rng.integers(0, 16, img.shape, dtype=np.uint8)
     bad = bytearray(htj2k.encode(img, levels=2))
-    bad[bad.index(b"\\xff\\x93") + 2] = 0
+    bad[(bad.index(b"\\xff\\x93") + 2 + len(bad) - 2) // 2] = 0
     bad = bytes(bad)
     """
 

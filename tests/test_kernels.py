@@ -176,3 +176,23 @@ def test_dwt53_kernels_match_scalar(target):
         K.dwt53_split(target, src, e, o)
         np.testing.assert_array_equal(e[: n // 2], src[0 : 2 * (n // 2) : 2])
         np.testing.assert_array_equal(o[: n // 2], src[1 : 2 * (n // 2) : 2])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_rct_kernels_match_scalar(target):
+    rng = np.random.default_rng(9)
+    for n in LENGTHS:
+        rows = [rng.integers(-(1 << 24), 1 << 24, n).astype(np.int32) for _ in range(3)]
+        for inverse in (False, True):
+            got = [r.copy() for r in rows]
+            want = [r.copy() for r in rows]
+            K.rct(target, inverse, *got)
+            K.rct("scalar", inverse, *want)
+            for g, w_ in zip(got, want):
+                np.testing.assert_array_equal(g, w_, err_msg=f"n={n} inverse={inverse}")
+        # forward then inverse is the identity
+        back = [r.copy() for r in rows]
+        K.rct(target, False, *back)
+        K.rct(target, True, *back)
+        for b, r in zip(back, rows):
+            np.testing.assert_array_equal(b, r)

@@ -62,3 +62,20 @@ def test_streamed_verify_with_range():
     assert htj2k.verify(data, entry).ok
     entry["MaxPixelValue"] += 1
     assert not htj2k.verify(data, entry).ok
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (5, 8), (33, 17), (64, 65), (100, 101)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("nc,bits,signed", [(3, 8, False), (3, 12, False), (3, 16, True), (4, 8, False), (4, 20, False)])
+def test_streamed_levels_colour_transform(shape, nc, bits, signed):
+    """Colour-transformed frames: components of each row together, forward RCT on
+    the decoded rows, inverse RCT of each level (components past the third as they are)."""
+    h, w = shape
+    rng = np.random.default_rng(h * 31 + w + nc + bits)
+    img = np.stack([_image(rng, h, w, bits, signed) for _ in range(nc)], axis=-1)
+    cap = htj2k._core.max_levels_for_size(w, h)
+    for levels in sorted({0, min(2, cap), cap}):
+        data = htj2k.encode(img, levels=levels, bit_depth=bits, colour_transform=True)
+        sums = htj2k.checksums(data)
+        for s in sums:
+            assert s.checksum == zlib.crc32(htj2k.decode(data, s.level).tobytes()), f"level {s.level}"
+        assert sums == htj2k.pixel_checksums(img, levels, bits, signed, colour_transform=True)

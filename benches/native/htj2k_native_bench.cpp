@@ -1,14 +1,16 @@
 // Native baseline for the benchmarks: OpenJPH alone, called the plain way a C++
 // program would (no htj2k wrapper code, no Python), timed in-process.
 //
-//   htj2k_native_bench decode FILE.j2c [--level N] [--min-time S] [--min-rounds N]
+//   htj2k_native_bench decode FILE.j2c [--level N] [--discard 1] [--min-time S] [--min-rounds N]
 //   htj2k_native_bench encode FILE.raw --width W --height H [--components C]
 //       --dtype u8|i8|u16|i16|u32|i32 [--bit-depth B] [--levels N] [--colour 0|1]
 //       [--min-time S] [--min-rounds N]
 //
 // decode: bare codestream bytes in memory -> OpenJPH -> each line clamped to the
 // bit depth and stored (a plain scalar loop) into a freshly allocated output
-// buffer of the smallest sample type, components interleaved.
+// buffer of the smallest sample type, components interleaved. --discard 1: the
+// lines are pulled and dropped (no output at all: OpenJPH's own cost, the floor
+// any wrapper can reach).
 // encode: raw interleaved little-endian samples in memory -> each line widened
 // to int32 (a plain loop) -> OpenJPH lossless (64x64 blocks, RPCL, `levels`
 // decompositions, colour transform for 3 components unless --colour 0) -> memory.
@@ -17,12 +19,24 @@
 //
 // Prints one JSON object: median/min/mean seconds per operation over the rounds
 // run (at least --min-rounds, and until --min-time seconds have passed).
+//
+// For profiling htj2k's own C++ core without Python (perf, callgrind; the
+// Python extension is stripped), two more operations go through htj2k_core:
+//   htj2k_native_bench htj2k-decode FILE.j2c      FrameDecoder::decode_interleaved
+//   htj2k_native_bench htj2k-checksums FILE.j2c   frame_checksums (all levels)
+#include "checksum/frame_checksums.hpp"
+#include "codec/decoder.hpp"
+
 #include <openjph/ojph_arch.h>
 #include <openjph/ojph_codestream.h>
 #include <openjph/ojph_file.h>
 #include <openjph/ojph_mem.h>
 #include <openjph/ojph_params.h>
 #include <openjph/ojph_version.h>
+
+#if defined(__GLIBC__) || defined(__linux__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -50,6 +64,7 @@ struct Args {
   std::string op, path, dtype = "u16";
   uint32_t level = 0, width = 0, height = 0, components = 1, bit_depth = 0;
   int levels = 5, colour = -1;
+  bool discard = false;
   double min_time = 1.0;
   uint32_t min_rounds = 5;
 };
@@ -70,6 +85,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--bit-depth") a.bit_depth = uint32_t(std::atoi(v));
     else if (k == "--levels") a.levels = std::atoi(v);
     else if (k == "--colour") a.colour = std::atoi(v);
+    else if (k == "--discard") a.discard = std::atoi(v) != 0;
     else if (k == "--min-time") a.min_time = std::atof(v);
     else if (k == "--min-rounds") a.min_rounds = uint32_t(std::atoi(v));
     else throw std::runtime_error("unknown option " + k);
@@ -84,7 +100,7 @@ void store_line(const int32_t* src, uint32_t n, T* dst, uint32_t stride, int32_t
   for (uint32_t i = 0; i < n; ++i) dst[size_t(i) * stride] = T(std::min(std::max(src[i], lo), hi));
 }
 
-size_t decode_once(const std::vector<uint8_t>& cs_bytes, uint32_t level) {
+size_t decode_once(const std::vector<uint8_t>& cs_bytes, uint32_t level, bool discard) {
   ojph::mem_infile in;
   in.open(cs_bytes.data(), cs_bytes.size());
   ojph::codestream cs;
@@ -99,6 +115,17 @@ size_t decode_once(const std::vector<uint8_t>& cs_bytes, uint32_t level) {
   const size_t bytes = max_depth <= 8 ? 1 : max_depth <= 16 ? 2 : 4;
   const uint32_t w = siz.get_recon_width(0), h = siz.get_recon_height(0);
   const size_t row = size_t(w) * nc * bytes;
+  if (discard) {
+    int32_t sink = 0;
+    for (uint64_t i = 0, total = uint64_t(h) * nc; i < total; ++i) {
+      ojph::ui32 c = 0;
+      sink += cs.pull(c)->i32[0];
+    }
+    cs.close();
+    volatile int32_t keep = sink;
+    (void)keep;
+    return row * h;
+  }
   std::unique_ptr<uint8_t[]> out(new uint8_t[row * h]);  // a new image, as a decoder returns
   std::vector<uint32_t> rows(nc, 0);
   for (uint64_t i = 0, total = uint64_t(h) * nc; i < total; ++i) {
@@ -179,9 +206,29 @@ size_t encode_once(const std::vector<uint8_t>& raw, const Args& a) {
   return result.size();
 }
 
+size_t htj2k_decode_once(const std::vector<uint8_t>& data) {
+  htj2k::FrameDecoder dec(data.data(), data.size(), htj2k::DecodeOptions{});
+  const size_t row = size_t(dec.width()) * dec.num_components() * htj2k::sample_bytes(dec.interleaved_type());
+  std::unique_ptr<uint8_t[]> out(new uint8_t[row * dec.height()]);
+  dec.decode_interleaved(out.get(), row);
+  return row * dec.height();
+}
+
+size_t htj2k_checksums_once(const std::vector<uint8_t>& data) {
+  return htj2k::frame_checksums(data.data(), data.size(), {}).levels.size();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(M_MMAP_THRESHOLD)
+  // Keep freed blocks in the heap. Otherwise glibc serves OpenJPH's multi-megabyte
+  // buffers of the large frames with fresh mmaps, and a fresh process pays ~2500
+  // page faults per decode (10 % of a DX decode) that a long-running process (the
+  // Python benchmarks) does not: the baseline would look slower than it is.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   try {
     const Args a = parse(argc, argv);
     const std::vector<uint8_t> input = read_file(a.path);
@@ -189,10 +236,15 @@ int main(int argc, char** argv) {
       const size_t bytes = a.dtype == "u8" || a.dtype == "i8" ? 1 : a.dtype == "u16" || a.dtype == "i16" ? 2 : 4;
       if (a.width == 0 || a.height == 0 || input.size() != size_t(a.width) * a.height * a.components * bytes)
         throw std::runtime_error("encode: --width/--height/--components/--dtype do not match the file size");
-    } else if (a.op != "decode") {
-      throw std::runtime_error("op must be decode or encode");
+    } else if (a.op != "decode" && a.op != "htj2k-decode" && a.op != "htj2k-checksums") {
+      throw std::runtime_error("op must be decode, encode, htj2k-decode or htj2k-checksums");
     }
-    auto once = [&]() { return a.op == "decode" ? decode_once(input, a.level) : encode_once(input, a); };
+    auto once = [&]() {
+      if (a.op == "decode") return decode_once(input, a.level, a.discard);
+      if (a.op == "htj2k-decode") return htj2k_decode_once(input);
+      if (a.op == "htj2k-checksums") return htj2k_checksums_once(input);
+      return encode_once(input, a);
+    };
     size_t out_bytes = once();  // warm-up
     std::vector<double> t;
     const auto start = std::chrono::steady_clock::now();
@@ -215,7 +267,7 @@ int main(int argc, char** argv) {
         a.op.c_str(), s.size(), median, s.front(), mean, out_bytes, OPENJPH_VERSION_MAJOR,
         OPENJPH_VERSION_MINOR, OPENJPH_VERSION_PATCH);
     return 0;
-  } catch (const std::exception& e) {
+  } catch (const std::exception& e) {  // htj2k::Error derives from std::runtime_error
     std::fprintf(stderr, "htj2k_native_bench: %s\n", e.what());
     return 2;
   } catch (const char* s) {

@@ -46,7 +46,8 @@ SampleType sample_type(const py::array& a) {
 }
 
 Dwt53Kernels dwt_kernels_for(const std::string& target) {
-  if (target == "dispatch") return Dwt53Kernels{"dispatch", &dwt53_predict, &dwt53_update, &dwt53_split};
+  if (target == "dispatch")
+    return Dwt53Kernels{"dispatch", &dwt53_predict, &dwt53_update, &dwt53_split, &rct_forward, &rct_inverse};
   for (const Dwt53Kernels& k : dwt53_kernel_sets())
     if (k.target == target) return k;
   throw py::value_error("target: '" + target + "' is not available; see _kernels.targets()");
@@ -191,6 +192,25 @@ void register_kernels(py::module_& parent) {
     py::gil_scoped_release nogil;
     for (size_t r = 0; r < repeat; ++r) k.split(s, pairs, e, o);
   }, py::arg("target"), py::arg("src"), py::arg("even"), py::arg("odd"), py::arg("repeat") = 1);
+
+  // The reversible colour transform of three int32 rows, in place. repeat > 1
+  // (benchmarks) runs forward and inverse alternately, repeat times in all.
+  m.def("rct", [](const std::string& target, bool inverse, py::array c0, py::array c1, py::array c2,
+                  size_t repeat) {
+    const Dwt53Kernels k = dwt_kernels_for(target);
+    const size_t n = size_t(c0.size());
+    if (size_t(c1.size()) != n || size_t(c2.size()) != n) throw py::value_error("c0, c1, c2: equal lengths");
+    int32_t* p[3];
+    py::array* arrs[3] = {&c0, &c1, &c2};
+    for (int i = 0; i < 3; ++i) {
+      int32_data(*arrs[i], "c");
+      p[i] = static_cast<int32_t*>(arrs[i]->mutable_data());
+    }
+    py::gil_scoped_release nogil;
+    for (size_t r = 0; r < repeat; ++r)
+      ((r % 2 == 0) == inverse ? k.rct_inverse : k.rct_forward)(p[0], p[1], p[2], n);
+  }, py::arg("target"), py::arg("inverse"), py::arg("c0"), py::arg("c1"), py::arg("c2"),
+     py::arg("repeat") = 1);
 
   m.def("crc32", [](py::buffer data, size_t repeat) {
     py::buffer_info info = data.request();

@@ -125,40 +125,60 @@ std::vector<LevelCrc> derive_any(const Decoded& d, const FrameDecoder& dec, uint
   }
 }
 
-// Single-component frames: level 0 hashed row by row as decoded, lower levels
-// derived on the fly (checksum/level_stream.hpp); no image buffer at all.
-// Returns false when a sample lay outside the nominal range (then the decoded
-// image is not the level-0 image the lower levels derive from: decode each level).
+// Level 0 hashed row by row as decoded and the lower levels derived on the fly
+// (checksum/level_stream.hpp): no image buffer at all. Needs the components of
+// each row one after the other (one component, or OpenJPH/OpenJPEG decoding a
+// colour-transformed image). Returns false when that order did not hold or a
+// sample lay outside its nominal range (then the decoded image is not the level-0
+// image the lower levels derive from): the caller decodes each level instead.
 bool stream_levels(FrameDecoder& dec, const std::vector<uint32_t>& levels, bool with_range,
-                   FrameChecksums& result, std::vector<LevelChecksum>& out) {
-  const PlaneLayout& p = dec.planes()[0];
-  const Range range = nominal_range(p.bit_depth, p.is_signed);
+                   bool rct, FrameChecksums& result, std::vector<LevelChecksum>& out) {
+  if (!dec.interleavable())
+    throw UnsupportedCodestream("checksums are defined over interleaved components; " +
+                                dec.interleave_error());
+  const uint32_t nc = dec.num_components(), w = dec.width(), top = levels.back();
   const SampleType t = dec.interleaved_type();
-  const uint32_t w = dec.width(), top = levels.back();
+  std::vector<Range> ranges;
+  std::vector<int64_t> lo, hi;
+  for (const PlaneLayout& p : dec.planes()) {
+    ranges.push_back(nominal_range(p.bit_depth, p.is_signed));
+    lo.push_back(ranges.back().lo);
+    hi.push_back(ranges.back().hi);
+  }
   std::vector<bool> wanted(size_t(top) + 1, false);
   for (uint32_t r : levels) wanted[r] = true;
-  LevelStream stream(w, dec.height(), top, wanted, t, range.lo, range.hi);
-  std::vector<uint8_t> row(size_t(w) * sample_bytes(t));
-  uint32_t crc = 0;
-  bool clamped = false;
+  LevelStream stream(w, dec.height(), top, wanted, t, ranges, rct);
+  std::vector<uint8_t> row(size_t(w) * nc * sample_bytes(t));
+  std::vector<std::vector<int32_t>> held(nc - 1, std::vector<int32_t>(w));
+  std::vector<const int32_t*> lines(nc);
+  uint32_t crc = 0, next_c = 0, next_row = 0;
+  bool clamped = false, broken = false;
   int64_t mn = INT64_MAX, mx = INT64_MIN;
-  dec.decode_lines([&](uint32_t, uint32_t, const int32_t* line) {
+  dec.decode_lines([&](uint32_t c, uint32_t y, const int32_t* line) {
+    if (broken) return;
+    if (c != next_c || y != next_row) {
+      broken = true;
+      return;
+    }
     int64_t a = INT64_MAX, b = INT64_MIN;
     min_max(line, w, 1, SampleType::I32, &a, &b);
     mn = std::min(mn, a);
     mx = std::max(mx, b);
-    if (a < range.lo || b > range.hi) clamped = true;
-    store_clamped(line, w, row.data(), 1, t, range.lo, range.hi);
+    if (a < lo[c] || b > hi[c]) clamped = true;
+    if (c + 1 < nc) {  // held until the row is complete
+      std::copy(line, line + w, held[c].data());
+      lines[c] = held[c].data();
+      next_c = c + 1;
+      return;
+    }
+    lines[c] = line;
+    next_c = 0;
+    ++next_row;
+    store_clamped_interleaved(lines.data(), nc, w, row.data(), t, lo.data(), hi.data());
     crc = crc32_update(crc, row.data(), row.size());
-    if (!clamped && top > 0) stream.push(line);
-  },
-  [&] {  // decoder retry: the level stream holds stale lines, so derive nothing
-    crc = 0;
-    mn = INT64_MAX;
-    mx = INT64_MIN;
-    clamped = true;  // makes the caller decode each level instead
+    if (!clamped && top > 0) stream.push(lines.data());
   });
-  if (clamped) return false;
+  if (broken || clamped) return false;
   if (with_range) {
     result.has_range = true;
     result.min = mn;
@@ -206,9 +226,15 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
   };
   std::vector<LevelChecksum> out;
   bool done = false;
-  const bool stream = levels.front() == 0 && derivable(h) && full.num_components() == 1 &&
-                      LevelStream::applicable(full.planes()[0].bit_depth, h.x0, h.y0, levels.back());
-  if (stream) done = stream_levels(full, levels, with_range, result, out);  // false: samples clamped
+  // Streamed derivation where the decoder hands over the components of each row
+  // together: one component, or the colour transform (OpenJPH pulls planes one
+  // after the other otherwise).
+  const bool rct = h.cod.mct && h.components.size() >= 3;
+  uint32_t max_depth = 0;
+  for (const auto& c : h.components) max_depth = std::max<uint32_t>(max_depth, c.bit_depth);
+  const bool stream = levels.front() == 0 && derivable(h) && (full.num_components() == 1 || rct) &&
+                      LevelStream::applicable(max_depth, h.x0, h.y0, levels.back());
+  if (stream) done = stream_levels(full, levels, with_range, rct, result, out);
   if (!stream && levels.front() == 0 && derivable(h)) {
     Decoded d = decode_level(full);
     if (with_range) note_range(d, full);

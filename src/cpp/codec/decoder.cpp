@@ -9,6 +9,7 @@
 #include "codec/messages.hpp"
 #include "codec/openjpeg_decoder.hpp"
 #include "codec/openjph_compat.hpp"
+#include "codec/packets.hpp"
 #include "codec/validate.hpp"
 #include "simd/convert.hpp"
 
@@ -29,6 +30,19 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
 
   requested_ = options.decoder;
   decoder_ = choose_decoder(header_, level_, requested_, data + span_.offset, span_.length);
+  // OpenJPH 0.9 trusts packet headers (heap overflow, hangs on damaged ones): our
+  // Tier-2 pre-parse reads them all first. A damaged one is refused here, before any
+  // decoder runs (no OpenJPEG retry on bytes known to be corrupt); a valid stream
+  // OpenJPH would misread goes to OpenJPEG when allowed.
+  if (decoder_ == DecoderKind::OpenJPH) {
+    try {
+      check_packets(data + span_.offset, span_.length, header_);
+    } catch (const UnsupportedCodestream& e) {
+      if (!openjpeg_can_take_over(header_, level_, requested_, e.what(), data + span_.offset, span_.length))
+        throw;
+      decoder_ = DecoderKind::OpenJPEG;
+    }
+  }
 
   const size_t nc = header_.components.size();
   planes_.resize(nc);

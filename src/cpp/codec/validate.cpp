@@ -226,6 +226,15 @@ void validate_for_openjph(const CodestreamHeader& h, uint32_t level, size_t data
       unsupported("bit depth " + str(h.components[c].bit_depth) + " (component " + str(c) + "); " +
                   kOjph + " decodes up to " + str(kOjphMaxBitDepth) + " bits");
 
+  // OpenJPH 0.9 computes the tile grid and tile rectangles in 32 bits: tiles reaching
+  // near 2^32 on the reference grid (XTsiz/YTsiz close to 2^32, found by the fuzzer)
+  // leave it with no tiles (SIGSEGV parsing tile 0) or looping at reduced levels.
+  const uint64_t grid_end = std::max(uint64_t(h.tile_x0) + uint64_t(h.num_tiles_x()) * h.tile_w,
+                                     uint64_t(h.tile_y0) + uint64_t(h.num_tiles_y()) * h.tile_h);
+  if (grid_end > (uint64_t(1) << 31))
+    unsupported("tiles of " + str(h.tile_w) + "x" + str(h.tile_h) + " reaching " + str(grid_end) +
+                " on the reference grid; " + kOjph + " overflows its 32-bit tile arithmetic");
+
   // `level` resolution levels are discarded; every component must have that many.
   uint32_t min_levels = h.cod.levels;
   for (uint32_t c = 0; c < ncomp; ++c) min_levels = std::min<uint32_t>(min_levels, pc.style[c]->levels);

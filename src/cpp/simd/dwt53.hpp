@@ -23,12 +23,22 @@ void dwt53_update_scalar(int32_t* out, const int32_t* x, const int32_t* dl, cons
 void dwt53_split(const int32_t* r, size_t pairs, int32_t* even, int32_t* odd);
 void dwt53_split_scalar(const int32_t* r, size_t pairs, int32_t* even, int32_t* odd);
 
+// Reversible colour transform (15444-1 G.2) of one row, in place: (R, G, B) ->
+// (Y, Cb, Cr) = (floor((R + 2G + B) / 4), B - G, R - G), and back:
+// G = Y - floor((Cb + Cr) / 4), R = Cr + G, B = Cb + G.
+void rct_forward(int32_t* c0, int32_t* c1, int32_t* c2, size_t n);
+void rct_inverse(int32_t* c0, int32_t* c1, int32_t* c2, size_t n);
+void rct_forward_scalar(int32_t* c0, int32_t* c1, int32_t* c2, size_t n);
+void rct_inverse_scalar(int32_t* c0, int32_t* c1, int32_t* c2, size_t n);
+
 // ---- for tests and benchmarks -------------------------------------------------
 struct Dwt53Kernels {
   std::string target;  // Highway target name, or "scalar"
   void (*predict)(int32_t*, const int32_t*, const int32_t*, const int32_t*, size_t);
   void (*update)(int32_t*, const int32_t*, const int32_t*, const int32_t*, size_t);
   void (*split)(const int32_t*, size_t, int32_t*, int32_t*);
+  void (*rct_forward)(int32_t*, int32_t*, int32_t*, size_t);
+  void (*rct_inverse)(int32_t*, int32_t*, int32_t*, size_t);
 };
 // Every target compiled in and supported here, best first, then "scalar".
 std::vector<Dwt53Kernels> dwt53_kernel_sets();

@@ -56,8 +56,48 @@ void SplitImpl(const int32_t* HWY_RESTRICT r, size_t pairs, int32_t* HWY_RESTRIC
   }
 }
 
+void RctForwardImpl(int32_t* HWY_RESTRICT c0, int32_t* HWY_RESTRICT c1, int32_t* HWY_RESTRICT c2,
+                    size_t n) {
+  const hn::ScalableTag<int32_t> di;
+  const size_t N = hn::Lanes(di);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto r = hn::LoadU(di, c0 + i), g = hn::LoadU(di, c1 + i), b = hn::LoadU(di, c2 + i);
+    hn::StoreU(hn::ShiftRight<2>(hn::Add(hn::Add(r, b), hn::Add(g, g))), di, c0 + i);
+    hn::StoreU(hn::Sub(b, g), di, c1 + i);
+    hn::StoreU(hn::Sub(r, g), di, c2 + i);
+  }
+  for (; i < n; ++i) {
+    const int32_t r = c0[i], g = c1[i], b = c2[i];
+    c0[i] = (r + 2 * g + b) >> 2;
+    c1[i] = b - g;
+    c2[i] = r - g;
+  }
+}
+
+void RctInverseImpl(int32_t* HWY_RESTRICT c0, int32_t* HWY_RESTRICT c1, int32_t* HWY_RESTRICT c2,
+                    size_t n) {
+  const hn::ScalableTag<int32_t> di;
+  const size_t N = hn::Lanes(di);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto y = hn::LoadU(di, c0 + i), cb = hn::LoadU(di, c1 + i), cr = hn::LoadU(di, c2 + i);
+    const auto g = hn::Sub(y, hn::ShiftRight<2>(hn::Add(cb, cr)));
+    hn::StoreU(hn::Add(cr, g), di, c0 + i);
+    hn::StoreU(g, di, c1 + i);
+    hn::StoreU(hn::Add(cb, g), di, c2 + i);
+  }
+  for (; i < n; ++i) {
+    const int32_t g = c0[i] - ((c1[i] + c2[i]) >> 2);
+    c0[i] = c2[i] + g;
+    c2[i] = c1[i] + g;
+    c1[i] = g;
+  }
+}
+
 Dwt53Kernels Dwt53KernelsImpl() {
-  return Dwt53Kernels{hwy::TargetName(HWY_TARGET), &PredictImpl, &UpdateImpl, &SplitImpl};
+  return Dwt53Kernels{hwy::TargetName(HWY_TARGET), &PredictImpl, &UpdateImpl, &SplitImpl,
+                      &RctForwardImpl, &RctInverseImpl};
 }
 
 }  // namespace HWY_NAMESPACE
@@ -70,6 +110,8 @@ namespace htj2k {
 HWY_EXPORT(PredictImpl);
 HWY_EXPORT(UpdateImpl);
 HWY_EXPORT(SplitImpl);
+HWY_EXPORT(RctForwardImpl);
+HWY_EXPORT(RctInverseImpl);
 HWY_EXPORT(Dwt53KernelsImpl);
 
 void dwt53_predict(int32_t* d, const int32_t* x, const int32_t* a, const int32_t* b, size_t n) {
@@ -80,6 +122,29 @@ void dwt53_update(int32_t* out, const int32_t* x, const int32_t* dl, const int32
 }
 void dwt53_split(const int32_t* r, size_t pairs, int32_t* even, int32_t* odd) {
   HWY_DYNAMIC_DISPATCH(SplitImpl)(r, pairs, even, odd);
+}
+
+void rct_forward(int32_t* c0, int32_t* c1, int32_t* c2, size_t n) {
+  HWY_DYNAMIC_DISPATCH(RctForwardImpl)(c0, c1, c2, n);
+}
+void rct_inverse(int32_t* c0, int32_t* c1, int32_t* c2, size_t n) {
+  HWY_DYNAMIC_DISPATCH(RctInverseImpl)(c0, c1, c2, n);
+}
+void rct_forward_scalar(int32_t* c0, int32_t* c1, int32_t* c2, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t r = c0[i], g = c1[i], b = c2[i];
+    c0[i] = (r + 2 * g + b) >> 2;
+    c1[i] = b - g;
+    c2[i] = r - g;
+  }
+}
+void rct_inverse_scalar(int32_t* c0, int32_t* c1, int32_t* c2, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t g = c0[i] - ((c1[i] + c2[i]) >> 2);
+    c0[i] = c2[i] + g;
+    c2[i] = c1[i] + g;
+    c1[i] = g;
+  }
 }
 
 void dwt53_predict_scalar(int32_t* d, const int32_t* x, const int32_t* a, const int32_t* b, size_t n) {
@@ -105,7 +170,8 @@ std::vector<Dwt53Kernels> dwt53_kernel_sets() {
     auto fn = HWY_DISPATCH_TABLE(Dwt53KernelsImpl)[index];
     if (fn != nullptr) out.push_back(fn());
   }
-  out.push_back(Dwt53Kernels{"scalar", &dwt53_predict_scalar, &dwt53_update_scalar, &dwt53_split_scalar});
+  out.push_back(Dwt53Kernels{"scalar", &dwt53_predict_scalar, &dwt53_update_scalar, &dwt53_split_scalar,
+                            &rct_forward_scalar, &rct_inverse_scalar});
   return out;
 }
 
