@@ -11,6 +11,7 @@
 #include "codec/decoder.hpp"
 #include "codec/dispatch.hpp"
 #include "codec/encoder.hpp"
+#include "bindings/numpy_types.hpp"
 #include "codec/errors.hpp"
 #include "codec/header.hpp"
 #include "codec/openjph_compat.hpp"
@@ -20,6 +21,8 @@
 
 namespace py = pybind11;
 using namespace htj2k;
+using htj2k_bindings::dtype_for;
+using htj2k_bindings::type_of;
 
 namespace {
 
@@ -47,30 +50,6 @@ InputBytes input_bytes(const py::buffer& b, const char* what) {
   return {std::move(info), ptr, size};
 }
 
-py::dtype dtype_for(SampleType t) {
-  switch (t) {
-    case SampleType::U8: return py::dtype::of<uint8_t>();
-    case SampleType::I8: return py::dtype::of<int8_t>();
-    case SampleType::U16: return py::dtype::of<uint16_t>();
-    case SampleType::I16: return py::dtype::of<int16_t>();
-    case SampleType::U32: return py::dtype::of<uint32_t>();
-    default: return py::dtype::of<int32_t>();
-  }
-}
-
-SampleType type_of(const py::dtype& dt) {
-  const char kind = dt.kind();
-  const auto size = dt.itemsize();
-  if (kind == 'u' && size == 1) return SampleType::U8;
-  if (kind == 'i' && size == 1) return SampleType::I8;
-  if (kind == 'u' && size == 2) return SampleType::U16;
-  if (kind == 'i' && size == 2) return SampleType::I16;
-  if (kind == 'u' && size == 4) return SampleType::U32;
-  if (kind == 'i' && size == 4) return SampleType::I32;
-  if (kind == 'b') return SampleType::U8;
-  throw py::type_error("array: dtype " + std::string(py::str(dt)) +
-                       " is not supported; use uint8/int8/uint16/int16/uint32/int32");
-}
 
 // A numpy image (H, W) or (H, W, C) with contiguous rows, as an ImageView.
 ImageView image_view(const py::array& a, const char* what) {
