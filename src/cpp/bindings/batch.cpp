@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -207,6 +208,17 @@ py::list checksums_many(const py::sequence& datas, const std::vector<std::vector
 }
 
 EncodeOptions encode_options(const py::dict& d) {
+  // The keywords _codec._encode_args produces for _core.encode; an unknown one
+  // means the two bindings diverged: an error, never silently ignored.
+  static const char* const kKeys[] = {"reversible", "qstep",    "levels",           "block_w",
+                                      "block_h",    "precincts", "progression",      "tile_w",
+                                      "tile_h",     "bit_depth", "colour_transform", "tlm",
+                                      "tileparts",  "jph"};
+  for (const auto& kv : d) {
+    const std::string key = py::str(kv.first);
+    if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
+      throw py::value_error("encode_many: option '" + key + "' is not supported by the batch encoder");
+  }
   EncodeOptions o;
   o.reversible = d["reversible"].cast<bool>();
   o.qstep = d["qstep"].cast<float>();

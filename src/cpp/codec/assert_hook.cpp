@@ -17,18 +17,22 @@ namespace {
 
 [[noreturn]] void ojph_assert_fail(const char* expr, const char* file, unsigned int line, const char*) {
   const char* base = std::strrchr(file, '/');
-  throw InvalidCodestream(std::string("OpenJPH internal assertion failed (") + expr + " at " +
+  // OpenJPEG's sources live under src/lib/openjp2; everything else hooked is OpenJPH.
+  const char* lib = std::strstr(file, "openjp2") ? "OpenJPEG" : "OpenJPH";
+  throw InvalidCodestream(std::string(lib) + " internal assertion failed (" + expr + " at " +
                           (base ? base + 1 : file) + ":" + std::to_string(line) +
-                          "): the codestream is corrupt or uses something OpenJPH cannot decode");
+                          "): the codestream is corrupt or uses something " + lib + " cannot decode");
 }
 
-bool patch_slot(void** slot, void* target) {
+bool patch_slot(void** slot, void* target, bool read_only_after) {
   const long page = sysconf(_SC_PAGESIZE);
   auto start = reinterpret_cast<uintptr_t>(slot) & ~uintptr_t(page - 1);
-  // The GOT is read-only after relocation (full RELRO); make it writable briefly.
+  // A GOT inside the RELRO segment is read-only after relocation: make it
+  // writable briefly and restore. Outside RELRO (no BIND_NOW) the page also
+  // holds writable data and must stay writable.
   if (mprotect(reinterpret_cast<void*>(start), size_t(page), PROT_READ | PROT_WRITE) != 0) return false;
   *slot = target;
-  mprotect(reinterpret_cast<void*>(start), size_t(page), PROT_READ);
+  if (read_only_after) mprotect(reinterpret_cast<void*>(start), size_t(page), PROT_READ);
   return true;
 }
 
@@ -39,12 +43,25 @@ T dyn_ptr(ElfW(Addr) base, ElfW(Addr) value) {
 }
 
 int patch_library(struct dl_phdr_info* info, size_t, void* data) {
-  if (!info->dlpi_name || !std::strstr(info->dlpi_name, "libopenjph")) return 0;
+  // libopenjp2 (OpenJPEG, C) too: Debian's x86-64 build has unwind tables
+  // (.eh_frame), so the exception unwinds through its frames; it decodes on the
+  // calling thread (opj_codec_set_threads(.., 1)). Its HT decoder asserts on
+  // damaged code-block bytes (ht_dec.c mel_init).
+  if (!info->dlpi_name || (!std::strstr(info->dlpi_name, "libopenjph") && !std::strstr(info->dlpi_name, "libopenjp2")))
+    return 0;
   const ElfW(Addr) base = info->dlpi_addr;
   const ElfW(Dyn)* dyn = nullptr;
-  for (int i = 0; i < info->dlpi_phnum; ++i)
-    if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-      dyn = reinterpret_cast<const ElfW(Dyn)*>(base + info->dlpi_phdr[i].p_vaddr);
+  uintptr_t relro_lo = 0, relro_hi = 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const auto& ph = info->dlpi_phdr[i];
+    if (ph.p_type == PT_DYNAMIC) dyn = reinterpret_cast<const ElfW(Dyn)*>(base + ph.p_vaddr);
+    if (ph.p_type == PT_GNU_RELRO) {
+      // the loader protects whole pages, rounding the end down
+      const long page = sysconf(_SC_PAGESIZE);
+      relro_lo = (base + ph.p_vaddr) & ~uintptr_t(page - 1);
+      relro_hi = (base + ph.p_vaddr + ph.p_memsz) & ~uintptr_t(page - 1);
+    }
+  }
   if (!dyn) return 0;
   const ElfW(Sym)* symtab = nullptr;
   const char* strtab = nullptr;
@@ -70,7 +87,8 @@ int patch_library(struct dl_phdr_info* info, size_t, void* data) {
       const ElfW(Sym)& sym = symtab[ELF64_R_SYM(r[i].r_info)];
       if (std::strcmp(strtab + sym.st_name, "__assert_fail") == 0 &&
           patch_slot(reinterpret_cast<void**>(base + r[i].r_offset),
-                     reinterpret_cast<void*>(&ojph_assert_fail)))
+                     reinterpret_cast<void*>(&ojph_assert_fail),
+                     base + r[i].r_offset >= relro_lo && base + r[i].r_offset < relro_hi))
         ++patched;
     }
   };

@@ -8,7 +8,7 @@
 
 namespace htj2k {
 
-// Patches the GOT of every loaded libopenjph. Idempotent; returns true when the
+// Patches the GOT of every loaded libopenjph and libopenjp2 (OpenJPEG). Idempotent; returns true when the
 // hook is in place (false: library not found or not patchable on this platform).
 bool install_openjph_assert_hook();
 

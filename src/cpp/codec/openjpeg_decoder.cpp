@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 
+#include "codec/assert_hook.hpp"
 #include "codec/errors.hpp"
 #include "codec/validate.hpp"
 
@@ -273,6 +274,7 @@ void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
                           const std::vector<PlaneLayout>& planes,
                           const std::vector<std::pair<uint32_t, uint32_t>>& subsampling,
                           const OpenJpegLineSink& sink) {
+  install_openjph_assert_hook();  // OpenJPEG's assert()s become exceptions too
   Messages msgs;
   std::unique_ptr<opj_codec_t, CodecDeleter> codec(opj_create_decompress(OPJ_CODEC_J2K));
   if (!codec) throw std::bad_alloc();
@@ -284,7 +286,9 @@ void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
   opj_set_default_decoder_parameters(&params);
   if (!opj_setup_decoder(codec.get(), &params)) fail(msgs, "decoder set-up failed");
   if (!opj_decoder_set_strict_mode(codec.get(), OPJ_TRUE)) fail(msgs, "cannot set strict mode");
-  if (!opj_codec_set_threads(codec.get(), 1)) fail(msgs, "cannot set one thread");
+  // 0 = no worker threads: code-blocks decode on this thread, so a failed
+  // assertion (turned into an exception) unwinds to us; 1 would start a worker.
+  if (!opj_codec_set_threads(codec.get(), 0)) fail(msgs, "cannot select single-threaded decoding");
 
   MemSource src{cs, size, 0};
   const OPJ_SIZE_T chunk = OPJ_SIZE_T(std::min<size_t>(std::max<size_t>(size, 1), OPJ_J2K_STREAM_CHUNK_SIZE));
