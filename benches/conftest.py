@@ -189,3 +189,18 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
         "wall_seconds": time.time() - _START["time"],
         "kernel": platform.release(),
     }
+
+
+def median_time(fn, seconds=0.2, min_rounds=3):
+    """Median wall time of fn() over at least min_rounds calls and `seconds` (after one warm-up)."""
+    import statistics
+    import time
+
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_rounds or time.perf_counter() - start < seconds:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)

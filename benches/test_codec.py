@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import htj2k
+from conftest import median_time
 
 try:
     import imagecodecs
@@ -36,20 +37,6 @@ def _need(mod, name):
         pytest.skip(f"{name} not installed")
 
 
-def _median_time(fn, seconds=0.2, min_rounds=3):
-    import statistics
-    import time
-
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_rounds or time.perf_counter() - start < seconds:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def _paired(ours, peer, turns=3):
     """htj2k and a peer timed alternately (load on the shared machine comes and
     goes): the medians of each side's per-turn medians, for the target ratios."""
@@ -57,8 +44,8 @@ def _paired(ours, peer, turns=3):
 
     a, b = [], []
     for _ in range(turns):
-        a.append(_median_time(ours))
-        b.append(_median_time(peer))
+        a.append(median_time(ours))
+        b.append(median_time(peer))
     return {"htj2k_s": statistics.median(a), "peer_s": statistics.median(b)}
 
 

@@ -14,23 +14,11 @@ back, which report.py uses for the overhead targets.
 from __future__ import annotations
 
 import statistics
-import time
 
 import pytest
 
 import htj2k
-from conftest import run_native
-
-
-def _time_htj2k(fn, seconds=0.3, min_rounds=5):
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_rounds or time.perf_counter() - start < seconds:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from conftest import median_time, run_native
 
 
 def _paired(native_bench, args, fn, turns=3):
@@ -38,7 +26,7 @@ def _paired(native_bench, args, fn, turns=3):
     ours, theirs = [], []
     for _ in range(turns):
         theirs.append(run_native(native_bench, args, min_time=0.3)["median_s"])
-        ours.append(_time_htj2k(fn))
+        ours.append(median_time(fn, seconds=0.3, min_rounds=5))
     return {"htj2k_s": statistics.median(ours), "native_s": statistics.median(theirs)}
 
 DTYPES = {"uint8": "u8", "int8": "i8", "uint16": "u16", "int16": "i16", "uint32": "u32", "int32": "i32"}

@@ -212,13 +212,6 @@ PYBIND11_MODULE(_core, m) {
     return header_dict(h, span);
   }, py::arg("data"));
 
-  m.def("validate", [](py::buffer data, uint32_t level) {
-    InputBytes in = input_bytes(data, "data");
-    py::gil_scoped_release nogil;
-    CodestreamSpan span = locate_codestream(in.ptr, in.size);
-    CodestreamHeader h = parse_header(in.ptr + span.offset, span.length);
-    validate_for_openjph(h, level);
-  }, py::arg("data"), py::arg("level") = 0);
 
   // Which decoder decode(..., decoder=...) would use at `level`: "openjph" or
   // "openjpeg"; raises what decode would raise before decoding when neither can.
