@@ -7,7 +7,7 @@ SRC    := $(shell find src CMakeLists.txt pyproject.toml -type f -not -name '*.p
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench fuzz asan clean
+.PHONY: setup demo test test-debian bench fuzz asan clean
 
 setup: $(STAMP)
 
@@ -18,7 +18,7 @@ $(VENV)/.system: scripts/setup-system
 $(VENV)/.venv: $(VENV)/.system
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" numpy
+	@$(PY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" numpy "cmake>=3.18" ninja
 	@touch $@
 
 # Rebuilds only when sources change; the CMake build dir is kept (build/), so
@@ -33,6 +33,12 @@ demo: setup
 
 test: setup
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The same suite inside a cached debootstrap chroot of another Debian release
+# (RELEASE=trixie or bookworm): its OpenJPH, OpenJPEG, Python and compiler.
+RELEASE ?=
+test-debian:
+	@RELEASE=$(RELEASE) PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/test-debian
 
 # Benchmarks (benches/): installs the bench extra (peers, matplotlib), builds the
 # native OpenJPH harness in its own CMake build dir, runs every benchmark in one

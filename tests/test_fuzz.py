@@ -39,6 +39,12 @@ def _seeds() -> list[bytes]:
         htj2k.encode(rgb, colour_transform=False, precincts=[(16, 16), (8, 8)], levels=3),
         htj2k.encode(noisy, bit_depth=12, qstep=0.01),
         htj2k.encode(noisy.astype(np.uint8) & 0x7F, bit_depth=7, container="jph"),
+        # tiled, several components, 1-row and 1-column frames: where SIZ mutations bite
+        htj2k.encode(rgb, tile_size=(8, 8), levels=1),
+        htj2k.encode(rgb[:1], colour_transform=False),
+        htj2k.encode(np.arange(64, dtype=np.uint8).reshape(1, 64), levels=0, tile_size=(8, 8)),
+        htj2k.encode(rgb[:16, :16], levels=0),
+        htj2k.encode(np.stack([noisy[:20, :20]] * 4, axis=-1), bit_depth=12, tile_size=(7, 9), levels=2),
     ]
 
 
@@ -58,12 +64,58 @@ def _marker_offsets(data: bytes) -> list[int]:
     return [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] >= 0x4F]
 
 
+def _siz(data: bytearray) -> int:
+    """Offset of the SIZ marker segment (FF51), or -1."""
+    return bytes(data).find(b"\xff\x4f\xff\x51") + 2 if b"\xff\x4f\xff\x51" in data else -1
+
+
+def mutate_siz(data: bytearray, rng: random.Random, kind: str) -> bytearray:
+    """Structured SIZ mutations, the classes behind past crashes and hangs:
+    component subsampling (XRsiz/YRsiz), component count (Csiz with a consistent
+    Lsiz: entries dropped or duplicated) and tile geometry (XTsiz/YTsiz/XTOsiz/YTOsiz)."""
+    siz = _siz(data)
+    if siz < 0:
+        return data
+    be = lambda off, n: int.from_bytes(data[siz + off : siz + off + n], "big")  # noqa: E731
+    put = lambda off, n, v: data.__setitem__(slice(siz + off, siz + off + n), int(v).to_bytes(n, "big"))  # noqa: E731
+    csiz = be(38, 2)
+    if csiz == 0 or siz + 40 + 3 * csiz > len(data):
+        return data
+    if kind == "subsampling":
+        for _ in range(rng.randint(1, 3)):
+            c = rng.randrange(csiz)
+            put(40 + 3 * c + rng.randint(1, 2), 1, rng.choice([0, 1, 2, 3, 4, 5, 7, 8, 10, 16, 255]))
+    elif kind == "components":
+        entries = [bytes(data[siz + 40 + 3 * c : siz + 43 + 3 * c]) for c in range(csiz)]
+        if rng.random() < 0.5 and len(entries) > 1:
+            del entries[rng.randrange(len(entries))]
+        else:
+            for _ in range(rng.randint(1, 3)):
+                entries.insert(rng.randrange(len(entries) + 1), rng.choice(entries))
+        body = b"".join(entries)
+        data[siz + 40 : siz + 40 + 3 * csiz] = body
+        put(38, 2, len(entries))
+        put(2, 2, 38 + len(body))
+    else:  # tiles
+        xsiz, ysiz, x0, y0 = be(6, 4), be(10, 4), be(14, 4), be(18, 4)
+        for off, full, origin in ((22, xsiz, x0), (26, ysiz, y0)):
+            put(off, 4, rng.choice([1, 2, 3, 7, 8, 13, 16, 37, max(1, full // 2), full, full + 5]))
+            put(off + 8, 4, rng.randint(0, origin) if origin else 0)
+        if rng.random() < 0.3:  # move the image origin too
+            put(14, 4, rng.randint(0, 9))
+            put(18, 4, rng.randint(0, 9))
+    return data
+
+
 def mutate(rng: random.Random) -> bytes:
     """One mutated input: bit flips, header bytes, truncations, cuts at markers,
-    splices of two seeds, zeroed runs, duplicated runs."""
+    splices of two seeds, zeroed runs, duplicated runs, and structured SIZ changes."""
     data = bytearray(rng.choice(SEEDS))
-    kind = rng.choice(["flip", "header", "truncate", "marker_cut", "splice", "zero", "dup"])
-    if kind == "flip":
+    kind = rng.choice(["flip", "header", "truncate", "marker_cut", "splice", "zero", "dup",
+                       "subsampling", "components", "tiles"])
+    if kind in ("subsampling", "components", "tiles"):
+        data = mutate_siz(data, rng, kind)
+    elif kind == "flip":
         for _ in range(rng.randint(1, 8)):
             data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
     elif kind == "header":  # the main header, where the parser and OpenJPH's asserts live

@@ -248,13 +248,16 @@ ImageView image_view(const py::array& a) {
   v.width = uint32_t(a.shape(1));
   v.num_components = a.ndim() == 3 ? uint32_t(a.shape(2)) : 1;
   const py::ssize_t item = a.itemsize();
+  // Strides of axes of extent 1 carry no meaning (numpy leaves them arbitrary:
+  // np.ascontiguousarray(x.T) of a 1xN image has strides (1, N)), so they are not checked.
+  auto stride_ok = [&](int axis, py::ssize_t want) { return a.shape(axis) <= 1 || a.strides(axis) == want; };
   const bool inner_contiguous =
-      (a.ndim() == 2 ? a.strides(1) == item
-                     : (a.strides(2) == item && a.strides(1) == item * py::ssize_t(v.num_components)));
-  if (!inner_contiguous || a.strides(0) < 0 ||
-      size_t(a.strides(0)) < size_t(item) * v.width * v.num_components)
+      (a.ndim() == 2 ? stride_ok(1, item)
+                     : (stride_ok(2, item) && stride_ok(1, item * py::ssize_t(v.num_components))));
+  if (!inner_contiguous ||
+      (a.shape(0) > 1 && (a.strides(0) < 0 || size_t(a.strides(0)) < size_t(item) * v.width * v.num_components)))
     throw py::value_error("array: rows must be C-contiguous (use numpy.ascontiguousarray)");
-  v.row_stride = size_t(a.strides(0));
+  v.row_stride = a.shape(0) > 1 ? size_t(a.strides(0)) : size_t(item) * v.width * v.num_components;
   v.data = a.data();
   return v;
 }

@@ -62,13 +62,16 @@ ImageView image_view(const py::array& a, const char* what) {
   v.width = uint32_t(a.shape(1));
   v.num_components = a.ndim() == 3 ? uint32_t(a.shape(2)) : 1;
   const ssize_t item = a.itemsize();
+  // Strides of axes of extent 1 carry no meaning (numpy leaves them arbitrary:
+  // np.ascontiguousarray(x.T) of a 1xN image has strides (1, N)), so they are not checked.
+  auto stride_ok = [&](int axis, ssize_t want) { return a.shape(axis) <= 1 || a.strides(axis) == want; };
   const bool inner_contiguous =
-      (a.ndim() == 2 ? a.strides(1) == item
-                     : (a.strides(2) == item && a.strides(1) == item * ssize_t(v.num_components)));
-  if (!inner_contiguous || a.strides(0) < 0 ||
-      size_t(a.strides(0)) < size_t(item) * v.width * v.num_components)
+      (a.ndim() == 2 ? stride_ok(1, item)
+                     : (stride_ok(2, item) && stride_ok(1, item * ssize_t(v.num_components))));
+  if (!inner_contiguous ||
+      (a.shape(0) > 1 && (a.strides(0) < 0 || size_t(a.strides(0)) < size_t(item) * v.width * v.num_components)))
     throw py::value_error(std::string(what) + ": rows must be C-contiguous (use numpy.ascontiguousarray)");
-  v.row_stride = size_t(a.strides(0));
+  v.row_stride = a.shape(0) > 1 ? size_t(a.strides(0)) : size_t(item) * v.width * v.num_components;
   v.data = a.data();
   return v;
 }
@@ -191,6 +194,17 @@ PYBIND11_MODULE(_core, m) {
     d["coc_qcc"] = kOjphHonoursCoc;
     d["max_bit_depth"] = kOjphMaxEncodeBitDepth;        // encode
     d["openjph_max_decode_bit_depth"] = kOjphMaxBitDepth;  // deeper ones go to OpenJPEG
+    // The version gates of codec/openjph_compat.hpp in force for the linked
+    // OpenJPH (each is a measured defect; tests/test_version_gates.py shows it).
+    py::dict gates;
+    gates["small_band_bugs"] = kOjphSmallBandBugs;
+    gates["zero_level_lowest_value_bug"] = kOjphZeroLevelLowestValueBug;
+    gates["honours_coc_qcc"] = kOjphHonoursCoc;
+    gates["decodes_scalar_derived"] = kOjphDecodesScalarDerived;
+    gates["has_tlm"] = kOjphHasTlm;
+    gates["max_decode_bit_depth"] = kOjphMaxBitDepth;
+    gates["max_encode_bit_depth"] = kOjphMaxEncodeBitDepth;
+    d["openjph_gates"] = gates;
 #ifdef HTJ2K_HAVE_OPENJPEG
     d["openjpeg"] = true;
 #else

@@ -31,6 +31,14 @@ bool derivable(const CodestreamHeader& h) {
     if (o.cod.present) return false;
   for (const auto& c : h.components)
     if (c.dx != 1 || c.dy != 1) return false;
+  // The pyramid's forward RCT needs components 0..2 of one format; a colour
+  // transform over unequal bit depths (legal, decoders apply it as is) is
+  // checksummed by decoding each level instead.
+  if (h.cod.mct && h.components.size() >= 3)
+    for (size_t c = 1; c < 3; ++c)
+      if (h.components[c].bit_depth != h.components[0].bit_depth ||
+          h.components[c].is_signed != h.components[0].is_signed)
+        return false;
   return true;
 }
 

@@ -176,15 +176,6 @@ void FrameDecoder::decode_interleaved(void* out, size_t row_stride, const RowObs
     hi[c] = r.hi;
   }
   std::vector<uint32_t> done(height(), 0);  // components written per row
-  // A retry with OpenJPEG rewrites every row from the start.
-  restart_ = [&] {
-    std::fill(done.begin(), done.end(), 0u);
-    if (clamped) *clamped = false;
-  };
-  struct ClearRestart {
-    std::function<void()>& f;
-    ~ClearRestart() { f = nullptr; }
-  } clear_restart{restart_};
   auto* base = static_cast<uint8_t*>(out);
   auto row_ptr = [&](uint32_t row) { return base + size_t(row) * row_stride; };
   auto completed = [&](uint32_t row) {
@@ -202,6 +193,22 @@ void FrameDecoder::decode_interleaved(void* out, size_t row_stride, const RowObs
   bool gather = nc >= 2 && nc <= 4;
   std::vector<int32_t> held(gather ? size_t(nc - 1) * w : 0);
   uint32_t held_row = 0, held_count = 0;
+  // A retry with OpenJPEG rewrites every row from the start: every piece of
+  // per-row state goes back to its initial value, lines held aside from the failed
+  // decoder included (flushing one of those completed a row whose other
+  // components were never written: uninitialised bytes reached the observer).
+  const bool gather_initially = gather;
+  restart_ = [&] {
+    std::fill(done.begin(), done.end(), 0u);
+    if (clamped) *clamped = false;
+    held_count = 0;
+    held_row = 0;
+    gather = gather_initially;
+  };
+  struct ClearRestart {
+    std::function<void()>& f;
+    ~ClearRestart() { f = nullptr; }
+  } clear_restart{restart_};
   auto flush_held = [&] {
     for (uint32_t k = 0; k < held_count; ++k) store_line(k, held_row, held.data() + size_t(k) * w);
     held_count = 0;

@@ -149,11 +149,24 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
                                          const EncodeOptions& o, uint32_t levels, uint32_t bit_depth,
                                          bool is_signed, bool colour) {
   const uint32_t nc = im.num_components;
+  // With 0 decomposition levels some OpenJPH releases mis-code the lowest sample
+  // value of the range (see kOjphZeroLevelLowestValueBug). The samples are then
+  // handed over DC-shifted as signed values of one more bit, whose range they
+  // never reach the bottom of, and SIZ is rewritten to the real bit depth
+  // afterwards: a decoder undoes the same DC shift, and the QCD exponents (one
+  // larger than needed: one more zero bit-plane per code-block) stay valid.
+  const bool widen = kOjphZeroLevelLowestValueBug && levels == 0 && o.reversible;
+  if (widen && bit_depth + 1 > kOjphMaxEncodeBitDepth)
+    throw UnsupportedCodestream("bit_depth: " + std::to_string(bit_depth) + " bits with 0 decomposition levels; " +
+                                "the linked OpenJPH encodes those correctly up to " +
+                                std::to_string(kOjphMaxEncodeBitDepth - 1) + " bits");
+  const int64_t dc_shift = widen && !is_signed ? int64_t(1) << (bit_depth - 1) : 0;
   ojph::codestream cs;
   ojph::param_siz siz = cs.access_siz();
   siz.set_image_extent(ojph::point(im.width, im.height));
   siz.set_num_components(nc);
-  for (uint32_t c = 0; c < nc; ++c) siz.set_component(c, ojph::point(1, 1), bit_depth, is_signed);
+  for (uint32_t c = 0; c < nc; ++c)
+    siz.set_component(c, ojph::point(1, 1), widen ? bit_depth + 1 : bit_depth, widen ? true : is_signed);
   siz.set_image_offset(ojph::point(0, 0));
   siz.set_tile_offset(ojph::point(0, 0));
   siz.set_tile_size(ojph::size(o.tile_w ? o.tile_w : im.width, o.tile_h ? o.tile_h : im.height));
@@ -202,6 +215,8 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
       throw UnsupportedCodestream("bit depth needs 64-bit samples; not supported yet");
 #endif
     load_widen(src, im.width, nc, im.type, line->i32);
+    if (dc_shift)
+      for (uint32_t x = 0; x < im.width; ++x) line->i32[x] = int32_t(int64_t(line->i32[x]) - dc_shift);
     ++rows[c];
     line = cs.exchange(line, c);
   }
@@ -211,6 +226,13 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
   cs.close();
   for (const auto& m : scope.messages())
     if (m.level >= 2) throw EncodeFailure("OpenJPH: " + m.text);
+  if (widen) {
+    // SOC, then SIZ: Ssiz of component c at offset 42 + 3c (15444-1 A.5.1).
+    if (result.size() < 42 + 3 * size_t(nc) || result[2] != 0xFF || result[3] != 0x51)
+      throw EncodeFailure("OpenJPH wrote no SIZ after SOC");
+    for (uint32_t c = 0; c < nc; ++c)
+      result[42 + 3 * size_t(c)] = uint8_t((bit_depth - 1) | (is_signed ? 0x80 : 0));
+  }
 
   if (o.jph) {
     std::vector<std::pair<uint32_t, bool>> ds(nc, {bit_depth, is_signed});

@@ -249,7 +249,7 @@ void parse_cod(SegmentReader& r, CodingStyle& cs) {
 // Where each main-header marker was, for messages about checks that can only be
 // made once the whole main header is known.
 struct MainHeaderOffsets {
-  size_t qcd = 0;
+  size_t cod = 0, qcd = 0;
   std::vector<size_t> qcc;     // parallel to CodestreamHeader::overrides
   std::vector<int32_t> index;  // per component: its entry in overrides, or -1
 };
@@ -310,6 +310,7 @@ size_t parse_main_header(const uint8_t* cs, size_t size, CodestreamHeader& h) {
       case kCOD:
         if (h.cod.present) r.error("second COD in the main header");
         parse_cod(r, h.cod);
+        off.cod = pos;
         break;
       case kCOC: {
         uint16_t c = read_component_index(r, csiz);
@@ -361,6 +362,17 @@ size_t parse_main_header(const uint8_t* cs, size_t size, CodestreamHeader& h) {
 
   if (!h.cod.present) fail("main header has no COD before the first SOT at offset " + std::to_string(pos));
   if (!h.qcd.present) fail("main header has no QCD before the first SOT at offset " + std::to_string(pos));
+
+  // The colour transform combines components 0..2 sample by sample, so they must
+  // be sampled alike (15444-1 G.2: same XRsiz/YRsiz). OpenJPH 0.9.0 spins forever
+  // in codestream::pull on such streams (fuzzer find); refused for every decoder.
+  if (h.cod.mct && h.components.size() >= 3)
+    for (uint32_t c = 1; c < 3; ++c)
+      if (h.components[c].dx != h.components[0].dx || h.components[c].dy != h.components[0].dy)
+        fail(at(kCOD, off.cod) + "multiple component transform on components 0..2 with different " +
+             "subsampling (component " + std::to_string(c) + " is " + std::to_string(h.components[c].dx) +
+             "x" + std::to_string(h.components[c].dy) + ", component 0 " +
+             std::to_string(h.components[0].dx) + "x" + std::to_string(h.components[0].dy) + ")");
 
   // A COC only carries SPcoc; progression, layers, MCT and SOP/EPH come from COD.
   for (auto& o : h.overrides) {

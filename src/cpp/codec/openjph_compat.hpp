@@ -16,9 +16,17 @@ constexpr bool kOjphDecodesScalarDerived = HTJ2K_OJPH_AT_LEAST(0, 10);
 constexpr bool kOjphHasLineFlags = HTJ2K_OJPH_AT_LEAST(0, 18);
 // COC/QCC in the main header are honoured from 0.11 on; 0.9 skips them.
 constexpr bool kOjphHonoursCoc = HTJ2K_OJPH_AT_LEAST(0, 11);
-// Small-band defects of 0.9.0 (see validate.cpp check_small_bands); assumed
-// present until the 64-bit line rework of 0.18, which is unverified here.
-constexpr bool kOjphSmallBandBugs = !HTJ2K_OJPH_AT_LEAST(0, 18);
+// Small-band defects (see validate.cpp check_small_bands): measured on 0.9.0
+// (SIGSEGV in tile::pull, wrong pixels) and on 0.21.2 (SIGSEGV in
+// avx2_rev_convert <- tile::pull, e.g. an 18x39 image in 37x42 tiles with 3
+// levels decoded at level 2). No release is known to be free of them.
+constexpr bool kOjphSmallBandBugs = true;
+// Lossless encodes with 0 decomposition levels: 0.21.2 turns every sample equal
+// to the lowest value of its range into the mid value (OpenJPH and OpenJPEG both
+// decode the written bytes that way), and asserts (missing_msbs > 0) on 1-bit
+// images. 0.9.0 encodes them correctly. Releases between were not measured and
+// are treated as affected. The encoder works around it (encoder.cpp).
+constexpr bool kOjphZeroLevelLowestValueBug = HTJ2K_OJPH_AT_LEAST(0, 10);
 // Largest bit depth the linked OpenJPH encodes and decodes correctly. Measured on
 // 0.9.0: from 20 bits up some sizes fail with "Error decoding a codeblock" (a 6x7
 // checkerboard of extremes at 20 bits), abort on an assertion, or (29-30 bits)

@@ -97,17 +97,12 @@ const char* progression_name(uint8_t p) {
 // Tile-component bands OpenJPH < 0.18 gets wrong (measured on 0.9.0): it crashes
 // (SIGSEGV in tile::pull) when a tile-component is empty at the requested level
 // (odd origins, small edge tiles), and decodes wrong pixels when a 1x1 band is
-// decomposed again (more levels than a small image or tile allows). Only the
-// first, second and last tile of each row/column can differ in size, and only
-// distinct subsampling factors matter, so this stays cheap for any tile count.
+// decomposed again (more levels than a small image or tile allows). Only
+// distinct subsampling factors matter, and tile columns and rows are checked
+// separately, so this stays cheap for any tile count.
 void check_small_bands(const CodestreamHeader& h, uint32_t level) {
   auto ceil_div = [](uint64_t a, uint64_t b) { return (a + b - 1) / b; };
   const uint32_t ntx = h.num_tiles_x(), nty = h.num_tiles_y();
-  auto pick = [](uint32_t n) {
-    std::set<uint32_t> s = {0, n - 1};
-    if (n > 2) s.insert(1);
-    return s;
-  };
   // Precincts so small that code-blocks shrink below 4 samples on a side (the
   // code-block exponent is capped by PPx at resolution 0 and PPx-1 above) are
   // decoded wrongly or not at all by OpenJPH 0.9.
@@ -131,32 +126,45 @@ void check_small_bands(const CodestreamHeader& h, uint32_t level) {
                     " decodes them wrongly");
     }
   }
+  // Tile-component sizes: with subsampling factors that do not divide the tile
+  // size they vary from tile to tile (a 1x64 image in 8x8 tiles with XRsiz 10 has
+  // an empty tile-component in tile 4), so every tile column and row is looked at
+  // (at most 65535 tiles: cheap). Widths depend on the column only, heights on the row.
   std::set<std::pair<uint32_t, uint32_t>> seen;
   for (uint32_t c = 0; c < h.components.size(); ++c) {
     const auto& comp = h.components[c];
     if (!seen.insert({comp.dx, comp.dy}).second) continue;
     const uint32_t L = h.style_for(c).levels;
-    for (uint32_t ty : pick(nty)) {
-      for (uint32_t tx : pick(ntx)) {
-        const uint64_t x0 = std::max<uint64_t>(uint64_t(h.tile_x0) + uint64_t(tx) * h.tile_w, h.x0);
-        const uint64_t x1 = std::min<uint64_t>(uint64_t(h.tile_x0) + uint64_t(tx + 1) * h.tile_w, h.xsiz);
-        const uint64_t y0 = std::max<uint64_t>(uint64_t(h.tile_y0) + uint64_t(ty) * h.tile_h, h.y0);
-        const uint64_t y1 = std::min<uint64_t>(uint64_t(h.tile_y0) + uint64_t(ty + 1) * h.tile_h, h.ysiz);
-        const uint64_t cx0 = ceil_div(x0, comp.dx), cx1 = ceil_div(x1, comp.dx);
-        const uint64_t cy0 = ceil_div(y0, comp.dy), cy1 = ceil_div(y1, comp.dy);
-        auto w_at = [&](uint32_t k) { return ceil_div(cx1, uint64_t(1) << k) - ceil_div(cx0, uint64_t(1) << k); };
-        auto h_at = [&](uint32_t k) { return ceil_div(cy1, uint64_t(1) << k) - ceil_div(cy0, uint64_t(1) << k); };
-        const std::string where = "tile " + str(uint64_t(ty) * ntx + tx) + " (component " + str(c) + ", " +
-                                  str(w_at(0)) + "x" + str(h_at(0)) + ")";
-        if (w_at(level) == 0 || h_at(level) == 0)
-          unsupported(where + " is empty at level " + str(level) + "; " + kOjph + " cannot decode it");
-        // (a 1x1 tile of a multi-component image decoded wrongly too, so no
-        // exception is made for 1x1 tiles)
-        for (uint32_t k = 0; k < L; ++k)
-            if (w_at(k) == 1 && h_at(k) == 1)
-              unsupported(where + ": " + str(L) + " decomposition levels split a 1x1 band again; " + kOjph +
-                          " decodes that wrongly");
-      }
+    auto extent = [&](uint32_t t, uint64_t grid0, uint64_t tsize, uint64_t img0, uint64_t img1, uint32_t d,
+                      uint32_t k) {
+      const uint64_t a = std::max<uint64_t>(grid0 + uint64_t(t) * tsize, img0);
+      const uint64_t b = std::min<uint64_t>(grid0 + uint64_t(t + 1) * tsize, img1);
+      const uint64_t ca = ceil_div(a, d), cb = ceil_div(b, d);
+      return ceil_div(cb, uint64_t(1) << k) - ceil_div(ca, uint64_t(1) << k);
+    };
+    auto w_at = [&](uint32_t tx, uint32_t k) { return extent(tx, h.tile_x0, h.tile_w, h.x0, h.xsiz, comp.dx, k); };
+    auto h_at = [&](uint32_t ty, uint32_t k) { return extent(ty, h.tile_y0, h.tile_h, h.y0, h.ysiz, comp.dy, k); };
+    auto where = [&](uint32_t tx, uint32_t ty) {
+      return "tile " + str(uint64_t(ty) * ntx + tx) + " (component " + str(c) + ", " + str(w_at(tx, 0)) + "x" +
+             str(h_at(ty, 0)) + ")";
+    };
+    for (uint32_t tx = 0; tx < ntx; ++tx)
+      if (w_at(tx, level) == 0)
+        unsupported(where(tx, 0) + " is empty at level " + str(level) + "; " + kOjph + " cannot decode it");
+    for (uint32_t ty = 0; ty < nty; ++ty)
+      if (h_at(ty, level) == 0)
+        unsupported(where(0, ty) + " is empty at level " + str(level) + "; " + kOjph + " cannot decode it");
+    // (a 1x1 tile of a multi-component image decoded wrongly too, so no
+    // exception is made for 1x1 tiles)
+    for (uint32_t k = 0; k < L; ++k) {
+      uint32_t one_x = ntx, one_y = nty;
+      for (uint32_t tx = 0; tx < ntx && one_x == ntx; ++tx)
+        if (w_at(tx, k) == 1) one_x = tx;
+      for (uint32_t ty = 0; ty < nty && one_y == nty; ++ty)
+        if (h_at(ty, k) == 1) one_y = ty;
+      if (one_x < ntx && one_y < nty)
+        unsupported(where(one_x, one_y) + ": " + str(L) + " decomposition levels split a 1x1 band again; " +
+                    kOjph + " decodes that wrongly");
     }
   }
 }

@@ -10,6 +10,7 @@ base (most levels discarded) to full resolution.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -189,12 +190,28 @@ class Verification:
         }
 
 
+def _expected_int(v: Any, what: str) -> int:
+    """An integer from expected metadata: ints, and floats that are whole and finite
+    (JSON numbers); anything else (inf, nan, 1.5, "x", True) is a ValueError."""
+    if isinstance(v, bool):
+        raise ValueError(f"expected: {what} is {v!r}, not an integer")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer():
+        return int(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    raise ValueError(f"expected: {what} is {v!r}, not an integer")
+
+
 def _expected_entries(expected: Any) -> Tuple[List[Tuple[int, int, int]], Optional[int], Optional[int]]:
     """Accepts a list of {Width, Height, Checksum} / LevelChecksum, or a frame mapping."""
     mn = mx = None
     if isinstance(expected, Mapping):
         mn = expected.get("MinPixelValue")
         mx = expected.get("MaxPixelValue")
+        mn = None if mn is None else _expected_int(mn, "MinPixelValue")
+        mx = None if mx is None else _expected_int(mx, "MaxPixelValue")
         for key in CHECKSUM_KEYS:
             if key in expected:
                 expected = expected[key]
@@ -209,9 +226,10 @@ def _expected_entries(expected: Any) -> Tuple[List[Tuple[int, int, int]], Option
             entries.append((e.width, e.height, e.checksum))
         elif isinstance(e, Mapping):
             try:
-                entries.append((int(e["Width"]), int(e["Height"]), int(e["Checksum"]) & 0xFFFFFFFF))
+                w, h, c = (_expected_int(e[k], k) for k in ("Width", "Height", "Checksum"))
             except (KeyError, TypeError, ValueError):
                 raise ValueError(f"expected: entry {e!r} lacks integer Width/Height/Checksum") from None
+            entries.append((w, h, c & 0xFFFFFFFF))
         else:
             raise TypeError(f"expected: entry {e!r} is neither a mapping nor a LevelChecksum")
     return entries, mn, mx
@@ -302,8 +320,8 @@ def _verify_plan(
     """Parses ``expected`` (raising TypeError/ValueError when malformed) and the
     frame's headers; a frame that cannot be read gives a plan whose ``error`` is set."""
     entries, mn, mx = _expected_entries(expected)
-    mn = min_pixel_value if min_pixel_value is not None else mn
-    mx = max_pixel_value if max_pixel_value is not None else mx
+    mn = _expected_int(min_pixel_value, "min_pixel_value") if min_pixel_value is not None else mn
+    mx = _expected_int(max_pixel_value, "max_pixel_value") if max_pixel_value is not None else mx
     plan = _VerifyPlan(entries, mn, mx)
     try:
         plan.buf = _as_buffer(data)

@@ -412,12 +412,12 @@ def _entry_tuple(c: Any) -> Tuple[int, int, int]:
     if isinstance(c, Mapping):
         try:
             return int(c["Width"]), int(c["Height"]), int(c["Checksum"]) & 0xFFFFFFFF
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             raise ValueError(f"checksums: entry {c!r} lacks integer Width/Height/Checksum") from None
     try:
         w, h, crc = c
         return int(w), int(h), int(crc) & 0xFFFFFFFF
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(
             f"checksums: entry {c!r} is not a LevelChecksum, a {{Width, Height, Checksum}} mapping "
             "or a (width, height, checksum) tuple"
