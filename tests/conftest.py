@@ -163,8 +163,66 @@ def decode_each(datas, level=0):
     return out
 
 
+def determinism(data, threads=(1, 2, 3)):
+    """Every way of reading `data` twice and on several thread counts; returns the
+    list of disagreements (empty when deterministic) and the outcome kinds."""
+    import zlib
+
+    problems = []
+
+    def attempt(f):
+        try:
+            return ("ok", f())
+        except (htj2k.Htj2kError, ValueError) as e:  # ValueError: level 1 of a 1-pixel side
+            return ("raised", type(e).__name__ + ": " + str(e))
+
+    def same(a, b):
+        if a[0] != b[0]:
+            return False
+        if a[0] == "raised":
+            return a[1] == b[1]
+        x, y = a[1], b[1]
+        if isinstance(x, np.ndarray):
+            return x.dtype == y.dtype and np.array_equal(x, y)
+        if isinstance(x, list) and x and isinstance(x[0], np.ndarray):
+            return len(x) == len(y) and all(p.dtype == q.dtype and np.array_equal(p, q) for p, q in zip(x, y))
+        return x == y
+
+    calls = {
+        "decode": lambda: htj2k.decode(data),
+        "decode level 1": lambda: htj2k.decode(data, level=1),
+        "decode_planes": lambda: htj2k.decode_planes(data),
+        "checksums": lambda: htj2k.checksums(data),
+    }
+    first = {}
+    for name, f in calls.items():
+        a, b = attempt(f), attempt(f)
+        first[name] = a
+        if not same(a, b):
+            problems.append(name + " differs between two calls")
+    dec, cks = first["decode"], first["checksums"]
+    if dec[0] == "ok" and cks[0] == "ok":
+        crc = zlib.crc32(dec[1].astype(dec[1].dtype.newbyteorder("<")).tobytes())
+        if cks[1][-1].checksum != crc:
+            problems.append("checksums()[-1] != crc32(decode())")
+    for t in threads:
+        many = htj2k.decode_many([data] * 3, threads=t)
+        for m in many:
+            got = ("raised", type(m).__name__ + ": " + str(m)) if isinstance(m, Exception) else ("ok", m)
+            if not same(got, dec):
+                problems.append("decode_many(threads=%d) differs from decode" % t)
+                break
+        many = htj2k.checksums_many([data] * 3, threads=t)
+        for m in many:
+            got = ("raised", type(m).__name__ + ": " + str(m)) if isinstance(m, Exception) else ("ok", m)
+            if not same(got, cks):
+                problems.append("checksums_many(threads=%d) differs from checksums" % t)
+                break
+    return problems, {k: v[0] for k, v in first.items()}
+
+
 NS = {"htj2k": htj2k, "np": np, "_core": _core, "roundtrip": roundtrip, "decode_levels": decode_levels,
-      "decode_each": decode_each}
+      "decode_each": decode_each, "determinism": determinism}
 
 
 def read_exact(f, n):

@@ -525,7 +525,8 @@ def test_too_many_tiles_is_a_value_error(isolated):
     assert isinstance(res.exception, ValueError) and "tile" in str(res.exception), res.describe()
 
 
-@pytest.mark.parametrize("kwargs", [{"tlm": True}, {"tileparts": "R"}, {"tileparts": "C"}, {"tileparts": "RC"}])
+@pytest.mark.parametrize("kwargs", [{"tlm": True}, {"tileparts": "R"}, {"tileparts": "C", "progression": "CPRL"},
+                                    {"tileparts": "RC", "progression": "LRCP"}, {"tileparts": "C", "progression": "RLCP"}])
 def test_tlm_and_tileparts_need_openjph_0_10(kwargs):
     img = make_image((32, 32), "u1", 8, "random", 0)
     version = tuple(int(v) for v in htj2k.openjph_version().split("."))
@@ -540,6 +541,16 @@ def test_tlm_and_tileparts_need_openjph_0_10(kwargs):
         np.testing.assert_array_equal(htj2k.decode(data), img)
         if kwargs.get("tlm"):
             assert htj2k.info(data).has_tlm
+
+
+@pytest.mark.parametrize("progression,tileparts", [("RPCL", "C"), ("RPCL", "RC"), ("PCRL", "R"), ("PCRL", "C"),
+                                                   ("PCRL", "RC")])
+def test_tileparts_that_do_not_fit_the_progression_are_refused(progression, tileparts):
+    """A tile-part per precinct is what these would mean; OpenJPH >= 0.10 drops them
+    with a warning. Refused up front with the same ValueError on every version."""
+    img = make_image((32, 32), "u1", 8, "random", 0)
+    with pytest.raises(ValueError, match=f"tileparts: '{tileparts}' with {progression}"):
+        htj2k.encode(img, progression=progression, tileparts=tileparts)
 
 
 # --------------------------------------------------------------------------- decode: arguments

@@ -153,7 +153,14 @@ def check_roundtrip(isolated, case: Dict[str, Any], out: bool = True, planes: bo
     img = make_image(case["shape"], case["dtype"], case["bit_depth"], case["pattern"], case["seed"])
     kwargs = {k: v for k, v in case["kwargs"].items() if v is not None}
     L = expected_levels(case)
-    res = isolated.call("roundtrip", img, kwargs, levels=tuple(range(1, L + 1)), out=out, planes=planes).unwrap()
+    res = isolated.call("roundtrip", img, kwargs, levels=tuple(range(1, L + 1)), out=out, planes=planes)
+    if (res.kind == "raised" and isinstance(res.exception, htj2k.UnsupportedCodestreamError)
+            and "no linked decoder can decode" in str(res.exception)):
+        # encode refuses what neither linked decoder reads back correctly (e.g.
+        # 24-bit 1x1 tiles on OpenJPH 0.21: small-band defects, OpenJPEG <= 23 bits)
+        assert case["bit_depth"] > 23 or case["kwargs"].get("tile_size"), res.describe()
+        return
+    res = res.unwrap()
 
     want_dtype = expected_dtype(case["bit_depth"], case["signed"])
     full = res["full"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -109,6 +110,7 @@ ZERO_LEVEL_SAMPLES = [  # (bit depth, signed, samples) with the lowest value of 
     (8, False, [0, 1, 255, 0, 7]),
     (12, True, [-2048, 5, 2047, -2048, 0]),
     (1, False, [0, 1, 1, 0, 1]),
+    (2, True, [-2, 1, 0, -2, -1]),
 ]
 
 
@@ -141,3 +143,149 @@ def test_zero_level_encodes_are_lossless(depth, signed, samples):
         if htj2k.features()["openjpeg"]:
             assert np.array_equal(htj2k.decode(data, decoder="openjpeg"), shape)
         assert htj2k.checksums(data) == htj2k.pixel_checksums(shape, 0, depth)
+
+
+# --------------------------------------------------------------------------- COC / QCC
+
+COC_IMG = (np.arange(40 * 48 * 3) % 4000).astype(np.uint16).reshape(40, 48, 3)
+
+
+def _with_overrides(kind: str) -> bytes:
+    """An RGB HT codestream whose main COD (kind "COC": 4 levels instead of 2) or
+    QCD (kind "QCC": one guard bit too many) is wrong for the data, followed by a
+    COC/QCC for every component restating the right values. A decoder that
+    honours the overrides gives back COC_IMG exactly; one that ignores them
+    decodes with the wrong main values (or fails)."""
+    cs = htj2k.encode(COC_IMG, bit_depth=12, levels=2, colour_transform=False)
+    marker = b"\xff\x52" if kind == "COC" else b"\xff\x5c"
+    i = cs.find(marker)
+    length = int.from_bytes(cs[i + 2 : i + 4], "big")
+    seg = cs[i : i + 2 + length]
+    if kind == "COC":
+        assert seg[4] & 1 == 0  # no precinct list (its length depends on the levels)
+        wrong = seg[:9] + bytes([4]) + seg[10:]
+        spcod = seg[9:]
+        overrides = b"".join(b"\xff\x53" + (4 + len(spcod)).to_bytes(2, "big") + bytes([c, seg[4] & 1]) + spcod
+                             for c in range(3))
+    else:
+        sqcd = seg[4]
+        wrong = seg[:4] + bytes([((sqcd >> 5) + 1) << 5 | (sqcd & 0x1F)]) + seg[5:]
+        overrides = b"".join(b"\xff\x5d" + (length + 1).to_bytes(2, "big") + bytes([c]) + seg[4:]
+                             for c in range(3))
+    sot = cs.find(b"\xff\x90")
+    return cs[:i] + wrong + cs[i + 2 + length : sot] + overrides + cs[sot:]
+
+
+@needs_openjpeg
+def test_coc_qcc_gate_guards_a_real_defect(probe, tmp_path):
+    """Gate honours_coc_qcc: 0.9.0 ignores COC ("COC is not supported yet"; here it
+    asserts in param_qcd::get_Kmax), 0.21.2 decodes it exactly."""
+    data = _with_overrides("COC")
+    want = planes_crc([COC_IMG[..., c] for c in range(3)])
+    assert planes_crc(htj2k.decode_planes(data, decoder="openjpeg")) == want
+    rc, rows = probe_decode(probe, data, 0, tmp_path)
+    if GATES["honours_coc_qcc"]:
+        assert rc == 0 and rows == want, f"OpenJPH {VERSION} gets COC wrong (status {rc}): close the gate"
+        assert htj2k.info(data).decoder == "openjph"
+    else:
+        assert rc != 0 or rows != want, f"OpenJPH {VERSION} decodes COC correctly: the gate can be opened"
+        assert htj2k.info(data).decoder == "openjpeg"
+    assert np.array_equal(htj2k.decode(data), COC_IMG)
+
+
+@needs_openjpeg
+def test_main_header_qcc_is_decoded_exactly(probe, tmp_path):
+    """Main-header QCC: every OpenJPH measured (0.9.0 and 0.21.2) reads it; with
+    the gate closed htj2k still routes it to OpenJPEG along with COC."""
+    data = _with_overrides("QCC")
+    want = planes_crc([COC_IMG[..., c] for c in range(3)])
+    rc, rows = probe_decode(probe, data, 0, tmp_path)
+    assert rc == 0 and rows == want, f"OpenJPH {VERSION} gets main-header QCC wrong (status {rc})"
+    assert planes_crc(htj2k.decode_planes(data, decoder="openjpeg")) == want
+    assert np.array_equal(htj2k.decode(data), COC_IMG)
+
+
+# --------------------------------------------------------------------------- signed decodes
+
+def _valgrind():
+    exe = shutil.which("valgrind")
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("valgrind missing (the Makefile's set-up installs it)")
+        pytest.skip("valgrind not installed")
+    return exe
+
+
+def _ojph_errors(valgrind_output: str) -> list[str]:
+    """The valgrind error reports whose stack runs through OpenJPH."""
+    blocks = [b for b in valgrind_output.split("\n==") if "ojph::" in b]
+    return blocks
+
+
+SIGNED = np.random.default_rng(7).integers(-8192, 8192, size=(37, 29), dtype=np.int16)
+
+
+def test_signed_decode_gate_guards_a_real_defect(probe, tmp_path):
+    signed = tmp_path / "s.j2c"
+    signed.write_bytes(htj2k.encode(SIGNED, bit_depth=14, levels=2))
+    unsigned = tmp_path / "u.j2c"
+    unsigned.write_bytes(htj2k.encode((SIGNED.astype(np.int32) + 8192).astype(np.uint16), bit_depth=14, levels=2))
+    found = {}
+    for name, path in (("signed", signed), ("unsigned", unsigned)):
+        run = subprocess.run([_valgrind(), "-q", str(probe), "decode", str(path), "0"],
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        found[name] = _ojph_errors(run.stderr)
+    assert not found["unsigned"], found["unsigned"][:1]
+    if GATES["signed_decode_uninitialised"]:
+        assert found["signed"], f"OpenJPH {VERSION} decodes signed components cleanly: narrow the gate"
+    else:
+        assert not found["signed"], found["signed"][:1]
+
+
+def test_signed_decodes_read_no_uninitialised_memory(tmp_path):
+    """htj2k's own decode of signed components, under valgrind: nothing OpenJPH
+    does on that path may depend on uninitialised memory (the gate's workaround)."""
+    path = tmp_path / "s.j2c"
+    path.write_bytes(htj2k.encode(SIGNED, bit_depth=14, levels=2))
+    script = ("import sys, numpy as np, htj2k; d = open(sys.argv[1], 'rb').read(); "
+              "a = htj2k.decode(d); p = htj2k.decode_planes(d, level=1); c = htj2k.checksums(d); "
+              "assert a.dtype == np.int16 and c[-1].checksum == __import__('zlib').crc32(a.astype('<i2').tobytes())")
+    env = dict(os.environ, PYTHONMALLOC="malloc")
+    run = subprocess.run([_valgrind(), "-q", sys.executable, "-c", script, str(path)],
+                         capture_output=True, text=True, timeout=600, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    errors = _ojph_errors(run.stderr)
+    assert not errors, errors[0][:2000]
+
+
+def test_signed_decodes_are_exact():
+    for depth, dtype in ((8, np.int8), (14, np.int16), (23, np.int32)):
+        lo, hi = -(1 << (depth - 1)), (1 << (depth - 1)) - 1
+        img = np.random.default_rng(depth).integers(lo, hi + 1, size=(21, 17, 3)).astype(dtype)
+        img[0, 0] = lo
+        img[-1, -1] = hi
+        for levels in (0, 1, 3):
+            data = htj2k.encode(img, bit_depth=depth, levels=levels)
+            assert np.array_equal(htj2k.decode(data), img)
+            assert [p.tolist() for p in htj2k.decode_planes(data)] == [img[..., c].tolist() for c in range(3)]
+            assert htj2k.checksums(data) == htj2k.pixel_checksums(img, levels, depth)
+            if htj2k.features()["openjpeg"] and depth <= 23:
+                assert np.array_equal(htj2k.decode(data, level=levels, decoder="openjpeg"),
+                                      htj2k.decode(data, level=levels))
+
+
+@pytest.mark.parametrize("signed", [False, True])
+@pytest.mark.parametrize("tile_size,levels", [((9, 1), 1), ((1, 9), 1), ((27, 19), 2), ((9, 9), 3), ((28, 20), 0)])
+def test_degenerate_tiles_are_lossless(signed, tile_size, levels):
+    """1x1 and 1-sample-wide tiles of a checkerboard of extremes: OpenJPH 0.21.2
+    alone writes the lowest value as the mid value there (measured); with the
+    workaround every sample comes back, through every decoder that can read it."""
+    lo, hi = (-128, 127) if signed else (0, 255)
+    row = [lo, hi] * 14
+    img = np.array([row if r % 2 == 0 else row[::-1] for r in range(20)], np.int8 if signed else np.uint8)
+    data = htj2k.encode(img, levels=levels, tile_size=tile_size)
+    assert np.array_equal(htj2k.decode(data), img)
+    if htj2k.features()["openjpeg"]:
+        assert np.array_equal(htj2k.decode(data, decoder="openjpeg"), img)
+    assert htj2k.checksums(data) == htj2k.pixel_checksums(img, levels, 8)

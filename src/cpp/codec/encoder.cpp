@@ -6,7 +6,9 @@
 
 #include "codec/ojph.hpp"
 
+#include "codec/dispatch.hpp"
 #include "codec/errors.hpp"
+#include "codec/header.hpp"
 #include "codec/messages.hpp"
 #include "codec/openjph_compat.hpp"
 #include "simd/convert.hpp"
@@ -43,6 +45,21 @@ void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_dep
   if (o.colour_transform == 1 && im.num_components < 3)
     throw InvalidArgument("colour_transform: needs 3 or more components");
   if (!o.reversible && o.qstep < 0) throw InvalidArgument("qstep: must be positive");
+  // Tile-part divisions must fit the progression order (15444-1 A.4.2: a tile-part
+  // holds whole packets in progression order). Component divisions under RPCL, and
+  // any division under PCRL, would mean a tile-part per precinct (at most 255 are
+  // allowed); OpenJPH >= 0.10 silently drops such divisions with a warning, so they
+  // are refused here, on every version, naming the combination. With LRCP/RLCP a
+  // component division implies a resolution division too ("C" writes as "RC").
+  if (!o.tileparts.empty()) {
+    const bool by_c = o.tileparts.find('C') != std::string::npos;
+    if (o.progression == "PCRL")
+      throw InvalidArgument("tileparts: '" + o.tileparts + "' with PCRL would need a tile-part per precinct; "
+                            "PCRL allows no tile-part divisions (use RPCL with 'R', or CPRL)");
+    if (o.progression == "RPCL" && by_c)
+      throw InvalidArgument("tileparts: '" + o.tileparts + "' with RPCL would need a tile-part per precinct; "
+                            "use 'R' (or CPRL/LRCP/RLCP for component divisions)");
+  }
   if ((o.tlm || !o.tileparts.empty()) && !kOjphHasTlm)
     throw UnsupportedCodestream("TLM markers and tile-part divisions need OpenJPH >= 0.10; linked " +
                                 std::string(OJPH_INT_TO_STRING(OPENJPH_VERSION_MAJOR)) + "." +
@@ -149,24 +166,28 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
                                          const EncodeOptions& o, uint32_t levels, uint32_t bit_depth,
                                          bool is_signed, bool colour) {
   const uint32_t nc = im.num_components;
-  // With 0 decomposition levels some OpenJPH releases mis-code the lowest sample
-  // value of the range (see kOjphZeroLevelLowestValueBug). The samples are then
-  // handed over DC-shifted as signed values of one more bit, whose range they
-  // never reach the bottom of, and SIZ is rewritten to the real bit depth
-  // afterwards: a decoder undoes the same DC shift, and the QCD exponents (one
-  // larger than needed: one more zero bit-plane per code-block) stay valid.
-  const bool widen = kOjphZeroLevelLowestValueBug && levels == 0 && o.reversible;
-  if (widen && bit_depth + 1 > kOjphMaxEncodeBitDepth)
-    throw UnsupportedCodestream("bit_depth: " + std::to_string(bit_depth) + " bits with 0 decomposition levels; " +
-                                "the linked OpenJPH encodes those correctly up to " +
-                                std::to_string(kOjphMaxEncodeBitDepth - 1) + " bits");
-  const int64_t dc_shift = widen && !is_signed ? int64_t(1) << (bit_depth - 1) : 0;
+  // Some OpenJPH releases mis-code the lowest sample value of the coded range
+  // (kOjphZeroLevelLowestValueBug: with 0 decomposition levels, in 1x1 tiles, in
+  // 1-sample-wide signed tiles, ...), and 0.21.2's signed 0-level path reads
+  // uninitialised memory (valgrind). On those releases every lossless encode hands
+  // OpenJPH unsigned samples of coded_depth > bit_depth bits, offset so that after
+  // its DC shift (v' - 2^(coded_depth-1)) they are exactly the real DC-shifted
+  // samples (v - 2^(bit_depth-1) unsigned, v signed): the bottom of the coded range
+  // is never reached, and since the reversible 5/3 DWT and RCT see the same
+  // values, the coefficients are the same as for the real depth. SIZ is rewritten
+  // to the real depth and signedness afterwards; the QCD exponents (one larger than
+  // needed: one more zero bit-plane per code-block) stay valid for any decoder.
+  // (At least 3 coded bits: 0.21.2 asserts on 1- and 2-bit 0-level images.)
+  const bool widen = kOjphZeroLevelLowestValueBug && o.reversible;
+  const uint32_t coded_depth = widen ? std::max<uint32_t>(bit_depth + 1, 3) : bit_depth;
+  const int64_t offset =
+      widen ? (int64_t(1) << (coded_depth - 1)) - (is_signed ? 0 : int64_t(1) << (bit_depth - 1)) : 0;
   ojph::codestream cs;
   ojph::param_siz siz = cs.access_siz();
   siz.set_image_extent(ojph::point(im.width, im.height));
   siz.set_num_components(nc);
   for (uint32_t c = 0; c < nc; ++c)
-    siz.set_component(c, ojph::point(1, 1), widen ? bit_depth + 1 : bit_depth, widen ? true : is_signed);
+    siz.set_component(c, ojph::point(1, 1), coded_depth, widen ? false : is_signed);
   siz.set_image_offset(ojph::point(0, 0));
   siz.set_tile_offset(ojph::point(0, 0));
   siz.set_tile_size(ojph::size(o.tile_w ? o.tile_w : im.width, o.tile_h ? o.tile_h : im.height));
@@ -215,8 +236,8 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
       throw UnsupportedCodestream("bit depth needs 64-bit samples; not supported yet");
 #endif
     load_widen(src, im.width, nc, im.type, line->i32);
-    if (dc_shift)
-      for (uint32_t x = 0; x < im.width; ++x) line->i32[x] = int32_t(int64_t(line->i32[x]) - dc_shift);
+    if (offset)
+      for (uint32_t x = 0; x < im.width; ++x) line->i32[x] = int32_t(int64_t(line->i32[x]) + offset);
     ++rows[c];
     line = cs.exchange(line, c);
   }
@@ -232,6 +253,18 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
       throw EncodeFailure("OpenJPH wrote no SIZ after SOC");
     for (uint32_t c = 0; c < nc; ++c)
       result[42 + 3 * size_t(c)] = uint8_t((bit_depth - 1) | (is_signed ? 0x80 : 0));
+  }
+  // Everything we encode we can decode: a codestream that neither linked decoder
+  // reads correctly (e.g. 24-bit samples in 1x1 tiles on OpenJPH 0.21: OpenJPH's
+  // small-band defects rule it out, OpenJPEG's 30 bit-planes too) is refused.
+  try {
+    const CodestreamHeader written = parse_header(result.data(), result.size());
+    choose_decoder(written, 0, DecoderKind::Auto, result.data(), result.size());
+  } catch (const UnsupportedCodestream& e) {
+    throw UnsupportedCodestream(std::string("these options give a codestream no linked decoder can decode: ") +
+                                e.what());
+  } catch (const InvalidCodestream& e) {
+    throw EncodeFailure(std::string("OpenJPH wrote a codestream that does not parse: ") + e.what());
   }
 
   if (o.jph) {

@@ -29,9 +29,11 @@ const char* const kOjph = "OpenJPH " HTJ2K_PK_STR(OPENJPH_VERSION_MAJOR) "." HTJ
     OPENJPH_VERSION_MINOR) "." HTJ2K_PK_STR(OPENJPH_VERSION_PATCH);
 
 // OpenJPH reads the segment lengths of a code-block contributing more than 3 coding
-// passes (HT placeholder passes) as if it had at most 3 until placeholder-pass decoding
-// arrived (aous72/OpenJPH PR #191, August 2025; assumed in 0.23, unverified).
-constexpr bool kOjphReadsPlaceholderPasses = HTJ2K_OJPH_AT_LEAST(0, 23);
+// passes (HT placeholder passes) as if it had at most 3 (0.9.0 and 0.21.2 predate
+// placeholder-pass decoding, aous72/OpenJPH PR #191, August 2025). No release we
+// link has been measured to read them, so they are refused on every one until a
+// measurement opens this gate.
+constexpr bool kOjphReadsPlaceholderPasses = false;
 
 // No sample has more magnitude bit-planes than G + epsilon - 1 <= 7 + 31 - 1.
 constexpr int kMaxMagnitudeBits = 37;

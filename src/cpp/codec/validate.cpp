@@ -218,7 +218,8 @@ void validate_for_openjph(const CodestreamHeader& h, uint32_t level, size_t data
       if (o.cod.present)
         unsupported("COC in main header (component " + str(o.component) + "); " + kOjph + " ignores it");
       if (o.qcd.present)
-        unsupported("QCC in main header (component " + str(o.component) + "); " + kOjph + " ignores it");
+        unsupported("QCC in main header (component " + str(o.component) + "); " + kOjph +
+                    " before 0.11 is not trusted with COC/QCC");
     }
   }
 
