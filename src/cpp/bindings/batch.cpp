@@ -116,10 +116,11 @@ struct Decoded {
 };
 
 py::list decode_many(const py::sequence& datas, uint32_t level, uint64_t max_pixels,
-                     const std::string& decoder, size_t threads) {
+                     const std::string& decoder, size_t threads, uint64_t max_memory) {
   DecodeOptions opt;
   opt.level = level;
   opt.max_pixels = max_pixels;
+  opt.max_memory = max_memory;
   opt.decoder = parse_decoder(decoder);
   std::vector<Input> in = inputs(datas);
   std::vector<Decoded> out(in.size());
@@ -170,7 +171,8 @@ struct Sums {
 
 // levels[i] and with_range[i] for frame i (one entry each: for every frame).
 py::list checksums_many(const py::sequence& datas, const std::vector<std::vector<uint32_t>>& levels,
-                        uint64_t max_pixels, const std::vector<bool>& with_range, size_t threads) {
+                        uint64_t max_pixels, const std::vector<bool>& with_range, size_t threads,
+                        uint64_t max_memory) {
   std::vector<Input> in = inputs(datas);
   const size_t n = in.size();
   if (levels.size() != n && levels.size() != 1)
@@ -187,7 +189,7 @@ py::list checksums_many(const py::sequence& datas, const std::vector<std::vector
       }
       try {
         out[i].value = frame_checksums(in[i].ptr, in[i].size, levels[levels.size() == 1 ? 0 : i],
-                                       max_pixels, with_range[with_range.size() == 1 ? 0 : i]);
+                                       max_pixels, with_range[with_range.size() == 1 ? 0 : i], max_memory);
       } catch (...) {
         out[i].error = std::current_exception();
       }
@@ -312,12 +314,12 @@ py::list encode_many(const py::sequence& items, size_t threads) {
 void register_batch(py::module_& m) {
   m.def("decode_many", &decode_many, py::arg("datas"), py::arg("level") = 0,
         py::arg("max_pixels") = kDefaultMaxPixels, py::arg("decoder") = "auto",
-        py::arg("threads") = 0,
+        py::arg("threads") = 0, py::arg("max_memory") = kDefaultMaxMemory,
         "Decodes every frame on up to `threads` threads (0 = all cores); a list of arrays, "
         "with the exception object in the slot of each frame that failed.");
   m.def("checksums_many", &checksums_many, py::arg("datas"), py::arg("levels"),
         py::arg("max_pixels") = kDefaultMaxPixels, py::arg("with_range") = std::vector<bool>{false},
-        py::arg("threads") = 0,
+        py::arg("threads") = 0, py::arg("max_memory") = kDefaultMaxMemory,
         "checksums() of every frame: a list of (rows, range) or exception objects. levels and "
         "with_range hold one entry per frame, or one for all.");
   m.def("encode_many", &encode_many, py::arg("items"), py::arg("threads") = 0,

@@ -199,6 +199,7 @@ PYBIND11_MODULE(_core, m) {
     py::dict gates;
     gates["small_band_bugs"] = kOjphSmallBandBugs;
     gates["zero_level_lowest_value_bug"] = kOjphZeroLevelLowestValueBug;
+    gates["signed_decode_uninitialised"] = kOjphSignedDecodeUninitialised;
     gates["honours_coc_qcc"] = kOjphHonoursCoc;
     gates["decodes_scalar_derived"] = kOjphDecodesScalarDerived;
     gates["has_tlm"] = kOjphHasTlm;
@@ -243,11 +244,12 @@ PYBIND11_MODULE(_core, m) {
   }, py::arg("data"), py::arg("level") = 0, py::arg("decoder") = "auto");
 
   m.def("decode", [](py::buffer data, uint32_t level, uint64_t max_pixels, py::object out,
-                     const std::string& decoder) {
+                     const std::string& decoder, uint64_t max_memory) {
     InputBytes in = input_bytes(data, "data");
     DecodeOptions opt;
     opt.level = level;
     opt.max_pixels = max_pixels;
+    opt.max_memory = max_memory;
     opt.decoder = parse_decoder(decoder);
     std::unique_ptr<FrameDecoder> dec;
     {
@@ -280,14 +282,15 @@ PYBIND11_MODULE(_core, m) {
     }
     return arr;
   }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
-     py::arg("out") = py::none(), py::arg("decoder") = "auto");
+     py::arg("out") = py::none(), py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory);
 
   m.def("decode_planes", [](py::buffer data, uint32_t level, uint64_t max_pixels,
-                            const std::string& decoder) {
+                            const std::string& decoder, uint64_t max_memory) {
     InputBytes in = input_bytes(data, "data");
     DecodeOptions opt;
     opt.level = level;
     opt.max_pixels = max_pixels;
+    opt.max_memory = max_memory;
     opt.decoder = parse_decoder(decoder);
     std::unique_ptr<FrameDecoder> dec;
     {
@@ -309,7 +312,7 @@ PYBIND11_MODULE(_core, m) {
     }
     return planes;
   }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
-     py::arg("decoder") = "auto");
+     py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory);
 
   m.def("encode", [](py::array array, bool reversible, float qstep, int levels, uint32_t block_w,
                      uint32_t block_h, std::vector<std::pair<uint32_t, uint32_t>> precincts,
@@ -356,17 +359,18 @@ PYBIND11_MODULE(_core, m) {
   }, py::arg("data"), py::arg("crc") = 0);
 
   // -> (list of (level, w, h, crc) base first, (min, max) or None)
-  m.def("checksums", [](py::buffer data, std::vector<uint32_t> levels, uint64_t max_pixels, bool with_range) {
+  m.def("checksums", [](py::buffer data, std::vector<uint32_t> levels, uint64_t max_pixels, bool with_range,
+                        uint64_t max_memory) {
     InputBytes in = input_bytes(data, "data");
     FrameChecksums result;
     {
       py::gil_scoped_release nogil;
-      result = frame_checksums(in.ptr, in.size, levels, max_pixels, with_range);
+      result = frame_checksums(in.ptr, in.size, levels, max_pixels, with_range, max_memory);
     }
     py::object range = result.has_range ? py::object(py::make_tuple(result.min, result.max)) : py::none();
     return py::make_tuple(checksum_list(result.levels), range);
   }, py::arg("data"), py::arg("levels"), py::arg("max_pixels") = kDefaultMaxPixels,
-     py::arg("with_range") = false);
+     py::arg("with_range") = false, py::arg("max_memory") = kDefaultMaxMemory);
 
   m.def("pixel_checksums", [](py::array array, uint32_t max_level, uint32_t bit_depth, int is_signed,
                               bool rct) {

@@ -200,9 +200,12 @@ bool stream_levels(FrameDecoder& dec, const std::vector<uint32_t>& levels, bool 
 }  // namespace
 
 FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vector<uint32_t>& requested,
-                               uint64_t max_pixels, bool with_range) {
+                               uint64_t max_pixels, bool with_range, uint64_t max_memory) {
   DecodeOptions opt;
   opt.max_pixels = max_pixels;
+  // counted as if a whole image were held: the lossless path keeps the decoded
+  // level for its forward 5/3 pyramid
+  opt.max_memory = max_memory;
   opt.decoder = DecoderKind::Auto;  // OpenJPEG steps in where OpenJPH cannot decode correctly
   FrameDecoder full(data, size, opt);  // parses and validates once
   const CodestreamHeader& h = full.header();

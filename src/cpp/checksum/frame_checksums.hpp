@@ -30,7 +30,8 @@ struct FrameChecksums {
 // others are decoded at each level.
 // with_range: also report min/max sample values at full resolution.
 FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vector<uint32_t>& levels,
-                               uint64_t max_pixels = kDefaultMaxPixels, bool with_range = false);
+                               uint64_t max_pixels = kDefaultMaxPixels, bool with_range = false,
+                               uint64_t max_memory = kDefaultMaxMemory);
 
 // Checksums of levels max_level..0 (base first) computed from raw pixels, as a
 // lossless encode with max_level decomposition levels would reconstruct them.

@@ -30,6 +30,25 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
 
   requested_ = options.decoder;
   decoder_ = choose_decoder(header_, level_, requested_, data + span_.offset, span_.length);
+
+  // Memory budget (codec/memory.hpp), before any decoder allocates: the decoder
+  // chosen must fit. In Auto mode OpenJPEG may still take over from OpenJPH (a
+  // refusal found by the packet pre-parse or while OpenJPH reads its headers, or a
+  // failure part-way, retried from the start); an image that fits with OpenJPH is
+  // not refused because that fallback would not fit, but the fallback is then
+  // not attempted (requested_ narrowed to OpenJPH below), so OpenJPH's own error is
+  // reported instead of a decode that would exceed max_memory.
+  const MemoryEstimate need = estimate_decode_memory_parts(header_, level_, decoder_,
+                                                           options.output_image, span_.length);
+  check_memory_budget(need, options.max_memory);
+  bool openjpeg_over_budget = false;
+  MemoryEstimate fallback;
+  if (decoder_ == DecoderKind::OpenJPH && requested_ == DecoderKind::Auto) {
+    fallback = estimate_decode_memory_parts(header_, level_, DecoderKind::OpenJPEG,
+                                            options.output_image, span_.length);
+    openjpeg_over_budget = fallback.total() > options.max_memory;
+  }
+
   // OpenJPH 0.9 trusts packet headers (heap overflow, hangs on damaged ones): our
   // Tier-2 pre-parse reads them all first. A damaged one is refused here, before any
   // decoder runs (no OpenJPEG retry on bytes known to be corrupt); a valid stream
@@ -40,9 +59,13 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
     } catch (const UnsupportedCodestream& e) {
       if (!openjpeg_can_take_over(header_, level_, requested_, e.what(), data + span_.offset, span_.length))
         throw;
+      if (openjpeg_over_budget)
+        throw LimitExceeded(memory_refusal(fallback, options.max_memory,
+                                           "decoding with OpenJPEG (" + std::string(e.what()) + ")"));
       decoder_ = DecoderKind::OpenJPEG;
     }
   }
+  if (openjpeg_over_budget) requested_ = DecoderKind::OpenJPH;  // no OpenJPEG fallback
 
   const size_t nc = header_.components.size();
   planes_.resize(nc);
@@ -116,8 +139,25 @@ void FrameDecoder::run(const LineSink& sink) {
 }
 
 void FrameDecoder::run_openjph(OjphMessageScope& scope, const LineSink& sink) {
+  const uint8_t* stream = data_ + span_.offset;
+  // kOjphSignedDecodeUninitialised: OpenJPH decodes a copy whose SIZ declares the
+  // signed components unsigned (Ssiz of component c at offset 42 + 3c, 15444-1
+  // A.5.1; signedness changes nothing but the DC level shift, G.1.2), and their
+  // lines are shifted back by 2^(B-1) below: the same samples, exactly.
+  std::vector<uint8_t> unsigned_copy;
+  std::vector<int64_t> shift_back(planes_.size(), 0);
+  if (kOjphSignedDecodeUninitialised) {
+    for (size_t c = 0; c < planes_.size(); ++c) {
+      if (!planes_[c].is_signed) continue;
+      if (unsigned_copy.empty()) unsigned_copy.assign(stream, stream + span_.length);
+      unsigned_copy.at(42 + 3 * c) &= 0x7F;
+      shift_back[c] = int64_t(1) << (planes_[c].bit_depth - 1);
+    }
+    if (!unsigned_copy.empty()) stream = unsigned_copy.data();
+  }
+  std::vector<int32_t> shifted;
   ojph::mem_infile in;
-  in.open(data_ + span_.offset, span_.length);
+  in.open(stream, span_.length);
   ojph::codestream cs;
   try {
     cs.read_headers(&in);
@@ -157,6 +197,13 @@ void FrameDecoder::run_openjph(OjphMessageScope& scope, const LineSink& sink) {
     if (!(line->flags & ojph::line_buf::LFT_32BIT) || !(line->flags & ojph::line_buf::LFT_INTEGER))
       throw UnsupportedCodestream("bit depth needs 64-bit samples; not supported yet");
 #endif
+    if (shift_back[c]) {
+      const uint32_t w = planes_[c].width;
+      shifted.resize(w);
+      for (uint32_t x = 0; x < w; ++x) shifted[x] = int32_t(int64_t(line->i32[x]) - shift_back[c]);
+      sink(c, rows[c]++, shifted.data());
+      continue;
+    }
     sink(c, rows[c]++, line->i32);
   }
   cs.close();

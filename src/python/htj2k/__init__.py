@@ -9,6 +9,7 @@ CRC-32 checksums matching an imaging archive's ``PixelDataChecksumFromBaseToFull
 """
 
 from ._codec import (
+    DEFAULT_MAX_MEMORY,
     DEFAULT_MAX_PIXELS,
     decode,
     decode_planes,
@@ -45,6 +46,7 @@ __all__ = [
     "info",
     "features",
     "openjph_version",
+    "DEFAULT_MAX_MEMORY",
     "DEFAULT_MAX_PIXELS",
     "CodestreamInfo",
     "ComponentInfo",

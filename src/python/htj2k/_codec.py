@@ -19,12 +19,19 @@ __all__ = [
     "features",
     "openjph_version",
     "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MAX_MEMORY",
     "BytesLike",
 ]
 
 #: Default ``max_pixels`` guard: total samples (width x height x components) a
 #: codestream may declare before decoding is refused without allocating.
 DEFAULT_MAX_PIXELS = 1 << 31
+
+#: Default ``max_memory`` budget (2 GiB): the working memory a decode is estimated
+#: to need from the header (the output image plus the decoding library's own
+#: buffers: OpenJPH's lines and code-block buffers, OpenJPEG's int32 tile and
+#: image), checked before anything is allocated.
+DEFAULT_MAX_MEMORY = 2 << 30
 
 BytesLike = Union[bytes, bytearray, memoryview, np.ndarray]
 _PROGRESSIONS = ("LRCP", "RLCP", "RPCL", "PCRL", "CPRL")
@@ -65,6 +72,16 @@ def _check_decoder(decoder: Any) -> str:
     return decoder
 
 
+def _check_max_memory(max_memory: Any) -> int:
+    if max_memory is None:
+        return DEFAULT_MAX_MEMORY
+    if isinstance(max_memory, bool) or not isinstance(max_memory, (int, np.integer)):
+        raise TypeError(f"max_memory: expected an int (bytes) or None, got {type(max_memory).__name__}")
+    if not 0 < max_memory < 2**64:
+        raise ValueError(f"max_memory: must be in 1..2**64-1 bytes, got {max_memory}")
+    return int(max_memory)
+
+
 def _check_max_pixels(max_pixels: Any) -> int:
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)):
         raise TypeError(f"max_pixels: expected an int, got {type(max_pixels).__name__}")
@@ -80,6 +97,7 @@ def decode(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     decoder: str = "auto",
+    max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
 ) -> np.ndarray:
     """Decode an HTJ2K codestream or JPH/JP2 file to a numpy array.
 
@@ -91,6 +109,10 @@ def decode(
         out: optional array to decode into; must have the exact shape and dtype
             the decode produces and C-contiguous rows.
         max_pixels: refuse codestreams declaring more samples than this.
+        max_memory: refuse decodes estimated (from the header, before allocating)
+            to need more working memory than this many bytes (default 2 GiB; None
+            = the default). The estimate counts the output image and the decoding
+            library's buffers; the error names it.
         decoder: which library decodes. ``"openjph"``: OpenJPH only (HTJ2K).
             ``"openjpeg"``: OpenJPEG only (JPEG 2000 Part 1 and single-layer HTJ2K;
             needs a build with OpenJPEG, see :func:`features`). ``"auto"`` (default):
@@ -113,17 +135,19 @@ def decode(
         UnsupportedCodestreamError: a feature the decoder cannot decode correctly
             (the message names it), or components of different sizes (use
             :func:`decode_planes`).
-        LimitExceededError: the declared size exceeds ``max_pixels``.
+        LimitExceededError: the declared size exceeds ``max_pixels``, or the
+            estimated working memory ``max_memory``.
         ValueError: ``level`` beyond the codestream's decomposition levels, or a
             wrong ``out`` array.
     """
     buf = _as_buffer(data)
     level = _check_level(level)
     max_pixels = _check_max_pixels(max_pixels)
+    max_memory = _check_max_memory(max_memory)
     decoder = _check_decoder(decoder)
     if out is not None and not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a numpy array, got {type(out).__name__}")
-    return _core.decode(buf, level, max_pixels, out, decoder)
+    return _core.decode(buf, level, max_pixels, out, decoder, max_memory)
 
 
 def decode_planes(
@@ -132,15 +156,18 @@ def decode_planes(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     decoder: str = "auto",
+    max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
 ) -> List[np.ndarray]:
     """Decode every component to its own 2-D array (for subsampled or mixed components).
 
     Each plane has its own size (after subsampling and ``level``) and the
-    smallest dtype holding its bit depth. ``decoder`` and errors as :func:`decode`.
+    smallest dtype holding its bit depth. ``decoder``, ``max_memory`` and errors as
+    :func:`decode`.
     """
     buf = _as_buffer(data)
     return _core.decode_planes(
-        buf, _check_level(level), _check_max_pixels(max_pixels), _check_decoder(decoder)
+        buf, _check_level(level), _check_max_pixels(max_pixels), _check_decoder(decoder),
+        _check_max_memory(max_memory),
     )
 
 

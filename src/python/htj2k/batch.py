@@ -36,11 +36,13 @@ import numpy as np
 
 from . import _core
 from ._codec import (
+    DEFAULT_MAX_MEMORY,
     DEFAULT_MAX_PIXELS,
     BytesLike,
     _as_buffer,
     _check_decoder,
     _check_level,
+    _check_max_memory,
     _check_max_pixels,
     _encode_args,
 )
@@ -132,10 +134,11 @@ def decode_many(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     decoder: str = "auto",
+    max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
     errors: str = "return",
 ) -> List[Union[np.ndarray, Exception]]:
     """Decode every frame, as :func:`htj2k.decode` (``level``, ``max_pixels``,
-    ``decoder``) would, on up to ``threads`` threads.
+    ``decoder``, ``max_memory``: per frame) would, on up to ``threads`` threads.
 
     Returns a list of arrays in input order; see the module docstring for
     ``threads`` and ``errors``.
@@ -143,10 +146,12 @@ def decode_many(
     datas = _sequence(datas, "datas")
     level = _check_level(level)
     max_pixels = _check_max_pixels(max_pixels)
+    max_memory = _check_max_memory(max_memory)
     decoder = _check_decoder(decoder)
     nthreads = _check_threads(threads)
     errors = _check_errors(errors)
-    results = _run(_buffers(datas), lambda bufs: _core.decode_many(bufs, level, max_pixels, decoder, nthreads))
+    results = _run(_buffers(datas),
+                   lambda bufs: _core.decode_many(bufs, level, max_pixels, decoder, nthreads, max_memory))
     return _finish(results, errors)
 
 
@@ -156,6 +161,7 @@ def checksums_many(
     threads: Optional[int] = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
     errors: str = "return",
 ) -> List[Union[List[LevelChecksum], Exception]]:
     """:func:`htj2k.checksums` of every frame (the same ``levels`` for all;
@@ -166,11 +172,12 @@ def checksums_many(
     datas = _sequence(datas, "datas")
     lv = _levels_arg(levels)
     max_pixels = _check_max_pixels(max_pixels)
+    max_memory = _check_max_memory(max_memory)
     nthreads = _check_threads(threads)
     errors = _check_errors(errors)
 
     def call(bufs):
-        out = _core.checksums_many(bufs, [lv], max_pixels, [False], nthreads)
+        out = _core.checksums_many(bufs, [lv], max_pixels, [False], nthreads, max_memory)
         return [r if isinstance(r, BaseException) else _to_checksums(r[0]) for r in out]
 
     return _finish(_run(_buffers(datas), call), errors)
@@ -182,6 +189,7 @@ def verify_many(
     threads: Optional[int] = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
     errors: str = "return",
 ) -> List[Union[Verification, Exception]]:
     """:func:`htj2k.verify` of every frame against its expected checksums
@@ -197,6 +205,7 @@ def verify_many(
     if len(datas) != len(expecteds):
         raise ValueError(f"expecteds: {len(expecteds)} entries for {len(datas)} frames")
     max_pixels = _check_max_pixels(max_pixels)
+    max_memory = _check_max_memory(max_memory)
     nthreads = _check_threads(threads)
     errors = _check_errors(errors)
 
@@ -204,7 +213,7 @@ def verify_many(
     todo = []  # (slot, plan) of frames that need checksums
     for i, (data, expected) in enumerate(zip(datas, expecteds)):
         try:
-            plan = _verify_plan(data, expected, max_pixels=max_pixels)
+            plan = _verify_plan(data, expected, max_pixels=max_pixels, max_memory=max_memory)
         except (TypeError, ValueError) as e:
             results.append(e)
             continue
@@ -218,6 +227,7 @@ def verify_many(
             max_pixels,
             [p.want_range for _, p in todo],
             nthreads,
+            max_memory,
         )
         for (i, plan), r in zip(todo, sums):
             if isinstance(r, _VERIFY_ERRORS):

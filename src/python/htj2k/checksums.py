@@ -18,7 +18,15 @@ from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Unio
 import numpy as np
 
 from . import _core
-from ._codec import DEFAULT_MAX_PIXELS, BytesLike, _as_buffer, _check_max_pixels, info
+from ._codec import (
+    DEFAULT_MAX_MEMORY,
+    DEFAULT_MAX_PIXELS,
+    BytesLike,
+    _as_buffer,
+    _check_max_memory,
+    _check_max_pixels,
+    info,
+)
 from ._errors import Htj2kError
 from ._types import LevelChecksum
 
@@ -66,6 +74,7 @@ def checksums(
     levels: Optional[Iterable[int]] = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
 ) -> List[LevelChecksum]:
     """Checksums of a codestream's resolution levels, base first.
 
@@ -78,8 +87,10 @@ def checksums(
     and lower levels derived by the forward 5/3 DWT (exact); otherwise each
     level is decoded. Either way each entry equals
     ``zlib.crc32(decode(data, level=r).tobytes())`` (little-endian host).
+    ``max_pixels`` and ``max_memory`` as :func:`htj2k.decode`.
     """
-    rows, _ = _core.checksums(_as_buffer(data), _levels_arg(levels), _check_max_pixels(max_pixels), False)
+    rows, _ = _core.checksums(_as_buffer(data), _levels_arg(levels), _check_max_pixels(max_pixels), False,
+                              _check_max_memory(max_memory))
     return _to_checksums(rows)
 
 
@@ -242,6 +253,7 @@ def verify(
     min_pixel_value: Optional[int] = None,
     max_pixel_value: Optional[int] = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
 ) -> Verification:
     """Verify a frame against an expected checksum list.
 
@@ -252,10 +264,10 @@ def verify(
     levels by size. A mismatch is a result, not an exception; a frame that
     cannot be decoded gives ``ok=False`` with ``error`` set.
     """
-    plan = _verify_plan(data, expected, min_pixel_value, max_pixel_value, max_pixels)
+    plan = _verify_plan(data, expected, min_pixel_value, max_pixel_value, max_pixels, max_memory)
     if plan.error is None and plan.levels is not None:
         try:
-            rows, rng = _core.checksums(plan.buf, plan.levels, plan.max_pixels, plan.want_range)
+            rows, rng = _core.checksums(plan.buf, plan.levels, plan.max_pixels, plan.want_range, plan.max_memory)
         except _VERIFY_ERRORS as e:
             return plan.failed(e)
         return plan.finish(rows, rng)
@@ -270,7 +282,8 @@ class _VerifyPlan:
     """What :func:`verify` needs decoded for one frame, and how to judge the result
     (shared with :func:`htj2k.verify_many`, which runs the checksums in a batch)."""
 
-    __slots__ = ("entries", "mn", "mx", "want_range", "buf", "by_size", "levels", "max_pixels", "error")
+    __slots__ = ("entries", "mn", "mx", "want_range", "buf", "by_size", "levels", "max_pixels", "max_memory",
+                 "error")
 
     def __init__(self, entries, mn, mx):
         self.entries = entries
@@ -281,6 +294,7 @@ class _VerifyPlan:
         self.by_size = {}
         self.levels = None  # levels to checksum, or None when nothing needs decoding
         self.max_pixels = DEFAULT_MAX_PIXELS
+        self.max_memory = DEFAULT_MAX_MEMORY
         self.error = None  # Verification of a frame that failed before decoding
 
     def failed(self, e: BaseException) -> Verification:
@@ -316,6 +330,7 @@ def _verify_plan(
     min_pixel_value: Optional[int] = None,
     max_pixel_value: Optional[int] = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
 ) -> _VerifyPlan:
     """Parses ``expected`` (raising TypeError/ValueError when malformed) and the
     frame's headers; a frame that cannot be read gives a plan whose ``error`` is set."""
@@ -323,6 +338,7 @@ def _verify_plan(
     mn = _expected_int(min_pixel_value, "min_pixel_value") if min_pixel_value is not None else mn
     mx = _expected_int(max_pixel_value, "max_pixel_value") if max_pixel_value is not None else mx
     plan = _VerifyPlan(entries, mn, mx)
+    plan.max_memory = _check_max_memory(max_memory)
     try:
         plan.buf = _as_buffer(data)
         plan.max_pixels = _check_max_pixels(max_pixels)

@@ -117,6 +117,28 @@ def _positive_int(text: str) -> int:
     return v
 
 
+_MEMORY_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def _memory_size(text: str) -> int:
+    """--max-memory: bytes, or a number with K/M/G/T (binary units; "KiB", "MB" too)."""
+    t = text.strip().upper().replace("IB", "").rstrip("B")
+    unit = t[-1:] if t[-1:] in _MEMORY_UNITS else ""
+    try:
+        v = float(t[: len(t) - len(unit)]) * _MEMORY_UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 4G, 512M or 1048576, got {text!r}") from None
+    if not 1 <= v < 2**64:
+        raise argparse.ArgumentTypeError(f"expected a size of at least 1 byte, got {text!r}")
+    return int(v)
+
+
+def _add_max_memory(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-memory", type=_memory_size, default=None, metavar="SIZE",
+                   help="refuse frames whose decode is estimated to need more working memory "
+                   "(e.g. 4G, 512M; default 2G)")
+
+
 def _nonneg_int(text: str) -> int:
     try:
         v = int(text)
@@ -324,6 +346,7 @@ def _add_decode_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="IN", help="codestream or JPH/JP2 file")
     p.add_argument("output", metavar="OUT", help="image: .npy, .pgm/.ppm/.pnm (uint8/uint16, 1 or 3 components) or .raw (little-endian samples)")
     p.add_argument("--level", type=_nonneg_int, default=0, metavar="R", help="resolution levels to discard (0 = full resolution)")
+    _add_max_memory(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
 
@@ -352,7 +375,7 @@ def _run_decode(args: argparse.Namespace) -> int:
         if _ext(dst) == ".ppm" and comps != 3:
             raise CliError(f"{dst}: .ppm holds three components, {src} has {comps}; use .pgm or .pnm")
     try:
-        array = htj2k.decode(data, level=args.level)
+        array = htj2k.decode(data, level=args.level, max_memory=args.max_memory)
     except (Htj2kError, ValueError, TypeError) as e:
         raise CliError(f"{src}: {_one_line(e)}") from e
 

@@ -27,7 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from .cli import _bit_depth, _error_message, _nonneg_int, _one_line, _positive_int  # shared with the other subcommands
+from .cli import (  # shared with the other subcommands
+    _add_max_memory,
+    _bit_depth,
+    _error_message,
+    _nonneg_int,
+    _one_line,
+    _positive_int,
+)
 
 __all__ = ["SUBCOMMANDS", "main", "FRAME_EXTENSIONS"]
 
@@ -95,6 +102,7 @@ def _levels_spec(text: str) -> Optional[List[int]]:
 
 
 def _add_checksums_arguments(p: argparse.ArgumentParser) -> None:
+    _add_max_memory(p)
     p.add_argument(
         "files", nargs="+", metavar="FILE",
         help="codestreams/JPH files (.j2c .j2k .jhc .jph .jp2), or images (.npy, .pgm/.ppm/.pnm, .raw) "
@@ -148,10 +156,11 @@ def _bytes_for_bits(bits: int) -> int:
     return 1 if bits <= 8 else 2 if bits <= 16 else 4
 
 
-def _codestream_checksums(name: str, levels: Optional[List[int]], want_range: bool) -> _FileChecksums:
+def _codestream_checksums(name: str, levels: Optional[List[int]], want_range: bool,
+                          max_memory: Optional[int] = None) -> _FileChecksums:
     import htj2k
     from . import _core
-    from ._codec import DEFAULT_MAX_PIXELS
+    from ._codec import DEFAULT_MAX_PIXELS, _check_max_memory
     from .checksums import _levels_arg, _to_checksums
 
     with open(name, "rb") as f:
@@ -163,10 +172,11 @@ def _codestream_checksums(name: str, levels: Optional[List[int]], want_range: bo
         if levels is not None and levels[-1] > inf.levels:
             raise _Fail(f"{name}: level {levels[-1]} requested, the codestream has levels 0..{inf.levels}")
         if want_range:
-            raw, rng = _core.checksums(data, _levels_arg(levels), DEFAULT_MAX_PIXELS, True)
+            raw, rng = _core.checksums(data, _levels_arg(levels), DEFAULT_MAX_PIXELS, True,
+                                       _check_max_memory(max_memory))
             rows = _to_checksums(raw)
         else:
-            rows, rng = htj2k.checksums(data, levels), None
+            rows, rng = htj2k.checksums(data, levels, max_memory=max_memory), None
     except (htj2k.Htj2kError, ValueError, RuntimeError) as e:  # RuntimeError: a decoder failure
         raise _Fail(f"{name}: {_error_message(e)}") from None
     comps = inf.num_components
@@ -244,11 +254,11 @@ def _file_checksums(name: str, args: argparse.Namespace, want_range: bool) -> _F
     if os.path.isdir(name):
         raise _Fail(f"{name}: is a directory")
     if imageio.is_codestream_path(name):
-        return _codestream_checksums(name, args.levels, want_range)
+        return _codestream_checksums(name, args.levels, want_range, args.max_memory)
     if imageio.is_image_path(name):
         return _pixel_checksums(name, args, args.levels)
     if _sniff_codestream(name):
-        return _codestream_checksums(name, args.levels, want_range)
+        return _codestream_checksums(name, args.levels, want_range, args.max_memory)
     raise _Fail(
         f"{name}: unknown file type; expected a codestream (.j2c .j2k .jhc .jph .jp2) "
         "or an image (.npy .pgm .ppm .pnm .raw)"
@@ -318,6 +328,7 @@ def _default_jobs() -> int:
 
 
 def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
+    _add_max_memory(p)
     p.add_argument(
         "frames_dir", metavar="FRAMES_DIR",
         help="folder of frames named <ImageFrameID>.jph (or .j2c, .j2k, .jhc)",
@@ -400,7 +411,7 @@ def _hex(v: Optional[int]) -> str:
     return "-" if v is None else f"{v} (0x{v:08x})"
 
 
-def _verify_one(record: Any, path: Optional[str]) -> _FrameOutcome:
+def _verify_one(record: Any, path: Optional[str], max_memory: Optional[int] = None) -> _FrameOutcome:
     import htj2k
 
     listed = len(record.checksums)
@@ -413,7 +424,7 @@ def _verify_one(record: Any, path: Optional[str]) -> _FrameOutcome:
         msg = f"cannot read: {e.strerror or e}"
         return _FrameOutcome(record, path, "unreadable", 0, listed, [msg], error=msg)
     try:
-        v = htj2k.verify(data, record.as_dict())
+        v = htj2k.verify(data, record.as_dict(), max_memory=max_memory)
     except Exception as e:  # a decoder failure must not stop the other frames
         msg = f"{type(e).__name__}: {_one_line(e)}"
         return _FrameOutcome(record, path, "undecodable", 0, listed, [msg], None, msg)
@@ -468,7 +479,7 @@ def _verify_command(args: argparse.Namespace) -> int:
 
     def task(rec: Any) -> _FrameOutcome:
         paths = files.get(rec.frame_id)
-        return _verify_one(rec, paths[0] if paths else None)
+        return _verify_one(rec, paths[0] if paths else None, args.max_memory)
 
     if args.jobs > 1 and len(records) > 1:
         with ThreadPoolExecutor(max_workers=min(args.jobs, len(records))) as pool:
