@@ -8,6 +8,7 @@
 #include <string>
 
 #include "checksum/crc32.hpp"
+#include "codec/assert_hook.hpp"
 #include "codec/decoder.hpp"
 #include "codec/dispatch.hpp"
 #include "codec/encoder.hpp"
@@ -206,6 +207,11 @@ PYBIND11_MODULE(_core, m) {
     gates["max_decode_bit_depth"] = kOjphMaxBitDepth;
     gates["max_encode_bit_depth"] = kOjphMaxEncodeBitDepth;
     d["openjph_gates"] = gates;
+    // assert() redirect (codec/assert_hook.hpp): only the exact objects we link
+    py::dict redirect;
+    redirect["openjph"] = install_openjph_assert_hook().state;
+    redirect["openjpeg"] = install_openjpeg_assert_hook().state;
+    d["assert_redirect"] = redirect;
 #ifdef HTJ2K_HAVE_OPENJPEG
     d["openjpeg"] = true;
 #else

@@ -1,6 +1,7 @@
 #include "codec/assert_hook.hpp"
 
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -42,13 +43,27 @@ T dyn_ptr(ElfW(Addr) base, ElfW(Addr) value) {
   return reinterpret_cast<T>(value < base ? base + value : value);
 }
 
+struct Target {
+  uintptr_t anchor = 0;   // an address inside the object to patch (one of its functions)
+  int patched = 0;
+  bool found = false;
+  std::string name;
+};
+
+// The one object whose loaded segments contain target->anchor; every other
+// object in the process (another copy of the library, someone else's build) is
+// left alone.
 int patch_library(struct dl_phdr_info* info, size_t, void* data) {
-  // libopenjp2 (OpenJPEG, C) too: Debian's x86-64 build has unwind tables
-  // (.eh_frame), so the exception unwinds through its frames; it decodes on the
-  // calling thread (opj_codec_set_threads(.., 1)). Its HT decoder asserts on
-  // damaged code-block bytes (ht_dec.c mel_init).
-  if (!info->dlpi_name || (!std::strstr(info->dlpi_name, "libopenjph") && !std::strstr(info->dlpi_name, "libopenjp2")))
-    return 0;
+  Target& target = *static_cast<Target*>(data);
+  bool contains = false;
+  for (int i = 0; i < info->dlpi_phnum && !contains; ++i) {
+    const auto& ph = info->dlpi_phdr[i];
+    const uintptr_t lo = info->dlpi_addr + ph.p_vaddr;
+    contains = ph.p_type == PT_LOAD && target.anchor >= lo && target.anchor < lo + ph.p_memsz;
+  }
+  if (!contains) return 0;
+  target.found = true;
+  target.name = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "(main program)";
   const ElfW(Addr) base = info->dlpi_addr;
   const ElfW(Dyn)* dyn = nullptr;
   uintptr_t relro_lo = 0, relro_hi = 0;
@@ -79,8 +94,8 @@ int patch_library(struct dl_phdr_info* info, size_t, void* data) {
       default: break;
     }
   }
-  if (!symtab || !strtab) return 0;
-  int& patched = *static_cast<int*>(data);
+  if (!symtab || !strtab) return 1;
+  int& patched = target.patched;
   auto scan = [&](const ElfW(Rela)* r, size_t bytes) {
     if (!r) return;
     for (size_t i = 0; i < bytes / sizeof(ElfW(Rela)); ++i) {
@@ -94,25 +109,55 @@ int patch_library(struct dl_phdr_info* info, size_t, void* data) {
   };
   scan(jmprel, jmprel_size);  // lazy/PLT imports
   scan(rela, rela_size);      // GLOB_DAT imports (-fno-plt builds)
-  return 0;
+  return 1;  // found: stop iterating
+}
+
+std::mutex g_mutex;
+std::map<std::string, AssertRedirect>& registry() {
+  static std::map<std::string, AssertRedirect> r;
+  return r;
 }
 
 }  // namespace
 
-bool install_openjph_assert_hook() {
-  static std::once_flag once;
-  static bool ok = false;
-  std::call_once(once, [] {
-    int patched = 0;
-    dl_iterate_phdr(&patch_library, &patched);
-    ok = patched > 0;
-  });
-  return ok;
+AssertRedirect install_assert_redirect(const void* anchor, const char* library) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto it = registry().find(library);
+  if (it != registry().end()) return it->second;
+  Target target;
+  target.anchor = reinterpret_cast<uintptr_t>(anchor);
+  dl_iterate_phdr(&patch_library, &target);
+  AssertRedirect r;
+  r.object = target.name;
+  if (!target.found) {
+    r.state = "failed: no loaded object contains the " + std::string(library) + " symbol";
+  } else if (target.patched == 0) {
+    r.state = "failed: " + target.name + " imports no __assert_fail (or its GOT is not writable)";
+  } else {
+    r.installed = true;
+    r.state = "installed in " + target.name;
+  }
+  registry()[library] = r;
+  return r;
+}
+
+AssertRedirect assert_redirect_state(const char* library) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto it = registry().find(library);
+  if (it != registry().end()) return it->second;
+  AssertRedirect r;
+  r.state = "not installed yet";
+  return r;
 }
 
 }  // namespace htj2k
 #else
 namespace htj2k {
-bool install_openjph_assert_hook() { return false; }
+AssertRedirect install_assert_redirect(const void*, const char*) {
+  AssertRedirect r;
+  r.state = "unsupported platform (needs Linux/glibc)";
+  return r;
+}
+AssertRedirect assert_redirect_state(const char* library) { return install_assert_redirect(nullptr, library); }
 }  // namespace htj2k
 #endif

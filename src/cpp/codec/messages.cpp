@@ -85,6 +85,11 @@ ErrorHandler g_error;
 
 }  // namespace
 
+AssertRedirect install_openjph_assert_hook() {
+  // ojph::configure_error lives in the libopenjph we are linked against
+  return install_assert_redirect(reinterpret_cast<const void*>(&ojph::configure_error), "OpenJPH");
+}
+
 void install_openjph_handlers() {
   static std::once_flag once;
   std::call_once(once, [] {

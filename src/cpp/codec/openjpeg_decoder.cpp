@@ -270,11 +270,16 @@ struct ImageDeleter {
 
 }  // namespace
 
+AssertRedirect install_openjpeg_assert_hook() {
+  // opj_decode lives in the libopenjp2 we are linked against
+  return install_assert_redirect(reinterpret_cast<const void*>(&opj_decode), "OpenJPEG");
+}
+
 void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
                           const std::vector<PlaneLayout>& planes,
                           const std::vector<std::pair<uint32_t, uint32_t>>& subsampling,
                           const OpenJpegLineSink& sink) {
-  install_openjph_assert_hook();  // OpenJPEG's assert()s become exceptions too
+  install_openjpeg_assert_hook();  // this libopenjp2's assert()s become exceptions
   Messages msgs;
   std::unique_ptr<opj_codec_t, CodecDeleter> codec(opj_create_decompress(OPJ_CODEC_J2K));
   if (!codec) throw std::bad_alloc();
@@ -350,4 +355,13 @@ void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
 
 }  // namespace htj2k
 
+#else
+#include "codec/assert_hook.hpp"
+namespace htj2k {
+AssertRedirect install_openjpeg_assert_hook() {
+  AssertRedirect r;
+  r.state = "not built with OpenJPEG";
+  return r;
+}
+}  // namespace htj2k
 #endif  // HTJ2K_HAVE_OPENJPEG
