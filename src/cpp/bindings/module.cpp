@@ -207,10 +207,11 @@ PYBIND11_MODULE(_core, m) {
     gates["max_decode_bit_depth"] = kOjphMaxBitDepth;
     gates["max_encode_bit_depth"] = kOjphMaxEncodeBitDepth;
     d["openjph_gates"] = gates;
-    // assert() redirect (codec/assert_hook.hpp): only the exact objects we link
+    // assert() redirect (codec/assert_hook.hpp): only the exact libopenjph we link;
+    // OpenJPEG is never hooked (its inputs are pre-checked, codec/ht_checks.hpp)
     py::dict redirect;
     redirect["openjph"] = install_openjph_assert_hook().state;
-    redirect["openjpeg"] = install_openjpeg_assert_hook().state;
+    redirect["openjpeg"] = openjpeg_assert_policy();
     d["assert_redirect"] = redirect;
 #ifdef HTJ2K_HAVE_OPENJPEG
     d["openjpeg"] = true;

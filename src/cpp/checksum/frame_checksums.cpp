@@ -203,10 +203,12 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
                                uint64_t max_pixels, bool with_range, uint64_t max_memory) {
   DecodeOptions opt;
   opt.max_pixels = max_pixels;
-  // counted as if a whole image were held: the lossless path keeps the decoded
-  // level for its forward 5/3 pyramid
   opt.max_memory = max_memory;
   opt.decoder = DecoderKind::Auto;  // OpenJPEG steps in where OpenJPH cannot decode correctly
+  // Budgeted without an output image: the streamed derivation holds none. The
+  // paths that keep one (and the level pyramid) are checked below before they
+  // allocate it.
+  opt.output_image = false;
   FrameDecoder full(data, size, opt);  // parses and validates once
   const CodestreamHeader& h = full.header();
   const uint32_t L = codestream_levels(h);
@@ -247,6 +249,17 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
                       LevelStream::applicable(max_depth, h.x0, h.y0, levels.back());
   if (stream) done = stream_levels(full, levels, with_range, rct, result, out);
   if (!stream && levels.front() == 0 && derivable(h)) {
+    // Keeps the full image, then derives the lower levels from a copy of it in
+    // int32 (int64 above 24 bits; checksum/levels.cpp) once the decoder is done.
+    MemoryEstimate need = estimate_decode_memory_parts(h, 0, full.decoder(), true, size);
+    if (levels.size() > 1) {
+      uint64_t samples = 0;
+      for (uint32_t c = 0; c < h.components.size(); ++c)
+        samples += uint64_t(level_width(h, c, 0)) * level_height(h, c, 0);
+      const uint64_t bytes = max_depth > 24 ? 8 : 4;
+      need.after = samples > UINT64_MAX / bytes ? UINT64_MAX : samples * bytes;
+    }
+    check_memory_budget(need, max_memory, "checksumming");
     Decoded d = decode_level(full);
     if (with_range) note_range(d, full);
     if (!d.clamped) {
@@ -265,6 +278,9 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
   }
   if (!done) {
     out.clear();
+    // decode_level() streams a single component's lines; several are interleaved
+    // into an image of the level first.
+    opt.output_image = full.num_components() != 1;
     for (uint32_t r : levels) {
       opt.level = r;
       FrameDecoder dec(data, size, opt);

@@ -254,12 +254,13 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
     for (uint32_t c = 0; c < nc; ++c)
       result[42 + 3 * size_t(c)] = uint8_t((bit_depth - 1) | (is_signed ? 0x80 : 0));
   }
-  // Everything we encode we can decode: a codestream that neither linked decoder
-  // reads correctly (e.g. 24-bit samples in 1x1 tiles on OpenJPH 0.21: OpenJPH's
-  // small-band defects rule it out, OpenJPEG's 30 bit-planes too) is refused.
+  // Everything we encode we can decode, at every resolution level: a codestream
+  // that neither linked decoder reads correctly at some level (e.g. 24-bit samples
+  // in 1x1 tiles, or tiles empty at a reduced level, on OpenJPH 0.21: OpenJPH's
+  // small-band defects rule them out, OpenJPEG is used up to 23 bits) is refused.
   try {
     const CodestreamHeader written = parse_header(result.data(), result.size());
-    choose_decoder(written, 0, DecoderKind::Auto, result.data(), result.size());
+    for (uint32_t r = 0; r <= levels; ++r) choose_decoder(written, r, DecoderKind::Auto, result.data(), result.size());
   } catch (const UnsupportedCodestream& e) {
     throw UnsupportedCodestream(std::string("these options give a codestream no linked decoder can decode: ") +
                                 e.what());

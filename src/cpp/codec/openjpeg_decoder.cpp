@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <set>
 
 #include "codec/assert_hook.hpp"
 #include "codec/errors.hpp"
+#include "codec/ht_checks.hpp"
 #include "codec/validate.hpp"
 
 namespace htj2k {
@@ -30,6 +32,18 @@ std::string hex(uint32_t v, int digits) {
 const std::string& opj_name() {
   static const std::string name = "OpenJPEG " + std::string(opj_version());
   return name;
+}
+
+// OpenJPEG before 2.5.1 asserts in mel_init() (ht_dec.c) on a damaged HT cleanup
+// segment; 2.5.1 made it an error return (uclouvain/openjpeg PR #1436). The
+// version is the library's at run time, not the header's.
+bool openjpeg_mel_init_asserts() {
+  static const bool asserts = [] {
+    unsigned major = 0, minor = 0, patch = 0;
+    if (std::sscanf(opj_version(), "%u.%u.%u", &major, &minor, &patch) < 2) return true;  // unknown: check
+    return major < 2 || (major == 2 && (minor < 5 || (minor == 5 && patch < 1)));
+  }();
+  return asserts;
 }
 
 [[noreturn]] void unsupported(const std::string& msg) { throw UnsupportedCodestream(msg); }
@@ -270,16 +284,19 @@ struct ImageDeleter {
 
 }  // namespace
 
-AssertRedirect install_openjpeg_assert_hook() {
-  // opj_decode lives in the libopenjp2 we are linked against
-  return install_assert_redirect(reinterpret_cast<const void*>(&opj_decode), "OpenJPEG");
+std::string openjpeg_assert_policy() {
+  return "not redirected: " + opj_name() +
+         " keeps glibc's __assert_fail; inputs that reach its assert()s are refused by htj2k's own checks "
+         "before it sees them (codec/ht_checks.hpp)";
 }
 
 void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
                           const std::vector<PlaneLayout>& planes,
                           const std::vector<std::pair<uint32_t, uint32_t>>& subsampling,
                           const OpenJpegLineSink& sink) {
-  install_openjpeg_assert_hook();  // this libopenjp2's assert()s become exceptions
+  // OpenJPEG's assert()s are not redirected (assert_hook.hpp): whatever would reach
+  // one must be refused here, before any byte reaches it.
+  check_before_openjpeg(cs, size, openjpeg_mel_init_asserts(), opj_name());
   Messages msgs;
   std::unique_ptr<opj_codec_t, CodecDeleter> codec(opj_create_decompress(OPJ_CODEC_J2K));
   if (!codec) throw std::bad_alloc();
@@ -291,8 +308,8 @@ void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
   opj_set_default_decoder_parameters(&params);
   if (!opj_setup_decoder(codec.get(), &params)) fail(msgs, "decoder set-up failed");
   if (!opj_decoder_set_strict_mode(codec.get(), OPJ_TRUE)) fail(msgs, "cannot set strict mode");
-  // 0 = no worker threads: code-blocks decode on this thread, so a failed
-  // assertion (turned into an exception) unwinds to us; 1 would start a worker.
+  // 0 = no worker threads: everything runs on the calling thread, with its
+  // messages collected in `msgs` (ht_checks.hpp relies on no threaded code paths).
   if (!opj_codec_set_threads(codec.get(), 0)) fail(msgs, "cannot select single-threaded decoding");
 
   MemSource src{cs, size, 0};
@@ -358,10 +375,6 @@ void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
 #else
 #include "codec/assert_hook.hpp"
 namespace htj2k {
-AssertRedirect install_openjpeg_assert_hook() {
-  AssertRedirect r;
-  r.state = "not built with OpenJPEG";
-  return r;
-}
+std::string openjpeg_assert_policy() { return "not built with OpenJPEG"; }
 }  // namespace htj2k
 #endif  // HTJ2K_HAVE_OPENJPEG

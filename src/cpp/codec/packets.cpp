@@ -107,7 +107,13 @@ int magnitude_bits(const Quantization& q, unsigned levels, unsigned r, unsigned 
 
 class PacketChecker {
  public:
-  PacketChecker(const uint8_t* cs, size_t size, const CodestreamHeader& h) : cs_(cs), size_(size), h_(h) {
+  // opj: the walk for OpenJPEG (packets.hpp check_packets_for_openjpeg): `pocs` gives
+  // the progression (empty: COD's), no OpenJPH quirk is looked for, and check_mel
+  // adds the MEL check of ht_checks.hpp to every cleanup segment.
+  PacketChecker(const uint8_t* cs, size_t size, const CodestreamHeader& h, bool opj = false,
+                const std::vector<ProgressionChange>* pocs = nullptr, bool check_mel = false)
+      : cs_(cs), size_(size), h_(h), opj_(opj), mel_(check_mel) {
+    if (pocs) pocs_ = *pocs;
     const size_t nc = h.components.size();
     style_.assign(nc, &h.cod);
     quant_.assign(nc, &h.qcd);
@@ -262,37 +268,68 @@ class PacketChecker {
                                 str(g.r) + " alone has " + str(g.npx) + "x" + str(g.npy) + " precincts)");
     }
     packets_.reserve(size_t(total));
+    if (pocs_.empty()) {
+      append_volume(h_.cod.progression, 0, ~0u, 0, ~0u, nullptr);
+      return;
+    }
+    // POC (B.12.2, as OpenJPEG 2.5 reads it): each entry walks its volume in its
+    // own order; packets an earlier entry already walked are skipped, and packets
+    // no entry covers are not read at all.
+    std::vector<std::vector<uint8_t>> done(res_.size());
+    for (size_t i = 0; i < res_.size(); ++i) done[i].assign(size_t(res_[i].npx * res_[i].npy), 0);
+    for (const ProgressionChange& poc : pocs_)
+      if (poc.layer_end > 0) append_volume(poc.progression, poc.res_start, poc.res_end, poc.comp_start, poc.comp_end, &done);
+  }
+
+  // The packets of resolutions [r0, r1) of components [c0, c1) in progression order
+  // `prog` (B.12; one quality layer, so LRCP and RLCP coincide). Position orders visit
+  // each precinct at the reference-grid position of its top-left corner, clipped to
+  // the tile origin (B.12.1.3-5). With `done`, packets marked there are skipped and
+  // the others marked.
+  void append_volume(uint8_t prog, uint32_t r0, uint32_t r1, uint32_t c0, uint32_t c1,
+                     std::vector<std::vector<uint8_t>>* done) {
+    std::vector<uint32_t> sel;
+    for (uint32_t i = 0; i < res_.size(); ++i)
+      if (res_[i].r >= r0 && res_[i].r < r1 && res_[i].c >= c0 && res_[i].c < c1) sel.push_back(i);
+    auto emit = [&](const PacketRef& pk) {
+      if (done) {
+        uint8_t& d = (*done)[pk.res][size_t(u64(pk.py) * res_[pk.res].npx + pk.px)];
+        if (d) return;
+        d = 1;
+      }
+      packets_.push_back(pk);
+    };
     // Each resolution's precincts in raster order are in (y, x) order; the position
     // orders merge these streams, ties going to the lower (component, resolution),
     // which is the lower index in res_.
     unsigned max_r = 0;
-    for (const ResGeom& g : res_) max_r = std::max(max_r, g.r);
+    for (uint32_t i : sel) max_r = std::max(max_r, res_[i].r);
     std::vector<std::vector<uint32_t>> groups;
-    switch (h_.cod.progression) {
+    switch (prog) {
       case 0:    // LRCP
       case 1: {  // RLCP: r, c, precincts in raster order
         std::vector<std::vector<uint32_t>> by_r(max_r + 1);
-        for (uint32_t i = 0; i < res_.size(); ++i) by_r[res_[i].r].push_back(i);
+        for (uint32_t i : sel) by_r[res_[i].r].push_back(i);
         for (const auto& group : by_r)
           for (uint32_t i : group) {
             const ResGeom& g = res_[i];
             for (u64 py = 0; py < g.npy; ++py)
-              for (u64 px = 0; px < g.npx; ++px) packets_.push_back(make_packet(i, px, py));
+              for (u64 px = 0; px < g.npx; ++px) emit(make_packet(i, px, py));
           }
         return;
       }
       case 2:  // RPCL: r, then (y, x, c)
         groups.resize(max_r + 1);
-        for (uint32_t i = 0; i < res_.size(); ++i) groups[res_[i].r].push_back(i);
+        for (uint32_t i : sel) groups[res_[i].r].push_back(i);
         break;
       case 3:  // PCRL: (y, x, c, r)
         groups.resize(1);
-        for (uint32_t i = 0; i < res_.size(); ++i) groups[0].push_back(i);
+        for (uint32_t i : sel) groups[0].push_back(i);
         break;
       default:  // CPRL: c, then (y, x, r)
-        for (uint32_t i = 0; i < res_.size(); ++i) {
-          if (i == 0 || res_[i].c != res_[i - 1].c) groups.emplace_back();
-          groups.back().push_back(i);
+        for (size_t k = 0; k < sel.size(); ++k) {
+          if (k == 0 || res_[sel[k]].c != res_[sel[k - 1]].c) groups.emplace_back();
+          groups.back().push_back(sel[k]);
         }
         break;
     }
@@ -315,7 +352,7 @@ class PacketChecker {
       while (!heap.empty()) {
         std::pop_heap(heap.begin(), heap.end(), later);
         Stream& s = heap.back();
-        packets_.push_back(s.next);
+        emit(s.next);
         const ResGeom& g = res_[s.next.res];
         if (++s.px == g.npx) {
           s.px = 0;
@@ -535,9 +572,37 @@ class PacketChecker {
       if (scup < 2 || scup > std::min<u64>(blk.len0, 4079))
         fail(x, last - 1, "HT cleanup segment of " + str(blk.len0) + " bytes ends with Scup " + str(scup) +
                               " (must be 2.." + str(std::min<u64>(blk.len0, 4079)) + ")");
+      if (mel_) check_mel_start(x, pos, size_t(blk.len0), scup);
       pos += size_t(blk.len0 + blk.len1);
     }
     x.band = -1;
+  }
+
+  // OpenJPEG 2.5.0 mel_init() (ht_dec.c:319) reads the first 1..4 bytes of the MEL
+  // segment, which starts Scup bytes before the end of the cleanup segment, one by
+  // one -- how many depends on the address of its buffer -- and asserts
+  // "melp->unstuff == OPJ_FALSE || melp->data[0] <= 0x8F": after a byte read as
+  // 0xFF (the byte before the last of MEL+VLC counts with its low nibble set; once
+  // the Scup-1 bytes are used up it reads 0xFF and keeps pointing at the last byte)
+  // the next one must not exceed 0x8F. Its four reads are replayed here, a
+  // superset of any alignment. A valid MEL segment never breaks this (15444-15
+  // stuffs a 0 bit after every 0xFF), and OpenJPEG >= 2.5.1 refuses it too
+  // ("Incorrect MEL segment sequence").
+  void check_mel_start(const Context& x, size_t seg, size_t lcup, unsigned scup) const {
+    size_t p = seg + lcup - scup;
+    int left = int(scup) - 1;
+    bool unstuff = false;
+    for (int i = 0; i < 4; ++i) {
+      if (unstuff && cs_[p] > 0x8F)
+        fail(x, p, "HT MEL segment (Scup " + str(scup) + ") has byte 0x" + hex2(cs_[p]) +
+                       " after one read as 0xFF, where a stuffed 0 bit is required (15444-15 MEL "
+                       "bit-stuffing; OpenJPEG 2.5.0 asserts on it)");
+      unsigned d = left > 0 ? cs_[p] : 0xFFu;
+      if (left == 1) d |= 0xFu;
+      if (left > 0) ++p;
+      --left;
+      unstuff = d == 0xFFu;
+    }
   }
 
   // The code-blocks of band-precinct `bd` (ncx x ncy of them, from (cx0, cy0)):
@@ -556,7 +621,9 @@ class PacketChecker {
     inc_.assign(nodes, 0);
     zbp_.assign(nodes, 0xFFFF);
     const size_t end = x.part->end;
-    const int limit = bd.mb >= 0 ? bd.mb : kMaxMagnitudeBits;
+    // (OpenJPEG: tile-part QCD/QCC may change Mb, and OpenJPEG refuses too many
+    // missing bit-planes itself, so only the absolute bound applies.)
+    const int limit = bd.mb >= 0 && !opj_ ? bd.mb : kMaxMagnitudeBits;
     for (u64 y = 0; y < ncy; ++y) {
       for (u64 xx = 0; xx < ncx;) {
         x.cbx = cx0 + xx;
@@ -616,6 +683,9 @@ class PacketChecker {
         const unsigned lblock = 3 + ones_then_zero(b, x, 30);
         if (lblock > 32) fail(x, b.pos, "Lblock grows past 32 bits: code-block lengths cannot be that wide");
         unsigned bits0 = lblock, bits1 = 0;
+        if (passes > 3 && opj_)
+          throw UnsupportedCodestream(describe(x) + " at byte " + str(b.pos) + ": " + str(passes) +
+                                      " coding passes (HT placeholder passes); OpenJPEG decodes at most 3");
         if (passes > 3) {
           // Read per the standard: when the rest is well-formed, the codestream is
           // valid and only the linked OpenJPH cannot read it.
@@ -676,7 +746,7 @@ class PacketChecker {
     size_t quirk = packets_.size();
     for (size_t i = 0; i < last_with_cb && quirk == packets_.size(); ++i)
       if (!packets_[i].has_cb) quirk = i;
-    const bool compare = quirk < packets_.size();
+    const bool compare = !opj_ && quirk < packets_.size();
     std::vector<Block> standard, ojph;
     walk_tile(t, parts, false, compare ? &standard : nullptr, last_with_cb);
     if (!compare) return;
@@ -748,6 +818,8 @@ class PacketChecker {
   size_t off_[40] = {};
   std::vector<uint8_t> inc_;
   std::vector<uint16_t> zbp_;
+  bool opj_ = false, mel_ = false;
+  std::vector<ProgressionChange> pocs_;
 };
 
 
@@ -879,6 +951,13 @@ void check_packets(const uint8_t* cs, size_t size, const CodestreamHeader& h) {
   PacketChecker checker(cs, size, h);
   checker.run();
   if (!checker.unsupported_.empty()) throw UnsupportedCodestream(checker.unsupported_);
+}
+
+void check_packets_for_openjpeg(const uint8_t* cs, size_t size, const CodestreamHeader& h,
+                                const std::vector<ProgressionChange>& pocs, bool check_mel) {
+  if (!cs || h.components.empty() || h.tile_parts.empty() || size < 4) return;
+  PacketChecker checker(cs, size, h, true, &pocs, check_mel);
+  checker.run();  // OpenJPH's quirks (unsupported_) do not matter here
 }
 
 }  // namespace htj2k

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "codec/header.hpp"
 
@@ -32,5 +33,23 @@ namespace htj2k {
 // Costs a few microseconds per frame (2.5 us for a 512x512 16-bit frame; 0.4 ms with
 // 8x8 precincts and code-blocks, ~6% of that decode): only headers are read.
 void check_packets(const uint8_t* cs, size_t size, const CodestreamHeader& h);
+
+// One POC entry (15444-1 A.6.6) as OpenJPEG 2.5 applies it: resolutions
+// [res_start, res_end), components [comp_start, comp_end) (CEpoc 0 is 0 there),
+// layers [0, layer_end), progression 0..4.
+struct ProgressionChange {
+  uint32_t res_start = 0, res_end = 0, comp_start = 0, comp_end = 0, layer_end = 0;
+  uint8_t progression = 0;
+};
+
+// The same walk for HT codestreams OpenJPEG decodes (codec/ht_checks.hpp), with
+// the progression given by `pocs` when not empty (main-header POC); one quality
+// layer, no PPM/PPT. Nothing OpenJPH-specific is replayed or refused; throws
+// InvalidCodestream for malformed packet headers, code-block lengths past the
+// tile-part, cleanup segments without a valid Scup and, with check_mel, a MEL
+// segment OpenJPEG 2.5.0's mel_init() asserts on; UnsupportedCodestream for HT
+// placeholder passes (OpenJPEG decodes at most 3 passes).
+void check_packets_for_openjpeg(const uint8_t* cs, size_t size, const CodestreamHeader& h,
+                                const std::vector<ProgressionChange>& pocs, bool check_mel);
 
 }  // namespace htj2k
