@@ -191,10 +191,16 @@ def test_malformed_single_packet(isolated, bits, body, expected):
     assert expected in msg
     if "code-block" in expected or "Scup" in expected:
         assert "band LL code-block (0,0) at byte" in msg
-    # OpenJPEG is not affected by the pre-parse
+    # OpenJPEG >= 2.5.1 is not affected by the pre-parse; before 2.5.1 its HT MEL
+    # assert is kept away by our own walk of the packets (codec/ht_checks.hpp),
+    # which refuses packet headers it cannot follow
     if HAVE_OPENJPEG:
         res = isolated.call("htj2k.decode", data, decoder="openjpeg", timeout=60)
-        assert "packet of tile" not in (str(res.exception) if res.exception else "")
+        opj = tuple(int(x) for x in htj2k.features()["openjpeg_version"].split(".")[:3])
+        if opj >= (2, 5, 1):
+            assert "packet of tile" not in (str(res.exception) if res.exception else "")
+        else:
+            assert res.kind == "raised" and isinstance(res.exception, htj2k.Htj2kError), res.describe()
 
 
 def test_bit_stuffing_violation(isolated):
