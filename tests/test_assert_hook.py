@@ -202,11 +202,13 @@ def _refuse_in_child(paths):
 def test_crafted_mel_init_input_is_refused(tmp_path):
     path = tmp_path / "mel.j2c"
     path.write_bytes(_mel_init_crafted())
-    assert (REGRESSIONS / "openjpeg-assert-mel-init-crafted.j2c").read_bytes() == path.read_bytes()
+    # (the stored regression is the Debian 12 encoder's output; other OpenJPH
+    # releases write other bytes, so it is replayed by the test below instead)
     lines = _refuse_in_child([path])
     assert len(lines) == 4 and all(line.startswith("refused") for line in lines), lines
+    opj = tuple(int(x) for x in htj2k.features()["openjpeg_version"].split(".")[:3])
     for line in lines:
-        if " openjpeg 0 " in line:  # forced OpenJPEG: our own check says why
+        if " openjpeg 0 " in line and opj < (2, 5, 1):  # forced OpenJPEG 2.5.0: our own check says why
             assert "InvalidCodestreamError" in line and "MEL segment" in line, line
 
 
