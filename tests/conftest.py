@@ -205,19 +205,15 @@ def determinism(data, threads=(1, 2, 3)):
         crc = zlib.crc32(dec[1].astype(dec[1].dtype.newbyteorder("<")).tobytes())
         if cks[1][-1].checksum != crc:
             problems.append("checksums()[-1] != crc32(decode())")
+    batches = (("decode_many", htj2k.decode_many, dec, "decode"),
+               ("checksums_many", htj2k.checksums_many, cks, "checksums"))
     for t in threads:
-        many = htj2k.decode_many([data] * 3, threads=t)
-        for m in many:
-            got = ("raised", type(m).__name__ + ": " + str(m)) if isinstance(m, Exception) else ("ok", m)
-            if not same(got, dec):
-                problems.append("decode_many(threads=%d) differs from decode" % t)
-                break
-        many = htj2k.checksums_many([data] * 3, threads=t)
-        for m in many:
-            got = ("raised", type(m).__name__ + ": " + str(m)) if isinstance(m, Exception) else ("ok", m)
-            if not same(got, cks):
-                problems.append("checksums_many(threads=%d) differs from checksums" % t)
-                break
+        for name, many, single, single_name in batches:
+            for m in many([data] * 3, threads=t):
+                got = ("raised", type(m).__name__ + ": " + str(m)) if isinstance(m, Exception) else ("ok", m)
+                if not same(got, single):
+                    problems.append("%s(threads=%d) differs from %s" % (name, t, single_name))
+                    break
     return problems, {k: v[0] for k, v in first.items()}
 
 
