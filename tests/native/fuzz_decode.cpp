@@ -2,6 +2,9 @@
 // reduced, interleaved and planar) and checksum arbitrary bytes. htj2k::Error
 // is the expected outcome for bad input; anything else (crash, abort, other
 // exception, sanitizer report) is a bug. Built and run by `make fuzz`.
+// Every decoder is driven: OpenJPEG forced (its assert()s are live, so our
+// HT code-block checks must refuse what would reach them), Auto (OpenJPH, then
+// OpenJPEG as fallback) and OpenJPH.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -13,10 +16,12 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace htj2k;
+  for (DecoderKind kind : {DecoderKind::OpenJPEG, DecoderKind::Auto, DecoderKind::OpenJPH})
   for (uint32_t level : {0u, 1u}) {
     try {
       DecodeOptions opt;
       opt.level = level;
+      opt.decoder = kind;
       opt.max_pixels = 1u << 22;  // keep each input cheap
       FrameDecoder dec(data, size, opt);
       if (dec.interleavable()) {
