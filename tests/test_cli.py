@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 htj2k = pytest.importorskip("htj2k")
-from htj2k import cli, imageio  # noqa: E402
+from htj2k import cli
+from htj2k import io as image_io  # noqa: E402
 
 
 def run(*args, cwd=None, env_extra=None):
@@ -103,19 +104,19 @@ def test_npy_roundtrip(tmp_path, name, ext):
 def test_pgm_12bit_roundtrip(tmp_path):
     a = gray12()
     src, cs, back = tmp_path / "ct.pgm", tmp_path / "ct.j2c", tmp_path / "back.pgm"
-    imageio.write_image(src, a, bit_depth=12)
+    image_io.write_image(src, a, bit_depth=12)
     p = ok(run("encode", src, cs))
     assert ", 12-bit," in p.stdout  # bit depth taken from maxval 4095
     inf = htj2k.info(cs)
     assert inf.bit_depth == 12 and not inf.signed and inf.reversible
     ok(run("decode", cs, back))
     assert back.read_bytes().startswith(b"P5\n64 48\n4095\n")
-    np.testing.assert_array_equal(imageio.read_image(back), a)
+    np.testing.assert_array_equal(image_io.read_image(back), a)
     # and to .npy / .pnm
     ok(run("decode", cs, tmp_path / "back.npy"))
     np.testing.assert_array_equal(np.load(tmp_path / "back.npy"), a)
     ok(run("decode", cs, tmp_path / "back.pnm"))
-    np.testing.assert_array_equal(imageio.read_image(tmp_path / "back.pnm"), a)
+    np.testing.assert_array_equal(image_io.read_image(tmp_path / "back.pnm"), a)
 
 
 def test_pgm_8bit_and_ascii_input(tmp_path):
@@ -126,24 +127,24 @@ def test_pgm_8bit_and_ascii_input(tmp_path):
     ok(run("encode", src, tmp_path / "g.jph", "-q"))
     ok(run("decode", tmp_path / "g.jph", tmp_path / "g2.pgm", "--quiet"))
     assert (tmp_path / "g2.pgm").read_bytes().startswith(b"P5\n47 33\n255\n")
-    np.testing.assert_array_equal(imageio.read_image(tmp_path / "g2.pgm"), a)
+    np.testing.assert_array_equal(image_io.read_image(tmp_path / "g2.pgm"), a)
 
 
 def test_ppm_roundtrip(tmp_path):
     a = rgb8()
     src, cs, back = tmp_path / "c.ppm", tmp_path / "c.j2c", tmp_path / "back.ppm"
-    imageio.write_image(src, a)
+    image_io.write_image(src, a)
     p = ok(run("encode", src, cs))
     assert ": 56x40 x3, 8-bit," in p.stdout
     assert htj2k.info(cs).colour_transform
     ok(run("decode", cs, back))
     assert back.read_bytes().startswith(b"P6\n56 40\n255\n")
-    np.testing.assert_array_equal(imageio.read_image(back), a)
+    np.testing.assert_array_equal(image_io.read_image(back), a)
 
 
 def test_no_colour_transform(tmp_path):
     src = tmp_path / "c.ppm"
-    imageio.write_image(src, rgb8())
+    image_io.write_image(src, rgb8())
     ok(run("encode", src, tmp_path / "c.j2c", "--no-colour-transform"))
     assert not htj2k.info(tmp_path / "c.j2c").colour_transform
     ok(run("decode", tmp_path / "c.j2c", tmp_path / "c.npy"))
@@ -161,7 +162,7 @@ def test_raw_roundtrip(tmp_path, dtype):
     # the line names what to pass to read the raw file back
     assert f"--shape {shape} --dtype {dtype}" in p.stdout
     assert back.read_bytes() == a.astype(np.dtype(dtype).newbyteorder("<")).tobytes()
-    np.testing.assert_array_equal(imageio.read_image(back, shape=shape, dtype=dtype), a)
+    np.testing.assert_array_equal(image_io.read_image(back, shape=shape, dtype=dtype), a)
 
 
 def test_raw_big_endian_input(tmp_path):
@@ -193,7 +194,7 @@ def test_decode_level(tmp_path):
         assert b.shape == (-(-48 // f), -(-64 // f))
         np.testing.assert_array_equal(b, htj2k.decode(tmp_path / "a.j2c", level=level))
     ok(run("decode", tmp_path / "a.j2c", tmp_path / "l1.pgm", "--level", "1"))
-    assert imageio.read_image(tmp_path / "l1.pgm").shape == (24, 32)
+    assert image_io.read_image(tmp_path / "l1.pgm").shape == (24, 32)
     user_error(run("decode", tmp_path / "a.j2c", tmp_path / "l9.npy", "--level", "9"))
 
 
@@ -463,7 +464,7 @@ def test_main_returns_int(tmp_path, capsys):
     assert err.count("htj2k: error:") == 2
 
 
-def test_register_command(capsys):
+def test_command_table(monkeypatch, capsys):
     seen = {}
 
     def add(p):
@@ -473,31 +474,26 @@ def test_register_command(capsys):
         seen["n"] = args.n
         return 0 if args.n else 5
 
-    cli.register_command("zz-test", "a test command", add, run_cmd)
-    try:
-        assert cli.main(["zz-test", "--n", "4"]) == 0 and seen["n"] == 4
-        assert cli.main(["zz-test", "--n", "0"]) == 5
-        assert cli.main(["zz-test", "--n", "x"]) == 2
-        assert "zz-test" in cli.build_parser().format_help()
-    finally:
-        cli._COMMANDS.pop("zz-test", None)
+    monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + (cli.Command("zz-test", "a test command", add, run_cmd),))
+    assert cli.main(["zz-test", "--n", "4"]) == 0 and seen["n"] == 4
+    assert cli.main(["zz-test", "--n", "0"]) == 5
+    assert cli.main(["zz-test", "--n", "x"]) == 2
+    assert "zz-test" in cli.build_parser().format_help()
+
 
 
 def test_unexpected_error_exit_3(monkeypatch, capsys):
     def boom(args):
         raise RuntimeError("kaput\nsecond line")
 
-    cli.register_command("zz-boom", "fails", lambda p: None, boom)
-    try:
-        monkeypatch.delenv("HTJ2K_DEBUG", raising=False)
-        assert cli.main(["zz-boom"]) == 3
-        err = capsys.readouterr().err
-        assert err.count("\n") == 1 and err.startswith("htj2k: error: ") and "kaput second line" in err
-        monkeypatch.setenv("HTJ2K_DEBUG", "1")
-        with pytest.raises(RuntimeError):
-            cli.main(["zz-boom"])
-    finally:
-        cli._COMMANDS.pop("zz-boom", None)
+    monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + (cli.Command("zz-boom", "fails", lambda p: None, boom),))
+    monkeypatch.delenv("HTJ2K_DEBUG", raising=False)
+    assert cli.main(["zz-boom"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("htj2k: error: ") and "kaput second line" in err
+    monkeypatch.setenv("HTJ2K_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        cli.main(["zz-boom"])
 
 
 def test_demo_runs_offline():

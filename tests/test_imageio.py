@@ -1,23 +1,15 @@
-"""Readers and writers of htj2k.imageio (pure Python: no C++ extension needed)."""
+"""Readers and writers of htj2k.io (pure Python: no C++ extension needed)."""
 
-import importlib.util
 import os
-import pathlib
 
 import numpy as np
 import pytest
 
-try:
-    from htj2k import imageio
-except ImportError:  # extension not built: load the module from the source tree
-    _src = pathlib.Path(__file__).resolve().parents[1] / "src" / "python" / "htj2k" / "imageio.py"
-    _spec = importlib.util.spec_from_file_location("htj2k_imageio_src", _src)
-    imageio = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(imageio)
+from htj2k import io as image_io
 
-ImageFormatError = imageio.ImageFormatError
-read_image = imageio.read_image
-write_image = imageio.write_image
+ImageFormatError = image_io.ImageFormatError
+read_image = image_io.read_image
+write_image = image_io.write_image
 
 
 def _write(path, data: bytes):
@@ -97,7 +89,7 @@ def test_read_p5_8bit(tmp_path):
     b = read_image(p)
     assert b.dtype == np.uint8 and b.shape == (3, 4)
     np.testing.assert_array_equal(a, b)
-    assert imageio.pnm_bit_depth(p) == 8
+    assert image_io.pnm_bit_depth(p) == 8
 
 
 def test_read_p5_16bit_big_endian(tmp_path):
@@ -106,8 +98,8 @@ def test_read_p5_16bit_big_endian(tmp_path):
     b = read_image(p)
     assert b.dtype == np.uint16 and b.dtype.isnative
     np.testing.assert_array_equal(a, b)
-    assert imageio.pnm_bit_depth(p) == 12
-    h = imageio.read_pnm_header(p)
+    assert image_io.pnm_bit_depth(p) == 12
+    h = image_io.read_pnm_header(p)
     assert (h.magic, h.width, h.height, h.maxval, h.components) == ("P5", 3, 2, 4095, 1)
 
 
@@ -130,7 +122,7 @@ def test_read_comments_and_whitespace(tmp_path):
     hdr = b"P5 # comment after magic\n# full-line comment\n2\t2 # size\n\n  15\r" + a.tobytes()
     p = _write(tmp_path / "c.pnm", hdr)
     np.testing.assert_array_equal(read_image(p), a)
-    assert imageio.pnm_bit_depth(p) == 4
+    assert image_io.pnm_bit_depth(p) == 4
 
 
 def test_raster_may_start_with_whitespace_or_hash_byte(tmp_path):
@@ -152,7 +144,7 @@ def test_read_p2_ascii(tmp_path):
     b = read_image(p)
     assert b.dtype == np.uint16
     np.testing.assert_array_equal(b, [[0, 1, 2], [1023, 5, 6]])
-    assert imageio.pnm_bit_depth(p) == 10
+    assert image_io.pnm_bit_depth(p) == 10
 
 
 def test_read_p3_ascii(tmp_path):
@@ -253,7 +245,7 @@ def test_write_p5_16bit_with_bit_depth(tmp_path):
     hdr = b"P5\n11 9\n4095\n"
     assert raw.startswith(hdr)
     assert raw[len(hdr):] == a.astype(">u2").tobytes()  # big-endian samples
-    assert imageio.pnm_bit_depth(p) == 12
+    assert image_io.pnm_bit_depth(p) == 12
     b = read_image(p)
     assert b.dtype == np.uint16
     np.testing.assert_array_equal(b, a)
@@ -390,8 +382,8 @@ def test_shape_dtype_only_for_raw(tmp_path):
 
 @pytest.mark.parametrize("name", ["a.j2c", "a.J2K", "a.jph", "a.jp2", "a.jhc"])
 def test_codestream_paths(tmp_path, name):
-    assert imageio.is_codestream_path(name)
-    assert not imageio.is_image_path(name)
+    assert image_io.is_codestream_path(name)
+    assert not image_io.is_image_path(name)
     with pytest.raises(ImageFormatError, match="codestream"):
         read_image(tmp_path / name)
     with pytest.raises(ImageFormatError, match="codestream"):
@@ -400,42 +392,42 @@ def test_codestream_paths(tmp_path, name):
 
 @pytest.mark.parametrize("name", ["a.png", "a.tif", "noext"])
 def test_unknown_extensions(tmp_path, name):
-    assert not imageio.is_codestream_path(name)
+    assert not image_io.is_codestream_path(name)
     with pytest.raises(ImageFormatError, match="unsupported image format"):
         read_image(tmp_path / name)
 
 
 @pytest.mark.parametrize("name", ["a.npy", "a.PGM", "a.ppm", "a.pnm", "a.raw"])
 def test_image_paths(name):
-    assert imageio.is_image_path(name) and not imageio.is_codestream_path(name)
+    assert image_io.is_image_path(name) and not image_io.is_codestream_path(name)
 
 
 def test_parse_shape_and_dtype():
-    assert imageio.parse_shape("512x256") == (512, 256)
-    assert imageio.parse_shape("480X640x3") == (480, 640, 3)
-    assert imageio.parse_shape("4,5") == (4, 5)
-    assert imageio.parse_shape([3, 4]) == (3, 4)
+    assert image_io.parse_shape("512x256") == (512, 256)
+    assert image_io.parse_shape("480X640x3") == (480, 640, 3)
+    assert image_io.parse_shape("4,5") == (4, 5)
+    assert image_io.parse_shape([3, 4]) == (3, 4)
     for bad in ("", "x", "1x2x3x4", "0x5", "axb"):
         with pytest.raises(ValueError):
-            imageio.parse_shape(bad)
-    assert imageio.parse_dtype("uint16") == np.dtype("<u2")
-    assert imageio.parse_dtype("int16").byteorder in ("<", "=")
-    assert imageio.parse_dtype(">u2") == np.dtype(">u2")
-    assert imageio.parse_dtype("uint8") == np.uint8
+            image_io.parse_shape(bad)
+    assert image_io.parse_dtype("uint16") == np.dtype("<u2")
+    assert image_io.parse_dtype("int16").byteorder in ("<", "=")
+    assert image_io.parse_dtype(">u2") == np.dtype(">u2")
+    assert image_io.parse_dtype("uint8") == np.uint8
     # dtype objects keep an explicit non-native order (the CLI passes parsed dtypes on)
-    assert imageio.parse_dtype(np.dtype(">u2")) == np.dtype(">u2")
-    assert imageio.parse_dtype(np.dtype("<i2")) == np.dtype("<i2")
-    assert imageio.parse_dtype(np.uint16) == np.dtype("<u2")
-    assert imageio.parse_dtype(imageio.parse_dtype(">i4")) == np.dtype(">i4")
+    assert image_io.parse_dtype(np.dtype(">u2")) == np.dtype(">u2")
+    assert image_io.parse_dtype(np.dtype("<i2")) == np.dtype("<i2")
+    assert image_io.parse_dtype(np.uint16) == np.dtype("<u2")
+    assert image_io.parse_dtype(image_io.parse_dtype(">i4")) == np.dtype(">i4")
     with pytest.raises(ValueError):
-        imageio.parse_dtype("float64")
+        image_io.parse_dtype("float64")
 
 
 @pytest.mark.parametrize("maxval, bits", [(1, 1), (255, 8), (256, 9), (1000, 10), (4095, 12), (65535, 16)])
 def test_pnm_bit_depth(tmp_path, maxval, bits):
     sample = b"\x00" if maxval < 256 else b"\x00\x00"
     p = _write(tmp_path / "a.pgm", b"P5\n1 1\n%d\n" % maxval + sample)
-    assert imageio.pnm_bit_depth(p) == bits
+    assert image_io.pnm_bit_depth(p) == bits
     assert read_image(p).dtype == (np.uint8 if maxval < 256 else np.uint16)
 
 

@@ -1,4 +1,4 @@
-"""htj2k.metadata: reading image-set metadata / import-job manifests (plain, gzipped,
+"""htj2k.archive: reading image-set metadata / import-job manifests (plain, gzipped,
 JSON lines, any nesting) and writing the same structure (frame_entry, build_metadata)."""
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import re
 
 import numpy as np
 import pytest
+
+from htj2k import LevelChecksum
 from hypothesis import given
 from hypothesis import strategies as st
 
 import htj2k
-from htj2k.metadata import (
-    ExpectedChecksum,
+from htj2k.archive import (
     FrameRecord,
     MetadataError,
     build_metadata,
@@ -59,7 +60,7 @@ def test_imageset_example(examples):
     assert records == [
         FrameRecord(
             frame_id="0d1c97c51b773198a3df44383a5fd306",
-            checksums=(ExpectedChecksum(256, 188, 2598394845), ExpectedChecksum(512, 375, 1227709180)),
+            checksums=(LevelChecksum(None, 256, 188, 2598394845), LevelChecksum(None, 512, 375, 1227709180)),
             min_pixel_value=451,
             max_pixel_value=1466,
             frame_size_in_bytes=384000,
@@ -69,8 +70,9 @@ def test_imageset_example(examples):
         )
     ]
     r = records[0]
-    # the entries are (width, height, checksum) tuples with names
-    assert tuple(r.checksums[0]) == (256, 188, 2598394845)
+    # LevelChecksum entries; the archive's lists do not say the level
+    c = r.checksums[0]
+    assert (c.level, c.width, c.height, c.checksum) == (None, 256, 188, 2598394845)
     assert r.expected == [
         {"Width": 256, "Height": 188, "Checksum": 2598394845},
         {"Width": 512, "Height": 375, "Checksum": 1227709180},
@@ -82,7 +84,7 @@ def test_manifest_fragment_example(examples):
     assert len(records) == 1
     r = records[0]
     assert r.frame_id == "67890678906789012345123451234512"
-    assert [tuple(c) for c in r.checksums] == [
+    assert [(c.width, c.height, c.checksum) for c in r.checksums] == [
         (128, 128, 2928338830),
         (256, 256, 1362274918),
         (512, 512, 2510355201),
@@ -249,7 +251,7 @@ def test_checksum_spellings_and_value_forms():
         ]
     }
     a, b, c = load_metadata(doc)
-    assert a.checksums == (ExpectedChecksum(1, 1, 0xFFFFFFFF), ExpectedChecksum(2, 2, 0xFFFFFFFF))
+    assert a.checksums == (LevelChecksum(None, 1, 1, 0xFFFFFFFF), LevelChecksum(None, 2, 2, 0xFFFFFFFF))
     assert (a.min_pixel_value, a.max_pixel_value, a.frame_size_in_bytes) == (-5, 70, 8)
     assert b.checksums == () and b.min_pixel_value is None
     assert c.frame_id == "c" and c.checksums == ()
@@ -359,10 +361,10 @@ def test_build_metadata_mirrors_the_archive_nesting(examples):
 
 def test_round_trip_with_uids_several_series_and_instances():
     recs = [
-        FrameRecord("a", (ExpectedChecksum(2, 2, 5), ExpectedChecksum(3, 3, 6)), 0, 9, 18, "1.1", "1.1.1", "set", "1"),
-        FrameRecord("b", (ExpectedChecksum(3, 3, 7),), None, None, None, "1.1", "1.1.1", "set", "1"),
+        FrameRecord("a", (LevelChecksum(None, 2, 2, 5), LevelChecksum(None, 3, 3, 6)), 0, 9, 18, "1.1", "1.1.1", "set", "1"),
+        FrameRecord("b", (LevelChecksum(None, 3, 3, 7),), None, None, None, "1.1", "1.1.1", "set", "1"),
         FrameRecord("c", (), -4, 4, None, "1.1", "1.1.2", "set", "1"),
-        FrameRecord("d", (ExpectedChecksum(1, 1, 0xFFFFFFFF),), None, 3, None, "1.2", "1.2.1", "set", "1"),
+        FrameRecord("d", (LevelChecksum(None, 1, 1, 0xFFFFFFFF),), None, 3, None, "1.2", "1.2.1", "set", "1"),
     ]
     doc = build_metadata(recs)
     assert set(doc["Study"]["Series"]) == {"1.1", "1.2"}
@@ -406,7 +408,7 @@ def test_build_metadata_errors():
 
 
 def test_dump_metadata(tmp_path):
-    recs = [FrameRecord("a", (ExpectedChecksum(2, 2, 5),), 0, 1, 4, "1.1", "1.1.1", "set")]
+    recs = [FrameRecord("a", (LevelChecksum(None, 2, 2, 5),), 0, 1, 4, "1.1", "1.1.1", "set")]
     doc = build_metadata(recs)
     gz = tmp_path / "m.json.gz"
     dump_metadata(doc, gz)
@@ -421,7 +423,7 @@ def test_dump_metadata(tmp_path):
 
 
 def test_record_as_dict_does_not_share_state():
-    r = FrameRecord("a", (ExpectedChecksum(2, 2, 5),), 1, 2, 3)
+    r = FrameRecord("a", (LevelChecksum(None, 2, 2, 5),), 1, 2, 3)
     d = r.as_dict()
     d2 = copy.deepcopy(d)
     d["PixelDataChecksumFromBaseToFullResolution"].clear()
@@ -431,7 +433,8 @@ def test_record_as_dict_does_not_share_state():
 uids = st.from_regex(r"[1-9][0-9]{0,3}(\.[0-9]{1,4}){1,4}", fullmatch=True)
 checks = st.lists(
     st.builds(
-        ExpectedChecksum,
+        LevelChecksum,
+        st.none(),
         st.integers(1, 1 << 16),
         st.integers(1, 1 << 16),
         st.integers(0, 0xFFFFFFFF),

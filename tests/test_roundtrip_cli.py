@@ -21,7 +21,10 @@ import numpy as np
 import pytest
 
 import htj2k
-from htj2k import cli_roundtrip, roundtrip
+from helpers.roundtrip_faults import patch_run
+
+from htj2k import cli, profile
+from htj2k.tools import roundtrip
 
 pydicom = pytest.importorskip("pydicom")
 from pydicom.pixels.decoders.base import get_decoder  # noqa: E402
@@ -44,7 +47,7 @@ def pydicom_file(name: str) -> Path:
 
 def run_cli(capsys, *args: Any) -> Tuple[int, str, str]:
     """``htj2k roundtrip ARGS`` in this process -> (exit code, stdout, stderr)."""
-    code = cli_roundtrip.main([str(a) for a in args])
+    code = cli.main(["roundtrip", *[str(a) for a in args]])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -54,7 +57,7 @@ def run_subprocess(*args: Any, env: Dict[str, str] = None, timeout: float = 240)
     e.pop("HTJ2K_DEBUG", None)
     e.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "htj2k.cli_roundtrip", *map(str, args)],
+        [sys.executable, "-m", "htj2k", "roundtrip", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -91,7 +94,7 @@ def tree(tmp_path) -> Dict[str, Path]:
     img.mkdir(parents=True)
     rng = np.random.default_rng(1)
     np.save(img / "a.npy", rng.integers(0, 4096, (40, 56), dtype=np.uint16))
-    from htj2k.imageio import write_image
+    from htj2k.io import write_image
 
     write_image(img / "b.ppm", rng.integers(0, 256, (33, 17, 3), dtype=np.uint8))
     (img / "c.j2c").write_bytes(htj2k.encode(rng.integers(-100, 100, (20, 24), dtype=np.int16), bit_depth=9))
@@ -122,24 +125,24 @@ def tree(tmp_path) -> Dict[str, Path]:
 
 
 def test_levels_rule():
-    assert roundtrip.levels_for_size(512, 512) == 5
-    assert roundtrip.levels_for_size(512, 375) == 5
-    assert roundtrip.levels_for_size(32, 4000) == 5
-    assert roundtrip.levels_for_size(31, 100) == 4
-    assert roundtrip.levels_for_size(3, 3) == 1
-    assert roundtrip.levels_for_size(1, 50) == 0
-    p = roundtrip.encode_params()
+    assert profile.levels_for_size(512, 512) == 5
+    assert profile.levels_for_size(512, 375) == 5
+    assert profile.levels_for_size(32, 4000) == 5
+    assert profile.levels_for_size(31, 100) == 4
+    assert profile.levels_for_size(3, 3) == 1
+    assert profile.levels_for_size(1, 50) == 0
+    p = profile.encode_params()
     assert p["progression"] == "RPCL" and p["block_size"] == (64, 64) and p["reversible"]
     assert p["tlm"] == bool(htj2k.features()["tlm"])
 
 
 def test_subcommand_registry_and_help(capsys):
-    (name, help_text, add_arguments, run) = cli_roundtrip.SUBCOMMANDS[0]
-    assert name == "roundtrip" and callable(add_arguments) and callable(run)
-    code = cli_roundtrip.main(["--help"])
+    (cmd,) = [c for c in cli.COMMANDS if c.name == "roundtrip"]
+    assert callable(cmd.add_arguments) and callable(cmd.run)
+    code = cli.main(["roundtrip", "--help"])
     out = capsys.readouterr().out
     assert code == 0
-    for opt in ("--json", "--manifest", "--out-dir", "--transcode-dicom", "--workers", "--timeout", "--dask", "--resume", "--quiet"):
+    for opt in ("--json", "--json-out", "--manifest", "--out-dir", "--transcode-dicom", "--workers", "--timeout", "--dask", "--resume", "--quiet"):
         assert opt in out
 
 
@@ -157,7 +160,7 @@ def test_usage_errors(capsys, tmp_path):
 
 def test_tree_statuses_report_and_exit_code(tree, tmp_path, capsys):
     report = tmp_path / "report.jsonl"
-    code, out, err = run_cli(capsys, tree["root"], "--json", report, "--workers", "0")
+    code, out, err = run_cli(capsys, tree["root"], "--json-out", report, "--workers", "0")
     assert code == 1, out + err  # the truncated pixel data
     assert err == ""  # no progress bar when stderr is not a terminal
     recs = load(report)
@@ -165,7 +168,7 @@ def test_tree_statuses_report_and_exit_code(tree, tmp_path, capsys):
     assert recs[0]["encoding"]["progression"] == "RPCL"
     assert recs[-1]["record"] == "summary" and recs[-1]["exit_code"] == 1
     body = recs[1:-1]
-    assert body == sorted(body, key=roundtrip._sort_key)
+    assert body == sorted(body, key=roundtrip.report._sort_key)
     frames, files = frames_of(recs), files_of(recs)
 
     for key in [("CT_small.dcm", 1), ("MR_small.dcm", 1), ("SC_rgb_rle_2frame.dcm", 1), ("SC_rgb_rle_2frame.dcm", 2),
@@ -211,7 +214,7 @@ def test_tree_subsets_exit_codes(tree, capsys):
 
 def test_frame_record_content(tree, tmp_path, capsys):
     report = tmp_path / "r.jsonl"
-    code, out, _ = run_cli(capsys, tree["good"], tree["images"], "--json", report, "--workers", "0", "--verbose")
+    code, out, _ = run_cli(capsys, tree["good"], tree["images"], "--json-out", report, "--workers", "0", "--verbose")
     assert code == 0
     frames = frames_of(load(report))
     ds = pydicom.dcmread(tree["good"] / "CT_small.dcm")
@@ -245,7 +248,7 @@ def test_values_above_bits_stored_are_errors(tmp_path, capsys):
     path = tmp_path / "overflow.dcm"
     ds.save_as(path)
     report = tmp_path / "r.jsonl"
-    code, out, _ = run_cli(capsys, path, "--json", report, "--workers", "0")
+    code, out, _ = run_cli(capsys, path, "--json-out", report, "--workers", "0")
     assert code == 1
     r = frames_of(load(report))[("overflow.dcm", 1)]
     assert r["status"] == "error" and "exceed BitsStored 10" in r["error"] and "not clipped" in r["error"]
@@ -267,7 +270,7 @@ def test_corrupt_frame_in_multiframe_gets_its_own_verdict(tmp_path, capsys):
     path = tmp_path / "three.dcm"
     ds.save_as(path, enforce_file_format=True)
     report = tmp_path / "r.jsonl"
-    code, _, _ = run_cli(capsys, path, "--json", report, "--workers", "0")
+    code, _, _ = run_cli(capsys, path, "--json-out", report, "--workers", "0")
     assert code == 1
     frames = frames_of(load(report))
     assert [frames[("three.dcm", n)]["status"] for n in (1, 2, 3)] == ["ok", "error", "ok"]
@@ -313,7 +316,7 @@ PYDICOM_CASES = [
 def test_pydicom_test_files_with_workers(tmp_path, capsys):
     paths = [pydicom_file(name) for name, _, _ in PYDICOM_CASES]
     report = tmp_path / "r.jsonl"
-    code, out, err = run_cli(capsys, *paths, "--json", report, "--workers", "2")
+    code, out, err = run_cli(capsys, *paths, "--json-out", report, "--workers", "2")
     assert code == 1
     recs = load(report)
     frames, files = frames_of(recs), files_of(recs)
@@ -352,7 +355,7 @@ def test_shared_ct_fixture(shared_dir, tmp_path, capsys):
             pytest.fail(f"missing {path}")
         pytest.skip(f"missing {path}")
     report = tmp_path / "r.jsonl"
-    code, _, _ = run_cli(capsys, path, "--json", report, "--workers", "0")
+    code, _, _ = run_cli(capsys, path, "--json-out", report, "--workers", "0")
     assert code == 0
     r = frames_of(load(report))[("CT1_UNC.dcm", 1)]
     px = pydicom.dcmread(path).pixel_array
@@ -366,7 +369,7 @@ def test_shared_ct_fixture(shared_dir, tmp_path, capsys):
 
 
 def test_manifest_and_out_dir_verify(tree, tmp_path, capsys):
-    from htj2k.metadata import load_metadata
+    from htj2k.archive import load_metadata
 
     manifest, out_dir = tmp_path / "manifest.json.gz", tmp_path / "frames"
     code, _, _ = run_cli(capsys, tree["good"], tree["images"], "--manifest", manifest, "--out-dir", out_dir, "--workers", "0")
@@ -383,11 +386,8 @@ def test_manifest_and_out_dir_verify(tree, tmp_path, capsys):
         assert v.ok, (r, v)
     doc = json.loads(__import__("gzip").decompress(manifest.read_bytes()))
     assert isinstance(doc, list) and len(doc) == 4  # 3 DICOM studies + the non-DICOM files
-    from htj2k import cli
-
-    if "verify" in [c for c in getattr(cli, "_COMMANDS", {})] or "htj2k.cli_checksums" in cli.COMMAND_MODULES:
-        assert cli.main(["verify", "--metadata", str(manifest), str(out_dir)]) == 0
-        capsys.readouterr()
+    assert cli.main(["verify", "--metadata", str(manifest), str(out_dir)]) == 0
+    capsys.readouterr()
 
 
 def test_manifest_single_study_is_one_document(tmp_path, capsys):
@@ -410,7 +410,7 @@ def test_transcode_dicom(tmp_path, capsys):
     copy("rtplan.dcm", src / "rtplan.dcm")
     copy("MR_truncated.dcm", src / "MR_truncated.dcm")
     out, report = tmp_path / "out", tmp_path / "r.jsonl"
-    code, _, _ = run_cli(capsys, src, "--transcode-dicom", out, "--json", report, "--workers", "2")
+    code, _, _ = run_cli(capsys, src, "--transcode-dicom", out, "--json-out", report, "--workers", "2")
     assert code == 1  # MR_truncated
     files = files_of(load(report))
     for n in names:
@@ -442,7 +442,7 @@ def test_transcoded_file_that_decodes_differently_is_not_kept(tmp_path, capsys, 
     monkeypatch.setattr(hd, "to_htj2k_dataset", swapped)
     src = copy("SC_rgb_rle_2frame.dcm", tmp_path / "in" / "two.dcm")
     out, report = tmp_path / "out", tmp_path / "r.jsonl"
-    code, _, _ = run_cli(capsys, src, "--transcode-dicom", out, "--json", report, "--workers", "0")
+    code, _, _ = run_cli(capsys, src, "--transcode-dicom", out, "--json-out", report, "--workers", "0")
     assert code == 1
     recs = load(report)
     frames = frames_of(recs)
@@ -457,10 +457,9 @@ def test_transcoded_file_that_decodes_differently_is_not_kept(tmp_path, capsys, 
 
 def test_worker_crash_and_hang_then_resume(tree, tmp_path, capsys, monkeypatch):
     report = tmp_path / "r.jsonl"
-    monkeypatch.setenv(roundtrip.ENV_CRASH_ON, "MR_small.dcm")
-    monkeypatch.setenv(roundtrip.ENV_HANG_ON, "CT_small.dcm")
+    patch_run(monkeypatch, crash_on="MR_small.dcm", hang_on="CT_small.dcm")
     t0 = time.monotonic()
-    code, out, _ = run_cli(capsys, tree["good"], tree["images"], "--json", report, "--workers", "2", "--timeout", "4")
+    code, out, _ = run_cli(capsys, tree["good"], tree["images"], "--json-out", report, "--workers", "2", "--timeout", "4")
     assert time.monotonic() - t0 < 60
     assert code == 1
     recs = load(report)
@@ -473,9 +472,8 @@ def test_worker_crash_and_hang_then_resume(tree, tmp_path, capsys, monkeypatch):
         assert frames[key]["status"] == "ok"
     assert recs[-1]["files_failed"] == 2 and "failed: worker crashed" in out
 
-    monkeypatch.delenv(roundtrip.ENV_CRASH_ON)
-    monkeypatch.delenv(roundtrip.ENV_HANG_ON)
-    code, out, _ = run_cli(capsys, tree["good"], tree["images"], "--json", report, "--resume", report, "--workers", "2")
+    patch_run(monkeypatch)
+    code, out, _ = run_cli(capsys, tree["good"], tree["images"], "--json-out", report, "--resume", report, "--workers", "2")
     assert code == 0, out
     recs = load(report)
     keys = [(r["file"], r["frame"]) for r in recs if r["record"] == "frame"]
@@ -488,15 +486,15 @@ def test_worker_crash_and_hang_then_resume(tree, tmp_path, capsys, monkeypatch):
 def test_crash_mid_file_resume_processes_only_remaining_frames(tmp_path, capsys, monkeypatch):
     src = copy("SC_rgb_rle_16bit_2frame.dcm", tmp_path / "in" / "multi.dcm")
     report = tmp_path / "r.jsonl"
-    monkeypatch.setenv(roundtrip.ENV_CRASH_ON, "multi.dcm#2")
-    code, _, _ = run_cli(capsys, src, "--json", report, "--workers", "1")
+    patch_run(monkeypatch, crash_on="multi.dcm#2")
+    code, _, _ = run_cli(capsys, src, "--json-out", report, "--workers", "1")
     assert code == 1
     recs = load(report)
     assert [r["frame"] for r in recs if r["record"] == "frame"] == [1]
     assert files_of(recs)["multi.dcm"]["status"] == "failed"
-    monkeypatch.delenv(roundtrip.ENV_CRASH_ON)
+    patch_run(monkeypatch)
     new_report = tmp_path / "r2.jsonl"
-    code, _, _ = run_cli(capsys, src, "--json", new_report, "--resume", report, "--workers", "1")
+    code, _, _ = run_cli(capsys, src, "--json-out", new_report, "--resume", report, "--workers", "1")
     assert code == 0
     recs = load(new_report)
     assert [r["frame"] for r in recs if r["record"] == "frame"] == [1, 2]
@@ -504,8 +502,8 @@ def test_crash_mid_file_resume_processes_only_remaining_frames(tmp_path, capsys,
     assert recs[-1]["frames"] == 2 and recs[-1]["ok"] == 2
 
 
-def test_in_process_mode_ignores_test_hooks(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv(roundtrip.ENV_CRASH_ON, "CT_small")
+def test_in_process_mode_runs_no_frame_hook(tmp_path, capsys, monkeypatch):
+    patch_run(monkeypatch, crash_on="CT_small")
     code, _, _ = run_cli(capsys, pydicom_file("CT_small.dcm"), "--workers", "0")
     assert code == 0
 
@@ -514,9 +512,10 @@ def test_interrupt_leaves_valid_partial_report_and_resume(tree, tmp_path):
     report = tmp_path / "r.jsonl"
     env = dict(os.environ)
     env.pop("HTJ2K_DEBUG", None)
-    env[roundtrip.ENV_HANG_ON] = "SC_rgb_rle_2frame.dcm#2"
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parent), env.get("PYTHONPATH", "")])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "htj2k.cli_roundtrip", str(tree["good"]), str(tree["images"]), "--json", str(report), "--workers", "2"],
+        [sys.executable, "-m", "helpers.roundtrip_faults", "--hang-on", "SC_rgb_rle_2frame.dcm#2", "--",
+         str(tree["good"]), str(tree["images"]), "--json-out", str(report), "--workers", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -545,7 +544,7 @@ def test_interrupt_leaves_valid_partial_report_and_resume(tree, tmp_path):
     assert recs[0]["record"] == "run" and all(r["record"] != "summary" for r in recs)
     assert ("SC_rgb_rle_2frame.dcm", 2) not in frames_of(recs)
 
-    res = run_subprocess(tree["good"], tree["images"], "--json", report, "--resume", report, "--workers", "2")
+    res = run_subprocess(tree["good"], tree["images"], "--json-out", report, "--resume", report, "--workers", "2")
     assert res.returncode == 0, res.stdout + res.stderr
     recs = load(report)
     keys = [(r["file"], r["frame"]) for r in recs if r["record"] == "frame"]
@@ -566,8 +565,8 @@ def test_dask_local_cluster_same_report(tree, tmp_path, capsys):
     pytest.importorskip("distributed")
     local, dask = tmp_path / "local.jsonl", tmp_path / "dask.jsonl"
     paths = [tree["good"], tree["images"], tree["nonimage"], tree["truncated"]]
-    code_l, _, _ = run_cli(capsys, *paths, "--json", local, "--workers", "2")
-    code_d, out, err = run_cli(capsys, *paths, "--json", dask, "--dask", "local", "--workers", "2")
+    code_l, _, _ = run_cli(capsys, *paths, "--json-out", local, "--workers", "2")
+    code_d, out, err = run_cli(capsys, *paths, "--json-out", dask, "--dask", "local", "--workers", "2")
     assert code_l == code_d == 1, out + err
     a, b = load(local), load(dask)
     assert len(a) == len(b) == 1 + 8 + 11 + 1
@@ -577,9 +576,9 @@ def test_dask_local_cluster_same_report(tree, tmp_path, capsys):
 @pytest.mark.timeout(300)
 def test_dask_worker_crash_marks_file_failed(tree, tmp_path, capsys, monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setenv(roundtrip.ENV_CRASH_ON, "MR_small.dcm")
+    patch_run(monkeypatch, crash_on="MR_small.dcm")
     report = tmp_path / "r.jsonl"
-    code, out, err = run_cli(capsys, tree["good"], "--json", report, "--dask", "local", "--workers", "2")
+    code, out, err = run_cli(capsys, tree["good"], "--json-out", report, "--dask", "local", "--workers", "2")
     assert code == 1, out + err
     files = files_of(load(report))
     assert files["MR_small.dcm"]["status"] == "failed" and "worker crashed" in files["MR_small.dcm"]["reason"]

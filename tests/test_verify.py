@@ -539,7 +539,7 @@ def test_verify_min_max(frame):
 
 
 def test_verify_frame_mapping_forms(frame, tmp_path):
-    from htj2k.metadata import build_metadata, frame_entry, load_metadata
+    from htj2k.archive import build_metadata, frame_entry, load_metadata
 
     img, data, checks = frame
     mapping = {

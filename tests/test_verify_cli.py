@@ -1,6 +1,5 @@
 """``htj2k verify`` and ``htj2k checksums`` end to end, in a subprocess
-(``python -m htj2k ...``; ``python -m htj2k.cli_checksums`` if the main command
-line does not dispatch to them)."""
+(``python -m htj2k ...``)."""
 
 from __future__ import annotations
 
@@ -14,22 +13,13 @@ import numpy as np
 import pytest
 
 import htj2k
-from htj2k.metadata import build_metadata, dump_metadata, frame_entry, load_metadata
+from htj2k.archive import build_metadata, dump_metadata, frame_entry, load_metadata
 
-
-
-def _dispatches() -> bool:
-    proc = subprocess.run(
-        [sys.executable, "-m", "htj2k", "verify", "--help"], capture_output=True, text=True, timeout=120
-    )
-    return proc.returncode == 0 and "--metadata" in proc.stdout
 
 
 @pytest.fixture(scope="module")
 def cli_prefix():
-    if _dispatches():
-        return [sys.executable, "-m", "htj2k"]
-    return [sys.executable, "-m", "htj2k.cli_checksums"]
+    return [sys.executable, "-m", "htj2k"]
 
 
 @pytest.fixture
@@ -46,22 +36,14 @@ def run(cli_prefix, tmp_path):
     return go
 
 
-def test_main_command_line_dispatches():
-    if not _dispatches():
-        pytest.skip("htj2k.cli does not list htj2k.cli_checksums in COMMAND_MODULES yet")
+def test_subcommands_in_the_command_table():
     from htj2k import cli
 
-    assert "htj2k.cli_checksums" in cli.COMMAND_MODULES
-
-
-def test_subcommands_registry():
-    from htj2k import cli_checksums
-
-    names = [s[0] for s in cli_checksums.SUBCOMMANDS]
-    assert names == ["checksums", "verify"]
-    for name, help_text, add_arguments, run in cli_checksums.SUBCOMMANDS:
-        assert isinstance(help_text, str) and help_text
-        assert callable(add_arguments) and callable(run)
+    names = [c.name for c in cli.COMMANDS]
+    assert names[-3:] == ["checksums", "verify", "roundtrip"]
+    for c in cli.COMMANDS:
+        assert isinstance(c.help, str) and c.help
+        assert callable(c.add_arguments) and callable(c.run)
 
 
 # --------------------------------------------------------------------------- a folder of frames
@@ -105,7 +87,7 @@ def archive(tmp_path):
     """frames/<ID>.jph and metadata.json.gz (two series, gzipped)."""
     frames = tmp_path / "frames"
     entries = _write_frames(frames)
-    from htj2k.metadata import FrameRecord
+    from htj2k.archive import FrameRecord
 
     recs = []
     for i, e in enumerate(entries):
@@ -138,7 +120,7 @@ def test_all_frames_verify(archive, run):
         assert " ok " in row
     assert "5 frames in the metadata: 5 ok, 0 mismatch, 0 missing" in lines[-1] and lines[-1].endswith("OK")
     # the JSON report
-    p = run("verify", "--metadata", meta, frames, "--json", "-")
+    p = run("verify", "--metadata", meta, frames, "--json")
     assert p.returncode == 0
     rep = _report(p)
     assert rep["ok"] is True and set(_statuses(rep).values()) == {"ok"}
@@ -146,7 +128,7 @@ def test_all_frames_verify(archive, run):
     first = rep["frames"][0]
     assert first["series_uid"] == SERIES[0] and first["levels_matched"] == first["levels_listed"] == 6
     # report file + table
-    p = run("verify", "--metadata", meta, frames, "--json", tmp / "report.json", "--jobs", "3")
+    p = run("verify", "--metadata", meta, frames, "--json-out", tmp / "report.json", "--jobs", "3")
     assert p.returncode == 0 and "FRAME" in p.stdout
     assert json.loads((tmp / "report.json").read_text())["ok"] is True
 
@@ -186,7 +168,7 @@ def test_corrupted_frame_and_checksum_are_reported(archive, run):
     bad_meta = tmp / "bad.json.gz"
     dump_metadata(doc, bad_meta)
 
-    p = run("verify", "--metadata", bad_meta, frames, "--json", "-")
+    p = run("verify", "--metadata", bad_meta, frames, "--json")
     assert p.returncode == 1, p.stdout + p.stderr
     rep = _report(p)
     st = _statuses(rep)
@@ -219,7 +201,7 @@ def test_corrupted_frame_and_checksum_are_reported(archive, run):
     (frames / f"{ids[4]}.jph").unlink()
     (frames / "ffffffffffffffffffffffffffffffff.jph").write_bytes((frames / f"{ids[0]}.jph").read_bytes())
     (frames / "notes.txt").write_text("not a frame")
-    p = run("verify", "--metadata", bad_meta, frames, "--json", "-", "--jobs", "4")
+    p = run("verify", "--metadata", bad_meta, frames, "--json", "--jobs", "4")
     assert p.returncode == 1
     rep = _report(p)
     st = _statuses(rep)
@@ -250,7 +232,7 @@ def test_undecodable_and_byte_flipped_frames(archive, run):
     for i in range(len(body) // 2, len(body) // 2 + 24):
         body[i] ^= 0x5A
     (frames / f"{ids[2]}.jph").write_bytes(bytes(body))
-    p = run("verify", "--metadata", meta, frames, "--json", "-", "--jobs", "2")
+    p = run("verify", "--metadata", meta, frames, "--json", "--jobs", "2")
     assert p.returncode == 1, p.stderr
     st = _statuses(_report(p))
     assert st[ids[0]] == "undecodable"
@@ -265,7 +247,7 @@ def test_jobs_give_the_same_report(archive, run):
     (frames / f"{list(FRAMES)[1]}.jph").unlink()
     reports = []
     for jobs in (1, 4):
-        p = run("verify", "--metadata", meta, frames, "--json", "-", "--jobs", jobs)
+        p = run("verify", "--metadata", meta, frames, "--json", "--jobs", jobs)
         assert p.returncode == 1
         reports.append(_report(p)["frames"])
     assert reports[0] == reports[1]
@@ -326,13 +308,13 @@ def test_checksums_text_and_json(archive, run):
 
 
 def test_checksums_of_pixel_inputs_equal_those_of_the_encoded_frames(tmp_path, run):
-    from htj2k import imageio
+    from htj2k import io as image_io
 
     grey = _image((37, 50), np.uint16, 12, 1)
     rgb = _image((21, 34, 3), np.uint8, 8, 2)
     np.save(tmp_path / "grey.npy", grey)
-    imageio.write_image(tmp_path / "grey.pgm", grey, bit_depth=12)
-    imageio.write_image(tmp_path / "rgb.ppm", rgb)
+    image_io.write_image(tmp_path / "grey.pgm", grey, bit_depth=12)
+    image_io.write_image(tmp_path / "rgb.ppm", rgb)
     (tmp_path / "grey.raw").write_bytes(grey.astype("<u2").tobytes())
     p = run("checksums", "grey.npy", "--bit-depth", "12", "--json")
     assert p.returncode == 0, p.stderr
@@ -379,7 +361,7 @@ def test_checksums_manifest_then_verify(tmp_path, run):
     for r in recs:
         data = (frames / f"{r.frame_id}.jph").read_bytes()
         dec = htj2k.decode(data)
-        assert r.checksums == tuple((c.width, c.height, c.checksum) for c in htj2k.checksums(data))
+        assert [(c.width, c.height, c.checksum) for c in r.checksums] == [(c.width, c.height, c.checksum) for c in htj2k.checksums(data)]
         assert (r.min_pixel_value, r.max_pixel_value, r.frame_size_in_bytes) == (int(dec.min()), int(dec.max()), dec.nbytes)
         assert r.image_set_id == "set-1"
     p = run("verify", "--metadata", tmp_path / "manifest.json.gz", frames)
@@ -390,7 +372,7 @@ def test_checksums_manifest_then_verify(tmp_path, run):
     (frames / "px.jph").write_bytes(htj2k.encode(img, bit_depth=10, container="jph"))
     p = run("checksums", tmp_path / "px.npy", "--bit-depth", "10", "--manifest", tmp_path / "px.json")
     assert p.returncode == 0, p.stderr
-    p = run("verify", "--metadata", tmp_path / "px.json", frames, "--json", "-")
+    p = run("verify", "--metadata", tmp_path / "px.json", frames, "--json")
     rep = _report(p)
     assert _statuses(rep) == {"px": "ok"} and len(rep["extra_files"]) == len(FRAMES)
     assert p.returncode == 0
@@ -401,21 +383,15 @@ def test_checksums_manifest_then_verify(tmp_path, run):
     assert p.returncode == 2 and "frame ID" in p.stderr
 
 
-def test_in_process_run_functions(archive, capsys):
-    """The run functions work without the dispatcher (what htj2k.cli calls)."""
-    import argparse
-
-    from htj2k import cli_checksums
+def test_in_process_main(archive, capsys):
+    """htj2k.cli.main runs the subcommands in-process with the same exit codes and messages."""
+    from htj2k import cli
 
     tmp, frames, meta, _ = archive
-    sub = {name: (add, run) for name, _, add, run in cli_checksums.SUBCOMMANDS}
-    add, run = sub["verify"]
-    parser = argparse.ArgumentParser(prog="htj2k verify")
-    add(parser)
-    assert run(parser.parse_args(["--metadata", str(meta), str(frames), "--json", "-"])) == 0
+    assert cli.main(["verify", "--metadata", str(meta), str(frames), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["ok"] is True
-    assert run(parser.parse_args(["--metadata", str(tmp / "missing.json"), str(frames)])) == 2
+    assert cli.main(["verify", "--metadata", str(tmp / "missing.json"), str(frames)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("htj2k: error:") and err.count("\n") == 1
-    assert cli_checksums.main(["verify", "--metadata", str(meta), str(frames)]) == 0
-    assert cli_checksums.main(["verify"]) == 2
+    assert cli.main(["verify", "--metadata", str(meta), str(frames)]) == 0
+    assert cli.main(["verify"]) == 2

@@ -8,7 +8,7 @@ CRC-32 checksums matching an imaging archive's ``PixelDataChecksumFromBaseToFull
     True
 """
 
-from ._codec import (
+from .codec import (
     DEFAULT_MAX_MEMORY,
     DEFAULT_MAX_PIXELS,
     decode,
@@ -31,6 +31,7 @@ from .checksums import (
     LevelResult,
     Verification,
     checksums,
+    checksums_with_range,
     crc32,
     level_for_size,
     pixel_checksums,
@@ -52,6 +53,7 @@ __all__ = [
     "ComponentInfo",
     "LevelChecksum",
     "checksums",
+    "checksums_with_range",
     "pixel_checksums",
     "verify",
     "level_for_size",

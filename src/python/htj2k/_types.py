@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional, Tuple
 
 __all__ = ["ComponentInfo", "CodestreamInfo", "LevelChecksum"]
@@ -91,9 +91,13 @@ class CodestreamInfo:
 
 @dataclass(frozen=True)
 class LevelChecksum:
-    """CRC-32 of one resolution level, in the archive's ``{Width, Height, Checksum}`` form."""
+    """CRC-32 of one resolution level, in the archive's ``{Width, Height, Checksum}`` form.
 
-    level: int
+    ``level`` is the number of resolution levels discarded (0 = full resolution),
+    or ``None`` for an entry read from archive metadata, whose lists say only the
+    size (entries are matched to levels by size)."""
+
+    level: Optional[int]
     width: int
     height: int
     checksum: int

@@ -35,7 +35,7 @@ from typing import Any, Iterable, List, Optional, Union
 import numpy as np
 
 from . import _core
-from ._codec import (
+from .codec import (
     DEFAULT_MAX_MEMORY,
     DEFAULT_MAX_PIXELS,
     BytesLike,

@@ -18,7 +18,7 @@ from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Unio
 import numpy as np
 
 from . import _core
-from ._codec import (
+from .codec import (
     DEFAULT_MAX_MEMORY,
     DEFAULT_MAX_PIXELS,
     BytesLike,
@@ -32,6 +32,7 @@ from ._types import LevelChecksum
 
 __all__ = [
     "checksums",
+    "checksums_with_range",
     "pixel_checksums",
     "verify",
     "level_for_size",
@@ -92,6 +93,21 @@ def checksums(
     rows, _ = _core.checksums(_as_buffer(data), _levels_arg(levels), _check_max_pixels(max_pixels), False,
                               _check_max_memory(max_memory))
     return _to_checksums(rows)
+
+
+def checksums_with_range(
+    data: Union[BytesLike, str, os.PathLike],
+    levels: Optional[Iterable[int]] = None,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
+) -> Tuple[List[LevelChecksum], Tuple[int, int]]:
+    """:func:`checksums` and the ``(min, max)`` sample value of the full-resolution
+    image over every component (the archive's ``MinPixelValue``/``MaxPixelValue``),
+    from the same decode."""
+    rows, rng = _core.checksums(_as_buffer(data), _levels_arg(levels), _check_max_pixels(max_pixels), True,
+                                _check_max_memory(max_memory))
+    return _to_checksums(rows), (int(rng[0]), int(rng[1]))
 
 
 def pixel_checksums(

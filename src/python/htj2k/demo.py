@@ -22,7 +22,7 @@ import numpy as np
 
 import htj2k
 
-from . import imageio
+from . import io as image_io
 
 __all__ = ["Sample", "synthetic_samples", "dicom_samples", "run", "main"]
 
@@ -237,13 +237,13 @@ def dicom_samples(names: Sequence[str] = DICOM_FILES) -> Tuple[List[Sample], Lis
 
 
 def file_sample(path: str) -> Sample:
-    """A sample from a user file: DICOM (.dcm or a DICM preamble) or an image imageio reads."""
+    """A sample from a user file: DICOM (.dcm or a DICM preamble) or an image htj2k.io reads."""
     with open(path, "rb") as f:
         head = f.read(132)
     if path.lower().endswith(".dcm") or head[128:132] == b"DICM":
         return dicom_sample(path)
-    a = imageio.read_image(path)
-    bits = imageio.pnm_bit_depth(path) if os.path.splitext(path)[1].lower() in imageio.PNM_EXTENSIONS else None
+    a = image_io.read_image(path)
+    bits = image_io.pnm_bit_depth(path) if os.path.splitext(path)[1].lower() in image_io.PNM_EXTENSIONS else None
     if a.dtype == np.bool_:
         a, bits = a.astype(np.uint8), 1
     return Sample(os.path.basename(path), a, bits or a.dtype.itemsize * 8)

@@ -1,28 +1,30 @@
 """``htj2k roundtrip``: verify that files survive lossless HTJ2K encoding, frame by frame.
 
-    htj2k roundtrip data/ --json report.jsonl --manifest metadata.json --out-dir frames/
+    htj2k roundtrip data/ --json-out report.jsonl --manifest metadata.json --out-dir frames/
     htj2k roundtrip study/ --transcode-dicom htj2k-study/ --workers 4 --timeout 120
-    htj2k roundtrip study/ --json report.jsonl --resume report.jsonl   # continue a run
+    htj2k roundtrip study/ --json-out report.jsonl --resume report.jsonl   # continue a run
     htj2k roundtrip study/ --dask local          # or --dask tcp://scheduler:8786
 
 Exit codes: 0 every frame verified; 1 any mismatch, frame error or failed file;
 2 usage error, or nothing readable (no frame found); 130 interrupted (the
 report holds what was done; ``--resume`` continues).
 
-This module exports :data:`SUBCOMMANDS` for :mod:`htj2k.cli`; until it is wired
-in, ``python -m htj2k.cli_roundtrip PATH... [options]`` runs the same command.
 See docs/roundtrip.md for the report and manifest formats.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional
 
-__all__ = ["SUBCOMMANDS", "add_arguments", "run", "format_summary", "main"]
+from ..tools import roundtrip
+from ._common import CliError, Command, one_line, report_error
+
+__all__ = ["COMMANDS", "format_summary"]
 
 _NAME = "roundtrip"
 _HELP = "verify lossless HTJ2K round trips of DICOM, .npy, PGM/PPM and codestream files"
@@ -58,7 +60,8 @@ def _workers(text: str) -> int:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Declare the ``roundtrip`` options on ``p``."""
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (walked recursively)")
-    p.add_argument("--json", metavar="REPORT", help="write a JSON-lines report: one record per frame and per file (see docs/roundtrip.md)")
+    p.add_argument("--json", action="store_true", help="print the run's totals as JSON to stdout instead of the summary")
+    p.add_argument("--json-out", metavar="REPORT", help="write a JSON-lines report: one record per frame and per file (see docs/roundtrip.md)")
     p.add_argument("--manifest", metavar="OUT", help="write the verified frames' checksums as image-set metadata (ImageFrames; .gz to compress)")
     p.add_argument("--out-dir", metavar="DIR", help="write each verified frame as DIR/<frame ID>.jph")
     p.add_argument("--transcode-dicom", metavar="DIR", help="write DICOM inputs with HTJ2K Lossless pixel data under DIR (paths mirrored)")
@@ -71,7 +74,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="mark a file failed when a worker spends longer on it (local workers)")
     p.add_argument("--dask", metavar="ADDRESS", help="run the per-file tasks on a Dask cluster: a scheduler address, or 'local' for a LocalCluster of --workers processes")
-    p.add_argument("--resume", metavar="REPORT", help="skip the frames and files a previous report holds; new records go to --json (default: REPORT itself)")
+    p.add_argument("--resume", metavar="REPORT", help="skip the frames and files a previous report holds; new records go to --json-out (default: REPORT itself)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary (errors only)")
     p.add_argument("-v", "--verbose", action="store_true", help="list every frame in the summary")
 
@@ -138,9 +141,6 @@ def _make_progress(quiet: bool) -> Optional[_Progress]:
 # --------------------------------------------------------------------------- summary
 
 
-def _one_line(text: Any) -> str:
-    return " ".join(str(text).split())
-
 
 def _file_rows(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     rows: Dict[str, Dict[str, Any]] = {}
@@ -164,13 +164,13 @@ def _file_rows(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                 x["out"] += int(r.get("encoded_size") or 0)
             elif x["status"] in ("ok",) or (x["status"] == "error" and st == "mismatch"):
                 x["status"] = st or "error"
-                x["note"] = f"frame {r.get('frame')}: {_one_line(r.get('error') or '')}"
+                x["note"] = f"frame {r.get('frame')}: {one_line(r.get('error') or '')}"
         else:
             fs = r.get("status")
             x["file_status"] = fs
             if fs in ("skipped", "failed"):
                 x["status"] = fs
-                x["note"] = _one_line(r.get("reason") or "")
+                x["note"] = one_line(r.get("reason") or "")
     return [rows[n] for n in order]
 
 
@@ -180,7 +180,7 @@ def _not_listed(rows: List[Dict[str, Any]], shown: List[Dict[str, Any]]) -> str:
     text = f"({ok} files verified ok"
     if other > 0:
         text += f" and {other} more with problems"
-    return text + " not listed; see the --json report)"
+    return text + " not listed; see the --json-out report)"
 
 
 def _ratio(a: int, b: int) -> str:
@@ -274,20 +274,8 @@ def _print_rich_summary(result: Any, verbose: bool) -> bool:
 # --------------------------------------------------------------------------- run
 
 
-def _error(msg: str) -> None:
-    sys.stdout.flush()
-    print(f"htj2k: error: {msg}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``htj2k roundtrip``; returns the exit code."""
-    from . import roundtrip
-
-    try:
-        from .cli import CliError
-    except ImportError:  # pragma: no cover
-        CliError = ValueError  # type: ignore[misc,assignment]
-
     for p in args.paths:
         if not os.path.exists(p):
             raise CliError(f"{p}: no such file or directory")
@@ -308,7 +296,7 @@ def run(args: argparse.Namespace) -> int:
     progress = _make_progress(args.quiet)
     result = roundtrip.run(
         args.paths,
-        report=args.json,
+        report=args.json_out,
         manifest=args.manifest,
         out_dir=args.out_dir,
         transcode_dir=args.transcode_dicom,
@@ -321,42 +309,18 @@ def run(args: argparse.Namespace) -> int:
     if result.interrupted:
         if not args.quiet:
             print(format_summary(result, verbose=False, table=False))
-        report = args.json or args.resume
-        _error("interrupted" + (f"; the report {report} holds the completed frames (continue with --resume)" if report else ""))
+        report = args.json_out or args.resume
+        report_error("interrupted" + (f"; the report {report} holds the completed frames (continue with --resume)" if report else ""))
         return 130
-    if not args.quiet:
+    if args.json:
+        print(json.dumps({"counts": result.counts, "exit_code": result.exit_code, "elapsed": round(result.elapsed, 3),
+                          "interrupted": result.interrupted, "report": args.json_out}, indent=2))
+    elif not args.quiet:
         if not (sys.stdout.isatty() and _print_rich_summary(result, args.verbose)):
             print(format_summary(result, verbose=args.verbose))
     if result.exit_code == 2 and not args.quiet:
-        _error("nothing readable: no image frame found under " + ", ".join(args.paths))
+        report_error("nothing readable: no image frame found under " + ", ".join(args.paths))
     return result.exit_code
 
 
-#: For :mod:`htj2k.cli`: ``(name, help, add_arguments, run)``.
-SUBCOMMANDS: List[Tuple[str, str, Any, Any]] = [(_NAME, _HELP, add_arguments, run)]
-
-
-def _register() -> None:
-    """Register with :mod:`htj2k.cli` (with the long description for ``--help``)."""
-    from . import cli
-
-    if _NAME not in getattr(cli, "_COMMANDS", {}):
-        cli.register_command(_NAME, _HELP, add_arguments, run, _DESCRIPTION)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m htj2k.cli_roundtrip PATH... [options]`` (the same as ``htj2k roundtrip``)."""
-    from . import cli
-
-    _register()
-    return cli.main([_NAME, *(sys.argv[1:] if argv is None else list(argv))])
-
-
-try:
-    _register()
-except ImportError:  # pragma: no cover
-    pass
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+COMMANDS = (Command(_NAME, _HELP, add_arguments, run, _DESCRIPTION),)

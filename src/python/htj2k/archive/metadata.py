@@ -18,7 +18,7 @@ every ``ImageFrames`` entry wherever it sits::
 own frames, so they can be verified later (``htj2k verify``)::
 
     >>> import htj2k
-    >>> from htj2k.metadata import build_metadata, frame_entry, load_metadata
+    >>> from htj2k.archive import build_metadata, frame_entry, load_metadata
     >>> entry = frame_entry("f1", [(1, 1, 0x1234)], min_value=0, max_value=9)
     >>> [r.frame_id for r in load_metadata(build_metadata([entry]))]
     ['f1']
@@ -33,15 +33,24 @@ import json
 import os
 import zlib
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import (
+    Any,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Tuple,
+    Union,
+)
 
-from ._errors import Htj2kError
-from ._types import LevelChecksum
-from .checksums import CHECKSUM_KEYS
+from .._errors import Htj2kError
+from .._types import LevelChecksum
+from ..checksums import CHECKSUM_KEYS
 
 __all__ = [
     "MetadataError",
-    "ExpectedChecksum",
     "FrameRecord",
     "load_metadata",
     "parse_metadata",
@@ -59,18 +68,6 @@ class MetadataError(Htj2kError):
     malformed ``ImageFrames`` entry. The message is one line."""
 
 
-class ExpectedChecksum(NamedTuple):
-    """One ``{"Width", "Height", "Checksum"}`` entry of a frame's checksum list."""
-
-    width: int
-    height: int
-    checksum: int
-
-    def as_archive_dict(self) -> Dict[str, int]:
-        """``{"Width": w, "Height": h, "Checksum": c}``."""
-        return {"Width": self.width, "Height": self.height, "Checksum": self.checksum}
-
-
 @dataclass(frozen=True)
 class FrameRecord:
     """One ``ImageFrames`` entry and where it was found.
@@ -81,7 +78,7 @@ class FrameRecord:
     """
 
     frame_id: str
-    checksums: Tuple[ExpectedChecksum, ...]
+    checksums: Tuple[LevelChecksum, ...]
     min_pixel_value: Optional[int] = None
     max_pixel_value: Optional[int] = None
     frame_size_in_bytes: Optional[int] = None
@@ -224,7 +221,7 @@ def _as_int(v: Any, what: str, where: str, *, allow_none: bool = True) -> Option
     raise MetadataError(f"{where}: {what} is {_one_line(json.dumps(v, default=str))[:60]}, expected an integer")
 
 
-def _parse_checksums(value: Any, where: str) -> Tuple[ExpectedChecksum, ...]:
+def _parse_checksums(value: Any, where: str) -> Tuple[LevelChecksum, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -233,7 +230,7 @@ def _parse_checksums(value: Any, where: str) -> Tuple[ExpectedChecksum, ...]:
     for i, e in enumerate(value):
         w = f"{where} checksum [{i}]"
         if isinstance(e, LevelChecksum):
-            out.append(ExpectedChecksum(e.width, e.height, e.checksum & 0xFFFFFFFF))
+            out.append(LevelChecksum(None, e.width, e.height, e.checksum & 0xFFFFFFFF))
             continue
         if not isinstance(e, Mapping):
             raise MetadataError(f"{w}: expected an object with Width, Height, Checksum")
@@ -244,7 +241,7 @@ def _parse_checksums(value: Any, where: str) -> Tuple[ExpectedChecksum, ...]:
             raise MetadataError(f"{w}: size {width}x{height} is not positive")
         if not -(1 << 31) <= crc < (1 << 32):
             raise MetadataError(f"{w}: Checksum {crc} is not a 32-bit value")
-        out.append(ExpectedChecksum(width, height, crc & 0xFFFFFFFF))
+        out.append(LevelChecksum(None, width, height, crc & 0xFFFFFFFF))
     return tuple(out)
 
 
@@ -256,7 +253,7 @@ def _frame_record(entry: Any, ctx: Dict[str, Optional[str]], where: str, key_id:
         raise MetadataError(f"{where}: ImageFrames entry without an ID")
     here = f"{where} (frame {frame_id})"
     lk = _lower_keys(entry)
-    checks: Tuple[ExpectedChecksum, ...] = ()
+    checks: Tuple[LevelChecksum, ...] = ()
     for key in CHECKSUM_KEYS:
         k = lk.get(key.lower())
         if k is not None:
@@ -407,7 +404,7 @@ def uid_from_name(name: str) -> str:
 
 
 def _entry_tuple(c: Any) -> Tuple[int, int, int]:
-    if isinstance(c, (LevelChecksum, ExpectedChecksum)):
+    if isinstance(c, LevelChecksum):
         return int(c.width), int(c.height), int(c.checksum) & 0xFFFFFFFF
     if isinstance(c, Mapping):
         try:

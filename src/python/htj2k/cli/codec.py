@@ -1,0 +1,295 @@
+"""``htj2k encode``, ``htj2k decode`` and ``htj2k info``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, Dict, List, Sequence, Tuple
+
+import numpy as np
+
+import htj2k
+
+from .. import io as image_io
+from .._errors import Htj2kError
+from .._rules import DEFAULT_LEVELS, PROGRESSIONS
+from ._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CliError,
+    Command,
+    add_max_memory,
+    bit_depth_arg,
+    describe,
+    error_message,
+    extension,
+    image_shape,
+    nonneg_int,
+    one_line,
+    precinct_list,
+    qstep_arg,
+    raw_dtype,
+    read_codestream,
+    report_error,
+    size_pair,
+    upper_choice,
+    write_bytes,
+)
+
+
+def _add_encode_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", metavar="IN", help="image: .npy, .pgm/.ppm/.pnm (P5/P6/P2/P3) or .raw (needs --shape/--dtype)")
+    p.add_argument("output", metavar="OUT", help="codestream: .jph for a JPH file, else a bare codestream (.j2c, .jhc, .j2k)")
+    p.add_argument("--levels", type=nonneg_int, metavar="N", help=f"decomposition levels (default {DEFAULT_LEVELS}, capped by the image size)")
+    p.add_argument("--lossy", action="store_true", help="irreversible 9/7 wavelet (default: lossless 5/3)")
+    p.add_argument("--qstep", type=qstep_arg, metavar="Q", help="quantisation step for --lossy, e.g. 0.005 (implies --lossy)")
+    p.add_argument("--block-size", type=size_pair, metavar="WxH", default=(64, 64), help="code-block size (default 64x64)")
+    p.add_argument("--precincts", type=precinct_list, metavar="WxH[,WxH...]", help="precinct sizes from the highest resolution down (default: maximal)")
+    p.add_argument("--progression", type=upper_choice(PROGRESSIONS), default="RPCL", metavar="ORDER", help=f"progression order: {', '.join(PROGRESSIONS)} (default RPCL)")
+    p.add_argument("--tile-size", type=size_pair, metavar="WxH", help="tile size (default: one tile)")
+    p.add_argument("--bit-depth", type=bit_depth_arg, metavar="B", help="declared bits per sample (default: from the PGM/PPM maxval, else the dtype width)")
+    ct = p.add_mutually_exclusive_group()
+    ct.add_argument("--colour-transform", "--color-transform", dest="colour_transform", action="store_const", const=True, default=None, help="colour transform on the first 3 components (default for 3 components)")
+    ct.add_argument("--no-colour-transform", "--no-color-transform", dest="colour_transform", action="store_const", const=False, help="no colour transform")
+    p.add_argument("--tlm", action="store_true", help="write a TLM marker")
+    p.add_argument("--tileparts", type=upper_choice(("R", "C", "RC", "CR")), metavar="R|C|RC", help="tile-part divisions: per resolution, per component or both")
+    p.add_argument("--shape", type=image_shape, metavar="HxW[xC]", help=".raw input: image shape (height first)")
+    p.add_argument("--dtype", type=raw_dtype, metavar="D", help=".raw input: sample type, e.g. uint16, int16, '>u2' (little-endian unless given)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+
+_OTHER_IMAGE_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".dcm", ".npz", ".pbm", ".pam"}
+)
+
+
+def _run_encode(args: argparse.Namespace) -> int:
+    src, dst = args.input, args.output
+    out_ext = extension(dst)
+    if image_io.is_image_path(dst):
+        raise CliError(f"{dst}: encode writes a codestream (.j2c, .jhc, .j2k) or .jph file; to write an image use 'htj2k decode'")
+    if out_ext in _OTHER_IMAGE_EXTENSIONS:
+        raise CliError(f"{dst}: encode writes a codestream (.j2c, .jhc, .j2k) or .jph file, not {out_ext}")
+    if out_ext == ".jp2":
+        raise CliError(f"{dst}: JP2 output is not supported; use .jph (HTJ2K file) or .j2c (codestream)")
+    if image_io.is_codestream_path(src):
+        raise CliError(f"{src}: is a codestream; encode reads .npy, .pgm/.ppm/.pnm or .raw images")
+    fmt = image_io.image_format(src)
+    if fmt != "raw" and (args.shape is not None or args.dtype is not None):
+        raise CliError(f"{src}: --shape/--dtype only apply to .raw input")
+    array = image_io.read_image(src, shape=args.shape, dtype=args.dtype)
+
+    bit_depth = args.bit_depth
+    if bit_depth is None and fmt == "pnm":
+        bit_depth = image_io.pnm_bit_depth(src)
+    lossy = args.lossy or args.qstep is not None
+    container = "jph" if out_ext == ".jph" else "j2c"
+    try:
+        data = htj2k.encode(
+            array,
+            reversible=False if lossy else None,
+            qstep=args.qstep,
+            levels=args.levels,
+            block_size=args.block_size,
+            precincts=args.precincts,
+            progression=args.progression,
+            tile_size=args.tile_size,
+            bit_depth=bit_depth,
+            colour_transform=args.colour_transform,
+            tlm=args.tlm,
+            tileparts=args.tileparts,
+            container=container,
+        )
+    except (Htj2kError, ValueError, TypeError) as e:
+        raise CliError(f"{src}: {one_line(e)}") from e
+    write_bytes(dst, data)
+
+    if not args.quiet:
+        height, width = array.shape[:2]
+        comps = array.shape[2] if array.ndim == 3 else 1
+        bits = bit_depth if bit_depth is not None else (1 if array.dtype == np.bool_ else array.dtype.itemsize * 8)
+        ratio = array.nbytes / len(data) if data else float("inf")
+        print(
+            f"{src} -> {dst}: {describe(width, height, comps, bits, array.dtype.kind == 'i')}, "
+            f"{len(data)} bytes (ratio {ratio:.2f}:1)"
+        )
+    return EXIT_OK
+
+
+def _add_decode_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", metavar="IN", help="codestream or JPH/JP2 file")
+    p.add_argument("output", metavar="OUT", help="image: .npy, .pgm/.ppm/.pnm (uint8/uint16, 1 or 3 components) or .raw (little-endian samples)")
+    p.add_argument("--level", type=nonneg_int, default=0, metavar="R", help="resolution levels to discard (0 = full resolution)")
+    add_max_memory(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+
+def _run_decode(args: argparse.Namespace) -> int:
+    src, dst = args.input, args.output
+    if image_io.is_codestream_path(dst):
+        raise CliError(f"{dst}: decode writes an image (.npy, .pgm/.ppm/.pnm or .raw), not a codestream")
+    fmt = image_io.image_format(dst)
+    data = read_codestream(src)
+    try:
+        inf = htj2k.info(data)
+    except (Htj2kError, ValueError, TypeError) as e:
+        raise CliError(f"{src}: {one_line(e)}") from e
+    if fmt == "pnm":
+        comps = inf.num_components
+        if inf.dtype not in ("uint8", "uint16") or comps not in (1, 3) or inf.bit_depth > 16:
+            kind = inf.dtype or "mixed components"
+            raise CliError(
+                f"{dst}: PGM/PPM holds uint8/uint16 images with 1 or 3 components; "
+                f"{src} decodes to {kind} x{comps}; use .npy or .raw"
+            )
+        if extension(dst) == ".pgm" and comps != 1:
+            raise CliError(f"{dst}: .pgm holds one component, {src} has {comps}; use .ppm or .pnm")
+        if extension(dst) == ".ppm" and comps != 3:
+            raise CliError(f"{dst}: .ppm holds three components, {src} has {comps}; use .pgm or .pnm")
+    try:
+        array = htj2k.decode(data, level=args.level, max_memory=args.max_memory)
+    except (Htj2kError, ValueError, TypeError) as e:
+        raise CliError(f"{src}: {one_line(e)}") from e
+
+    if fmt == "pnm":
+        image_io.write_image(dst, array, bit_depth=inf.bit_depth)
+    else:
+        image_io.write_image(dst, array)
+
+    if not args.quiet:
+        height, width = array.shape[:2]
+        comps = array.shape[2] if array.ndim == 3 else 1
+        line = f"{src} -> {dst}: {describe(width, height, comps, inf.bit_depth, inf.signed)}"
+        if args.level:
+            line += f", level {args.level}"
+        if fmt == "raw":
+            shape = "x".join(str(d) for d in array.shape)
+            order = " little-endian" if array.dtype.itemsize > 1 else ""
+            line += f"; raw{order} samples: --shape {shape} --dtype {array.dtype.name}"
+        print(line)
+    return EXIT_OK
+
+
+def _add_info_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE", help="codestream or JPH/JP2 files")
+    p.add_argument("--json", action="store_true", help="print a JSON list of the header fields, one object per file")
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _pair_text(p: Sequence[int]) -> str:
+    return f"{p[0]}x{p[1]}"
+
+
+def _components_text(inf: Any) -> str:
+    def one(c: Any) -> str:
+        s = f"{c.bit_depth}-bit {'signed' if c.signed else 'unsigned'}"
+        if tuple(c.subsampling) != (1, 1):
+            s += f", subsampled {_pair_text(c.subsampling)}"
+        return s
+
+    comps = inf.components
+    if all(c == comps[0] for c in comps):
+        return f"{len(comps)} x {one(comps[0])}"
+    return f"{len(comps)}: " + "; ".join(one(c) for c in comps)
+
+
+def format_info(name: str, inf: Any) -> str:
+    """Human-readable lines describing a :class:`htj2k.CodestreamInfo`."""
+    rows: List[Tuple[str, str]] = []
+    size = f"{inf.width}x{inf.height}"
+    if tuple(inf.offset) != (0, 0):
+        size += f" (origin {inf.offset[0]},{inf.offset[1]})"
+    rows.append(("container", f"{inf.container}, codestream {inf.codestream_length} bytes"))
+    rows.append(("size", size))
+    rows.append(("components", _components_text(inf)))
+    rows.append(("decodes to", f"{inf.dtype or 'planes (use decode_planes)'} {inf.shape}"))
+    wavelet = "reversible 5/3 (lossless)" if inf.reversible else "irreversible 9/7 (lossy)"
+    rows.append(("levels", f"{inf.levels}, {wavelet}"))
+    rows.append(("colour transform", _yes(inf.colour_transform)))
+    rows.append(("quantization", inf.quantization))
+    rows.append(("progression", inf.progression))
+    rows.append(("block size", _pair_text(inf.block_size)))
+    rows.append(("precincts", ", ".join(_pair_text(p) for p in inf.precincts) if inf.precincts else "maximal"))
+    tiles = f"{_pair_text(inf.tiles)} of {_pair_text(inf.tile_size)}"
+    if tuple(inf.tile_offset) != (0, 0):
+        tiles += f" (origin {inf.tile_offset[0]},{inf.tile_offset[1]})"
+    tiles += f", {inf.tile_parts} tile-part{'s' if inf.tile_parts != 1 else ''}"
+    rows.append(("tiles", tiles))
+    rows.append(("layers", str(inf.layers)))
+    rows.append(("HT block coder", _yes(inf.ht)))
+    rows.append(
+        ("markers", f"TLM {_yes(inf.has_tlm)}, PLT {_yes(inf.has_plt)}, PLM {_yes(inf.has_plm)}, CAP {_yes(inf.has_cap)}")
+    )
+    rows.append(("level sizes", " -> ".join(_pair_text(s) for s in inf.level_sizes) + "  (base -> full)"))
+    if inf.features:
+        rows.append(("features", ", ".join(inf.features)))
+    for c in inf.comments:
+        rows.append(("comment", one_line(repr(c))))
+    rows.append(("supported", "yes" if inf.supported else f"no: {one_line(inf.unsupported_reason or '')}"))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join([name] + [f"  {k.ljust(width)}  {v}" for k, v in rows])
+
+
+def _info_dict(name: str, inf: Any) -> Dict[str, Any]:
+    d: Dict[str, Any] = {"file": name}
+    d.update(inf.as_dict())
+    for key in ("shape", "num_components", "bit_depth", "signed"):
+        d.setdefault(key, getattr(inf, key))
+    return d
+
+
+def _run_info(args: argparse.Namespace) -> int:
+    results: List[Dict[str, Any]] = []
+    failed = 0
+    first = True
+    for name in args.files:
+        try:
+            data = read_codestream(name)
+            inf = htj2k.info(data)
+        except (CliError, Htj2kError, ValueError, TypeError, OSError) as e:
+            failed += 1
+            msg = error_message(e)
+            if not msg.startswith(name):
+                msg = f"{name}: {msg}"
+            report_error(msg)
+            if args.json:
+                results.append({"file": name, "error": msg})
+            continue
+        if args.json:
+            results.append(_info_dict(name, inf))
+        else:
+            if not first:
+                print()
+            first = False
+            print(format_info(name, inf))
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+COMMANDS = (
+    Command(
+        "encode",
+        "encode an image (.npy, .pgm/.ppm, .raw) to HTJ2K",
+        _add_encode_arguments,
+        _run_encode,
+        "Encode an image file to an HTJ2K codestream (.j2c) or JPH file (.jph); lossless by default.",
+    ),
+    Command(
+        "decode",
+        "decode an HTJ2K codestream or JPH file to an image",
+        _add_decode_arguments,
+        _run_decode,
+        "Decode a codestream/JPH file to .npy, .pgm/.ppm/.pnm or .raw (little-endian).",
+    ),
+    Command(
+        "info",
+        "show what codestream headers declare",
+        _add_info_arguments,
+        _run_info,
+        "Show the header fields of codestreams / JPH files (no pixels are decoded).",
+    ),
+)
