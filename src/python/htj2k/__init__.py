@@ -8,16 +8,6 @@ CRC-32 checksums matching an imaging archive's ``PixelDataChecksumFromBaseToFull
     True
 """
 
-from .codec import (
-    DEFAULT_MAX_MEMORY,
-    DEFAULT_MAX_PIXELS,
-    decode,
-    decode_planes,
-    encode,
-    features,
-    info,
-    openjph_version,
-)
 from ._errors import (
     EncodeError,
     Htj2kError,
@@ -36,6 +26,16 @@ from .checksums import (
     level_for_size,
     pixel_checksums,
     verify,
+)
+from .codec import (
+    DEFAULT_MAX_MEMORY,
+    DEFAULT_MAX_PIXELS,
+    decode,
+    decode_planes,
+    encode,
+    features,
+    info,
+    openjph_version,
 )
 
 __version__ = "0.1.0"

@@ -18,8 +18,13 @@ from . import _core
 PROGRESSIONS: Tuple[str, ...] = tuple(getattr(_core, "PROGRESSIONS", ("LRCP", "RLCP", "RPCL", "PCRL", "CPRL")))
 #: Decomposition levels of an encode when none are given (capped by the image size).
 DEFAULT_LEVELS: int = int(getattr(_core, "DEFAULT_LEVELS", 5))
-#: Default decode limits (see ``htj2k.decode``).
+#: Default ``max_pixels`` guard: total samples (width x height x components) a
+#: codestream may declare before decoding is refused without allocating.
 DEFAULT_MAX_PIXELS: int = int(getattr(_core, "DEFAULT_MAX_PIXELS", 1 << 31))
+#: Default ``max_memory`` budget (2 GiB): the working memory a decode is estimated
+#: to need from the header (the output image plus the decoding library's own
+#: buffers: OpenJPH's lines and code-block buffers, OpenJPEG's int32 tile and
+#: image), checked before anything is allocated.
 DEFAULT_MAX_MEMORY: int = int(getattr(_core, "DEFAULT_MAX_MEMORY", 2 << 30))
 DECODERS: Tuple[str, ...] = ("auto", "openjph", "openjpeg")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Optional, Tuple
 
 __all__ = ["ComponentInfo", "CodestreamInfo", "LevelChecksum"]
@@ -84,8 +84,6 @@ class CodestreamInfo:
 
     def as_dict(self) -> dict:
         """Plain-JSON form (lists for tuples)."""
-        from dataclasses import asdict
-
         return asdict(self)
 
 

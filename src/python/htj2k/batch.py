@@ -35,60 +35,29 @@ from typing import Any, Iterable, List, Optional, Union
 import numpy as np
 
 from . import _core
-from .codec import (
-    DEFAULT_MAX_MEMORY,
-    DEFAULT_MAX_PIXELS,
+from ._args import (
     BytesLike,
-    _as_buffer,
-    _check_decoder,
-    _check_level,
-    _check_max_memory,
-    _check_max_pixels,
-    _encode_args,
+    as_buffer,
+    check_decoder,
+    check_errors,
+    check_level,
+    check_max_memory,
+    check_max_pixels,
+    check_threads,
+    encode_options,
+    frame_sequence,
+    levels_list,
 )
-from .checksums import (
-    _VERIFY_ERRORS,
-    Verification,
-    _levels_arg,
-    _to_checksums,
-    _verify_plan,
-)
+from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS
 from ._types import LevelChecksum
+from .checksums import _VERIFY_ERRORS, Verification, _to_checksums, _verify_plan
 
 __all__ = ["decode_many", "checksums_many", "verify_many", "encode_many"]
 
 Frame = Union[BytesLike, str, os.PathLike]
 
 
-_ENCODE_OPTIONS = frozenset(inspect.signature(_encode_args).parameters) - {"array"}
-
-
-def _check_threads(threads: Any) -> int:
-    """0 = all cores (the C++ side's default)."""
-    if threads is None:
-        return 0
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
-        raise TypeError(f"threads: expected an int or None, got {type(threads).__name__}")
-    if threads < 1:
-        raise ValueError(f"threads: must be >= 1 (or None for all cores), got {threads}")
-    return int(threads)
-
-
-def _check_errors(errors: Any) -> str:
-    if errors not in ("return", "raise"):
-        raise ValueError(f"errors: expected 'return' or 'raise', got {errors!r}")
-    return errors
-
-
-def _sequence(items: Any, name: str) -> list:
-    if isinstance(items, (bytes, bytearray, memoryview, str, np.ndarray)) and not (
-        isinstance(items, np.ndarray) and items.dtype == object
-    ):
-        raise TypeError(f"{name}: expected a sequence of frames, got a single {type(items).__name__}")
-    try:
-        return list(items)
-    except TypeError:
-        raise TypeError(f"{name}: expected a sequence, got {type(items).__name__}") from None
+_ENCODE_OPTIONS = frozenset(inspect.signature(encode_options).parameters) - {"array"}
 
 
 def _buffers(datas: list) -> list:
@@ -96,7 +65,7 @@ def _buffers(datas: list) -> list:
     out = []
     for d in datas:
         try:
-            out.append(_as_buffer(d))
+            out.append(as_buffer(d))
         except (TypeError, OSError) as e:
             out.append(e)
     return out
@@ -143,13 +112,13 @@ def decode_many(
     Returns a list of arrays in input order; see the module docstring for
     ``threads`` and ``errors``.
     """
-    datas = _sequence(datas, "datas")
-    level = _check_level(level)
-    max_pixels = _check_max_pixels(max_pixels)
-    max_memory = _check_max_memory(max_memory)
-    decoder = _check_decoder(decoder)
-    nthreads = _check_threads(threads)
-    errors = _check_errors(errors)
+    datas = frame_sequence(datas, "datas")
+    level = check_level(level)
+    max_pixels = check_max_pixels(max_pixels)
+    max_memory = check_max_memory(max_memory)
+    decoder = check_decoder(decoder)
+    nthreads = check_threads(threads)
+    errors = check_errors(errors)
     results = _run(_buffers(datas),
                    lambda bufs: _core.decode_many(bufs, level, max_pixels, decoder, nthreads, max_memory))
     return _finish(results, errors)
@@ -169,12 +138,12 @@ def checksums_many(
 
     Returns one checksum list (base first) per frame, in input order.
     """
-    datas = _sequence(datas, "datas")
-    lv = _levels_arg(levels)
-    max_pixels = _check_max_pixels(max_pixels)
-    max_memory = _check_max_memory(max_memory)
-    nthreads = _check_threads(threads)
-    errors = _check_errors(errors)
+    datas = frame_sequence(datas, "datas")
+    lv = levels_list(levels)
+    max_pixels = check_max_pixels(max_pixels)
+    max_memory = check_max_memory(max_memory)
+    nthreads = check_threads(threads)
+    errors = check_errors(errors)
 
     def call(bufs):
         out = _core.checksums_many(bufs, [lv], max_pixels, [False], nthreads, max_memory)
@@ -200,14 +169,14 @@ def verify_many(
     decoded gives a :class:`~htj2k.Verification` with ``ok=False``; only a
     malformed ``expected`` entry is an error (``errors`` decides how it is reported).
     """
-    datas = _sequence(datas, "datas")
-    expecteds = _sequence(expecteds, "expecteds")
+    datas = frame_sequence(datas, "datas")
+    expecteds = frame_sequence(expecteds, "expecteds")
     if len(datas) != len(expecteds):
         raise ValueError(f"expecteds: {len(expecteds)} entries for {len(datas)} frames")
-    max_pixels = _check_max_pixels(max_pixels)
-    max_memory = _check_max_memory(max_memory)
-    nthreads = _check_threads(threads)
-    errors = _check_errors(errors)
+    max_pixels = check_max_pixels(max_pixels)
+    max_memory = check_max_memory(max_memory)
+    nthreads = check_threads(threads)
+    errors = check_errors(errors)
 
     results: List[Any] = []
     todo = []  # (slot, plan) of frames that need checksums
@@ -255,16 +224,16 @@ def encode_many(
     Returns the encoded bytes of each array, in input order. An unknown option
     raises ``TypeError`` at once (it would fail every frame).
     """
-    arrays = _sequence(arrays, "arrays") if not isinstance(arrays, np.ndarray) else list(arrays)
-    nthreads = _check_threads(threads)
-    errors = _check_errors(errors)
+    arrays = frame_sequence(arrays, "arrays") if not isinstance(arrays, np.ndarray) else list(arrays)
+    nthreads = check_threads(threads)
+    errors = check_errors(errors)
     unknown = sorted(set(options) - _ENCODE_OPTIONS)
     if unknown:
         raise TypeError(f"encode_many: unknown option(s) {', '.join(unknown)}")
     items: List[Any] = []
     for a in arrays:
         try:
-            items.append(_encode_args(a, **options))
+            items.append(encode_options(a, **options))
         except (TypeError, ValueError) as e:
             items.append(e)
     results = _run(items, lambda good: _core.encode_many(good, nthreads))

@@ -18,17 +18,11 @@ from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Unio
 import numpy as np
 
 from . import _core
-from .codec import (
-    DEFAULT_MAX_MEMORY,
-    DEFAULT_MAX_PIXELS,
-    BytesLike,
-    _as_buffer,
-    _check_max_memory,
-    _check_max_pixels,
-    info,
-)
+from ._args import BytesLike, as_buffer, check_max_memory, check_max_pixels, levels_list
 from ._errors import Htj2kError
+from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS
 from ._types import LevelChecksum
+from .codec import info
 
 __all__ = [
     "checksums",
@@ -48,22 +42,7 @@ CHECKSUM_KEYS = ("PixelDataChecksumFromBaseToFullResolution", "ImageDataChecksum
 
 def crc32(data: BytesLike, crc: int = 0) -> int:
     """zlib-compatible CRC-32 (ISA-L); ``crc`` continues a previous value."""
-    return _core.crc32(_as_buffer(data), crc)
-
-
-def _levels_arg(levels: Optional[Iterable[int]]) -> List[int]:
-    if levels is None:
-        return []
-    if isinstance(levels, (int, np.integer)) and not isinstance(levels, bool):
-        levels = [levels]
-    out = []
-    for r in levels:
-        if isinstance(r, bool) or not isinstance(r, (int, np.integer)):
-            raise TypeError(f"levels: expected ints, got {type(r).__name__}")
-        if not 0 <= r <= 32:
-            raise ValueError(f"levels: each must be in 0..32, got {r}")
-        out.append(int(r))
-    return out
+    return _core.crc32(as_buffer(data), crc)
 
 
 def _to_checksums(rows: Sequence[Tuple[int, int, int, int]]) -> List[LevelChecksum]:
@@ -90,8 +69,8 @@ def checksums(
     ``zlib.crc32(decode(data, level=r).tobytes())`` (little-endian host).
     ``max_pixels`` and ``max_memory`` as :func:`htj2k.decode`.
     """
-    rows, _ = _core.checksums(_as_buffer(data), _levels_arg(levels), _check_max_pixels(max_pixels), False,
-                              _check_max_memory(max_memory))
+    rows, _ = _core.checksums(as_buffer(data), levels_list(levels), check_max_pixels(max_pixels), False,
+                              check_max_memory(max_memory))
     return _to_checksums(rows)
 
 
@@ -105,8 +84,8 @@ def checksums_with_range(
     """:func:`checksums` and the ``(min, max)`` sample value of the full-resolution
     image over every component (the archive's ``MinPixelValue``/``MaxPixelValue``),
     from the same decode."""
-    rows, rng = _core.checksums(_as_buffer(data), _levels_arg(levels), _check_max_pixels(max_pixels), True,
-                                _check_max_memory(max_memory))
+    rows, rng = _core.checksums(as_buffer(data), levels_list(levels), check_max_pixels(max_pixels), True,
+                                check_max_memory(max_memory))
     return _to_checksums(rows), (int(rng[0]), int(rng[1]))
 
 
@@ -354,10 +333,10 @@ def _verify_plan(
     mn = _expected_int(min_pixel_value, "min_pixel_value") if min_pixel_value is not None else mn
     mx = _expected_int(max_pixel_value, "max_pixel_value") if max_pixel_value is not None else mx
     plan = _VerifyPlan(entries, mn, mx)
-    plan.max_memory = _check_max_memory(max_memory)
+    plan.max_memory = check_max_memory(max_memory)
     try:
-        plan.buf = _as_buffer(data)
-        plan.max_pixels = _check_max_pixels(max_pixels)
+        plan.buf = as_buffer(data)
+        plan.max_pixels = check_max_pixels(max_pixels)
         sizes = _core.parse_info(plan.buf)["level_sizes"][0]  # base first, component 0
         by_size = plan.by_size
         for i, s in enumerate(sizes):  # a size seen twice maps to the finer level

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _core
+from ._args import (
+    BytesLike,
+    as_buffer,
+    check_decoder,
+    check_level,
+    check_max_memory,
+    check_max_pixels,
+    encode_options,
+)
 from ._errors import Htj2kError
+from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS, sample_dtype
 from ._types import CodestreamInfo, ComponentInfo
 
 __all__ = [
@@ -22,73 +33,6 @@ __all__ = [
     "DEFAULT_MAX_MEMORY",
     "BytesLike",
 ]
-
-#: Default ``max_pixels`` guard: total samples (width x height x components) a
-#: codestream may declare before decoding is refused without allocating.
-DEFAULT_MAX_PIXELS = 1 << 31
-
-#: Default ``max_memory`` budget (2 GiB): the working memory a decode is estimated
-#: to need from the header (the output image plus the decoding library's own
-#: buffers: OpenJPH's lines and code-block buffers, OpenJPEG's int32 tile and
-#: image), checked before anything is allocated.
-DEFAULT_MAX_MEMORY = 2 << 30
-
-BytesLike = Union[bytes, bytearray, memoryview, np.ndarray]
-_PROGRESSIONS = ("LRCP", "RLCP", "RPCL", "PCRL", "CPRL")
-
-
-def _as_buffer(data: Any, name: str = "data") -> Any:
-    """Bytes-like objects pass through; paths are read; anything else is a TypeError."""
-    if isinstance(data, (bytes, bytearray)):
-        return data
-    if isinstance(data, memoryview):
-        return data if data.contiguous else data.tobytes()
-    if isinstance(data, np.ndarray):
-        if data.dtype != np.uint8:
-            raise TypeError(f"{name}: expected bytes or a uint8 array, got a {data.dtype} array")
-        return np.ascontiguousarray(data).reshape(-1)
-    if isinstance(data, (str, os.PathLike)):
-        with open(data, "rb") as f:
-            return f.read()
-    raise TypeError(f"{name}: expected bytes-like data or a path, got {type(data).__name__}")
-
-
-def _check_level(level: Any) -> int:
-    if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
-        raise TypeError(f"level: expected an int, got {type(level).__name__}")
-    if not 0 <= level <= 32:
-        raise ValueError(f"level: must be in 0..32 (resolution levels to discard), got {level}")
-    return int(level)
-
-
-_DECODERS = ("auto", "openjph", "openjpeg")
-
-
-def _check_decoder(decoder: Any) -> str:
-    if not isinstance(decoder, str):
-        raise TypeError(f"decoder: expected a str, got {type(decoder).__name__}")
-    if decoder not in _DECODERS:
-        raise ValueError(f"decoder: expected 'auto', 'openjph' or 'openjpeg', got {decoder!r}")
-    return decoder
-
-
-def _check_max_memory(max_memory: Any) -> int:
-    if max_memory is None:
-        return DEFAULT_MAX_MEMORY
-    if isinstance(max_memory, bool) or not isinstance(max_memory, (int, np.integer)):
-        raise TypeError(f"max_memory: expected an int (bytes) or None, got {type(max_memory).__name__}")
-    if not 0 < max_memory < 2**64:
-        raise ValueError(f"max_memory: must be in 1..2**64-1 bytes, got {max_memory}")
-    return int(max_memory)
-
-
-def _check_max_pixels(max_pixels: Any) -> int:
-    if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)):
-        raise TypeError(f"max_pixels: expected an int, got {type(max_pixels).__name__}")
-    if not 0 < max_pixels < 2**64:
-        raise ValueError(f"max_pixels: must be in 1..2**64-1, got {max_pixels}")
-    return int(max_pixels)
-
 
 def decode(
     data: Union[BytesLike, str, os.PathLike],
@@ -140,11 +84,11 @@ def decode(
         ValueError: ``level`` beyond the codestream's decomposition levels, or a
             wrong ``out`` array.
     """
-    buf = _as_buffer(data)
-    level = _check_level(level)
-    max_pixels = _check_max_pixels(max_pixels)
-    max_memory = _check_max_memory(max_memory)
-    decoder = _check_decoder(decoder)
+    buf = as_buffer(data)
+    level = check_level(level)
+    max_pixels = check_max_pixels(max_pixels)
+    max_memory = check_max_memory(max_memory)
+    decoder = check_decoder(decoder)
     if out is not None and not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a numpy array, got {type(out).__name__}")
     return _core.decode(buf, level, max_pixels, out, decoder, max_memory)
@@ -164,23 +108,11 @@ def decode_planes(
     smallest dtype holding its bit depth. ``decoder``, ``max_memory`` and errors as
     :func:`decode`.
     """
-    buf = _as_buffer(data)
+    buf = as_buffer(data)
     return _core.decode_planes(
-        buf, _check_level(level), _check_max_pixels(max_pixels), _check_decoder(decoder),
-        _check_max_memory(max_memory),
+        buf, check_level(level), check_max_pixels(max_pixels), check_decoder(decoder),
+        check_max_memory(max_memory),
     )
-
-
-def _pair(value: Any, name: str) -> Tuple[int, int]:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value), int(value)
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name}: expected an int or a (width, height) pair, got {value!r}")
-    try:
-        w, h = value
-        return int(w), int(h)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected an int or a (width, height) pair, got {value!r}") from None
 
 
 def encode(
@@ -226,7 +158,7 @@ def encode(
     Returns:
         The encoded bytes.
     """
-    array, kwargs = _encode_args(
+    array, kwargs = encode_options(
         array,
         reversible=reversible,
         qstep=qstep,
@@ -244,115 +176,6 @@ def encode(
     return _core.encode(array, **kwargs)
 
 
-def _encode_args(
-    array: np.ndarray,
-    *,
-    reversible: Optional[bool] = None,
-    qstep: Optional[float] = None,
-    levels: Optional[int] = None,
-    block_size: Union[int, Tuple[int, int]] = (64, 64),
-    precincts: Optional[Sequence[Tuple[int, int]]] = None,
-    progression: str = "RPCL",
-    tile_size: Optional[Union[int, Tuple[int, int]]] = None,
-    bit_depth: Optional[int] = None,
-    colour_transform: Optional[bool] = None,
-    tlm: bool = False,
-    tileparts: Optional[str] = None,
-    container: str = "j2c",
-) -> Tuple[np.ndarray, Dict[str, Any]]:
-    """Checks and normalises :func:`encode`'s arguments: the array to hand to
-    ``_core.encode`` and its keyword arguments (shared with :func:`encode_many`)."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"array: expected a numpy array, got {type(array).__name__}")
-    if array.dtype == np.bool_:
-        array = array.view(np.uint8)
-        if bit_depth is None:
-            bit_depth = 1
-    if array.dtype.kind not in "ui" or array.dtype.itemsize not in (1, 2, 4):
-        raise TypeError(
-            f"array: dtype {array.dtype} is not supported; use uint8/int8/uint16/int16/uint32/int32"
-        )
-    if array.ndim not in (2, 3):
-        raise ValueError(f"array: expected (H, W) or (H, W, C), got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"array: empty image of shape {array.shape}")
-    if array.ndim == 3 and array.shape[2] > 16384:
-        raise ValueError(f"array: {array.shape[2]} components; at most 16384")
-    if array.shape[0] >= 2**32 or array.shape[1] >= 2**32:
-        raise ValueError(f"array: shape {array.shape} too large")
-    if array.dtype.byteorder == ">" or (array.dtype.byteorder == "=" and not np.little_endian):
-        array = array.astype(array.dtype.newbyteorder("<"))
-    if array.ndim == 3:
-        inner_ok = array.strides[2] == array.itemsize and array.strides[1] == array.itemsize * array.shape[2]
-    else:
-        inner_ok = array.strides[1] == array.itemsize
-    if not inner_ok or array.strides[0] < 0:
-        array = np.ascontiguousarray(array)
-
-    if qstep is not None:
-        if reversible:
-            raise ValueError("qstep: only applies to irreversible encoding (reversible=False)")
-        if not isinstance(qstep, (int, float, np.floating, np.integer)) or isinstance(qstep, bool):
-            raise TypeError(f"qstep: expected a float, got {type(qstep).__name__}")
-        if not (0 < float(qstep) <= 2.0):
-            raise ValueError(f"qstep: must be in (0, 2], got {qstep}")
-        reversible = False
-    if reversible is None:
-        reversible = True
-    if levels is None:
-        levels_i = -1
-    else:
-        if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)):
-            raise TypeError(f"levels: expected an int, got {type(levels).__name__}")
-        if not 0 <= levels <= 32:
-            raise ValueError(f"levels: must be in 0..32, got {levels}")
-        levels_i = int(levels)
-    bw, bh = _pair(block_size, "block_size")
-    prec = [] if precincts is None else [_pair(p, "precincts") for p in precincts]
-    if not isinstance(progression, str) or progression.upper() not in _PROGRESSIONS:
-        raise ValueError(f"progression: expected one of {', '.join(_PROGRESSIONS)}, got {progression!r}")
-    tw, th = (0, 0) if tile_size is None else _pair(tile_size, "tile_size")
-    if tile_size is not None and (tw <= 0 or th <= 0):
-        raise ValueError(f"tile_size: must be positive, got {tile_size!r}")
-    if bit_depth is None:
-        bd = 0
-    else:
-        if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)):
-            raise TypeError(f"bit_depth: expected an int, got {type(bit_depth).__name__}")
-        if not 1 <= bit_depth <= array.dtype.itemsize * 8:
-            raise ValueError(
-                f"bit_depth: {bit_depth} does not fit dtype {array.dtype} (1..{array.dtype.itemsize * 8})"
-            )
-        bd = int(bit_depth)
-    ct = -1 if colour_transform is None else int(bool(colour_transform))
-    ncomp = array.shape[2] if array.ndim == 3 else 1
-    if colour_transform and ncomp < 3:
-        raise ValueError(f"colour_transform: needs at least 3 components, the array has {ncomp}")
-    if tileparts is None:
-        tileparts = ""
-    if not isinstance(tileparts, str) or tileparts.upper() not in ("", "R", "C", "RC", "CR"):
-        raise ValueError(f"tileparts: expected 'R', 'C' or 'RC', got {tileparts!r}")
-    tileparts = "RC" if tileparts.upper() == "CR" else tileparts.upper()
-    if container not in ("j2c", "j2k", "jph"):
-        raise ValueError(f"container: expected 'j2c' or 'jph', got {container!r}")
-    return array, dict(
-        reversible=bool(reversible),
-        qstep=float(qstep or 0.0),
-        levels=levels_i,
-        block_w=bw,
-        block_h=bh,
-        precincts=prec,
-        progression=progression.upper(),
-        tile_w=tw,
-        tile_h=th,
-        bit_depth=bd,
-        colour_transform=ct,
-        tlm=bool(tlm),
-        tileparts=tileparts,
-        jph=container == "jph",
-    )
-
-
 _QUANT = {0: "none", 1: "scalar derived", 2: "scalar expounded"}
 
 
@@ -367,8 +190,7 @@ def _info_from_dict(d: Dict[str, Any]) -> CodestreamInfo:
     dtype = None
     if same:
         bits = max(c.bit_depth for c in comps)
-        size = 8 if bits <= 8 else 16 if bits <= 16 else 32
-        dtype = f"{'int' if comps[0].signed else 'uint'}{size}"
+        dtype = sample_dtype(bits, comps[0].signed).name
     precincts = tuple(reversed([tuple(p) for p in cod["precincts"]])) if cod["user_precincts"] else ()
     block_styles = [cod["block_style"]] + [o["cod"]["block_style"] for o in d["overrides"] if o["cod"]]
     return CodestreamInfo(
@@ -413,11 +235,9 @@ def info(data: Union[BytesLike, str, os.PathLike]) -> CodestreamInfo:
     Raises:
         InvalidCodestreamError: malformed headers.
     """
-    buf = _as_buffer(data)
+    buf = as_buffer(data)
     d = _core.parse_info(buf)
     result = _info_from_dict(d)
-    from dataclasses import replace
-
     try:
         result = replace(result, decoder=_core.select_decoder(buf, 0, "auto"))
     except Htj2kError as e:

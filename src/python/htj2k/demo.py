@@ -21,6 +21,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 import htj2k
+from htj2k._rules import range_problem
 
 from . import io as image_io
 
@@ -171,15 +172,6 @@ def _pydicom_test_dir() -> Optional[str]:
     return os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
 
 
-def _fits(a: np.ndarray, bits: int, signed: bool) -> bool:
-    if a.size == 0:
-        return True
-    lo, hi = int(a.min()), int(a.max())
-    if signed:
-        return -(1 << (bits - 1)) <= lo and hi <= (1 << (bits - 1)) - 1
-    return lo >= 0 and hi <= (1 << bits) - 1
-
-
 def dicom_sample(path: str) -> Sample:
     """A :class:`Sample` from a DICOM file: BitsStored as the bit depth, PixelRepresentation
     as the signedness (first frame of multi-frame files)."""
@@ -200,14 +192,14 @@ def dicom_sample(path: str) -> Sample:
     width = a.dtype.itemsize * 8
     target = np.dtype(f"{'i' if signed else 'u'}{a.dtype.itemsize}")
     if a.dtype != target:
-        if a.dtype.kind in "ui" and _fits(a, width, signed):
+        if a.dtype.kind in "ui" and range_problem(a, width, signed) is None:
             a = a.astype(target)
         else:
             a = a.view(target)  # same bits, reinterpreted as PixelRepresentation says
             notes.append(f"reinterpreted as {target}")
     if a.dtype.kind not in "ui" or a.dtype.itemsize not in (1, 2, 4):
         raise ValueError(f"unsupported pixel dtype {a.dtype}")
-    if not 1 <= bits <= width or not _fits(a, bits, signed):
+    if not 1 <= bits <= width or range_problem(a, bits, signed) is not None:
         notes.append(f"values exceed BitsStored={bits}; using {width} bits")
         bits = width
     return Sample(os.path.basename(path), np.ascontiguousarray(a), bits, ", ".join(notes))

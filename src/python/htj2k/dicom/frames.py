@@ -7,10 +7,13 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.encaps import get_frame
+from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
 from .._rules import nominal_range, range_problem, sample_bytes
 from .._types import LevelChecksum
+from ..checksums import pixel_checksums
 from ..codec import info as _htj2k_info
 from ..profile import levels_for_size
 from .errors import DecoderUnavailableError, DicomImageError, NotAnImageError
@@ -164,8 +167,6 @@ class DicomFrame:
 
     def pixel_checksums(self, levels: Optional[int] = None) -> List[LevelChecksum]:
         """:func:`htj2k.pixel_checksums` of the frame with its parameters."""
-        from ..checksums import pixel_checksums
-
         return pixel_checksums(
             self.pixels,
             self.levels if levels is None else levels,
@@ -182,8 +183,6 @@ def _colour_transform_for(pi: str, spp: int) -> bool:
 def pixel_decoder(ts: UID) -> Any:
     """pydicom's decoder of transfer syntax ``ts``; DecoderUnavailableError when no
     installed plugin serves it."""
-    from pydicom.pixels import get_decoder
-
     try:
         dec = get_decoder(ts)
     except NotImplementedError:
@@ -236,8 +235,6 @@ def frames(
     order = list(range(params.number_of_frames)) if indices is None else indices
     codestreams: Optional[Iterator[bytes]] = None
     if is_htj2k:
-        from pydicom.encaps import get_frame
-
         def _codestreams() -> Iterator[bytes]:
             for i in order:
                 yield get_frame(dataset.PixelData, i, number_of_frames=params.number_of_frames)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, List
 
 import numpy as np
+from pydicom.pixels.decoders import base
 
 from ..codec import decode as _htj2k_decode
 from .uids import _YBR_TO_RGB, HTJ2K_TRANSFER_SYNTAXES
@@ -52,8 +53,6 @@ def _decode_frame(src: bytes, runner: Any) -> bytearray:
 
 
 def _decoders() -> List[Any]:
-    from pydicom.pixels.decoders import base
-
     return [base.get_decoder(uid) for uid in HTJ2K_TRANSFER_SYNTAXES]
 
 

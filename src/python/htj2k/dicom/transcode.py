@@ -6,8 +6,10 @@ import copy
 from typing import List, Optional, Sequence
 
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate
 from pydicom.uid import UID
 
+from ..profile import encode_frame
 from .errors import DicomImageError
 from .frames import frames, image_parameters
 from .uids import _YBR_TO_RGB, htj2k_transfer_syntax
@@ -44,13 +46,9 @@ def to_htj2k_dataset(
     Raises:
         DicomImageError: no pixel data, or a frame whose values exceed BitsStored.
     """
-    from pydicom.encaps import encapsulate
-
     params = image_parameters(dataset)
     pi = photometric_interpretation
     if encoded_frames is None:
-        from ..profile import encode_frame
-
         encoded: List[bytes] = []
         for f in frames(dataset):
             err = f.range_error()

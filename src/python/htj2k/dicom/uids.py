@@ -8,6 +8,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
+from ..codec import features
 from .errors import DicomImageError
 
 HTJ2K_LOSSLESS = UID("1.2.840.10008.1.2.4.201")
@@ -46,7 +47,5 @@ def htj2k_transfer_syntax(tlm: Optional[bool] = None) -> UID:
     Options (``.202``) when they carry TLM markers, else HTJ2K Lossless (``.201``).
     ``tlm=None`` asks the linked OpenJPH (``htj2k.features()["tlm"]``)."""
     if tlm is None:
-        from ..codec import features
-
         tlm = bool(features().get("tlm"))
     return HTJ2K_LOSSLESS_RPCL if tlm else HTJ2K_LOSSLESS

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import signal
 import time
 from collections import deque
+from multiprocessing.connection import wait
 from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple
 
 from .process import process_file
@@ -52,8 +54,6 @@ class _LocalPool:
     attributed to the file that caused it and the others go on."""
 
     def __init__(self, workers: int, opts: RoundtripOptions, timeout: Optional[float]):
-        import multiprocessing as mp
-
         methods = mp.get_all_start_methods()
         method = "forkserver" if "forkserver" in methods else "spawn"
         self.ctx = mp.get_context(method)
@@ -86,8 +86,6 @@ class _LocalPool:
             self.workers.remove(w)
 
     def run(self, tasks: Sequence[Task], sink: "_Sink") -> None:
-        from multiprocessing.connection import wait
-
         pending: Deque[Task] = deque(tasks)
         try:
             while pending or any(w["task"] is not None for w in self.workers):

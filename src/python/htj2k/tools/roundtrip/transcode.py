@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import sys
@@ -107,9 +109,6 @@ def write_manifest(records: Iterable[Dict[str, Any]], path: str) -> Dict[str, An
     text = json.dumps(doc, indent=2) + "\n"
     data = text.encode("utf-8")
     if path.lower().endswith(".gz"):
-        import gzip
-        import io
-
         buf = io.BytesIO()
         with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as g:
             g.write(data)
