@@ -26,7 +26,7 @@ from packaging.version import Version
 import htj2k
 from htj2k import UnsupportedCodestreamError, _core
 
-from conftest import read_pgx
+from helpers.openjpeg import read_pgx
 
 HERE = Path(__file__).resolve().parent
 EXPECTED: Dict[str, List[Dict[str, Any]]] = json.loads((HERE / "expected.json").read_text())["cases"]

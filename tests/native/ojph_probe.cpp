@@ -1,5 +1,5 @@
 // Drives the linked OpenJPH directly, with none of htj2k's validation, so that
-// tests/test_version_gates.py can show each defect a version gate in
+// tests/codec/test_version_gates.py can show each defect a version gate in
 // src/cpp/codec/openjph_compat.hpp guards against (and see when one is gone).
 //
 //   ojph_probe decode FILE LEVEL        prints "WxH crc" per component (CRC-32 of

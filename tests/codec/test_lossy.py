@@ -21,7 +21,7 @@ import pytest
 
 import htj2k
 
-from conftest import OPJ_DECOMPRESS, opj_decompress
+from helpers.openjpeg import OPJ_DECOMPRESS, opj_decompress
 
 H, W = 200, 264
 

@@ -19,7 +19,7 @@ import pytest
 
 import htj2k
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GATES = htj2k.features()["openjph_gates"]
 VERSION = htj2k.openjph_version()
 needs_openjpeg = pytest.mark.skipif(not htj2k.features()["openjpeg"], reason="built without OpenJPEG")

@@ -29,10 +29,11 @@ from hypothesis import strategies as st
 import htj2k
 from htj2k import EncodeError, InvalidCodestreamError, UnsupportedCodestreamError
 
-from conftest import find_marker, make_image, walk_markers
+from helpers.codestream import find_marker, walk_markers
+from helpers.images import make_image
 
 HERE = Path(__file__).parent
-REGRESSIONS = HERE / "fuzz" / "regressions"
+REGRESSIONS = HERE.parent / "fuzz" / "regressions"
 HAVE_OPENJPEG = bool(htj2k.features().get("openjpeg_version"))
 SOT, SOD, EOC, SOP, EPH = 0xFF90, 0xFF93, 0xFFD9, 0xFF91, 0xFF92
 CONFORMANCE_OPENJPH = ("ds0_ht_01_b11", "ds0_ht_09_b11", "ds0_ht_11_b10", "ds0_ht_12_b11", "ds0_ht_14_b11")

@@ -27,7 +27,9 @@ from htj2k import (
     UnsupportedCodestreamError,
 )
 
-from conftest import find_marker, make_image, run_python, walk_markers
+from helpers.codestream import find_marker, walk_markers
+from helpers.images import make_image
+from helpers.isolation import run_python
 
 FEATURES = htj2k.features()
 # Builds with a second decoder take decoder="openjph" to force OpenJPH.

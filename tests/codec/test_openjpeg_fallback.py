@@ -30,7 +30,9 @@ import pytest
 import htj2k
 from htj2k import InvalidCodestreamError, LimitExceededError, UnsupportedCodestreamError
 
-from conftest import OPJ_DECOMPRESS, find_marker, make_image, opj_decompress
+from helpers.codestream import find_marker
+from helpers.images import make_image
+from helpers.openjpeg import OPJ_DECOMPRESS, opj_decompress
 
 OPJ_COMPRESS = shutil.which("opj_compress")
 def _pydicom_test_files() -> Path:
@@ -232,7 +234,7 @@ def opj_decompress_planes(data: bytes, reduce: int):
     import re
     import tempfile
 
-    from conftest import read_pgx
+    from helpers.openjpeg import read_pgx
 
     with tempfile.TemporaryDirectory(prefix="htj2k-opj-") as tmp:
         src = os.path.join(tmp, "in.j2k")
@@ -469,7 +471,7 @@ def test_mutated_part1_streams_never_crash_or_print(tools, tmp_path):
     crash, no hang, nothing printed."""
     import pickle
 
-    from conftest import run_python
+    from helpers.isolation import run_python
 
     img = _source(RGB[0], "u1", 8, seed=9)
     seeds = [opj_compress(tmp_path, _planes(img), 8, False, args) for args in (

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import htj2k
-from conftest import make_image
+from helpers.images import make_image
 
 FORMATS = [("u1", 8), ("i1", 8), ("u2", 12), ("i2", 12), ("u2", 16), ("i2", 16), ("i4", 20)]
 

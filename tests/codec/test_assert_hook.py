@@ -24,7 +24,7 @@ import pytest
 import htj2k
 
 HERE = Path(__file__).parent
-REGRESSIONS = HERE / "fuzz" / "regressions"
+REGRESSIONS = HERE.parent / "fuzz" / "regressions"
 needs_openjpeg = pytest.mark.skipif(not htj2k.features()["openjpeg"], reason="built without OpenJPEG")
 
 CHILD = textwrap.dedent(r'''

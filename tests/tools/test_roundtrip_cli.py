@@ -512,7 +512,7 @@ def test_interrupt_leaves_valid_partial_report_and_resume(tree, tmp_path):
     report = tmp_path / "r.jsonl"
     env = dict(os.environ)
     env.pop("HTJ2K_DEBUG", None)
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parent), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
     proc = subprocess.Popen(
         [sys.executable, "-m", "helpers.roundtrip_faults", "--hang-on", "SC_rgb_rle_2frame.dcm#2", "--",
          str(tree["good"]), str(tree["images"]), "--json-out", str(report), "--workers", "2"],

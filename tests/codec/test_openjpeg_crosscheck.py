@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 import htj2k
 from htj2k import _core
 
-from conftest import OPJ_DECOMPRESS, PATTERNS, make_image, opj_decompress
+from helpers.images import PATTERNS, make_image
+from helpers.openjpeg import OPJ_DECOMPRESS, opj_decompress
 
 PROGRESSIONS = ("LRCP", "RLCP", "RPCL", "PCRL", "CPRL")
 # bits per dtype used in the corpus; 32-bit samples are kept to <= 24 bits here

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import htj2k
 from htj2k import _core
 
-from conftest import PATTERNS, expected_dtype, make_image, nominal_range
+from helpers.images import PATTERNS, expected_dtype, make_image, nominal_range
 
 FEATURES = htj2k.features()
 MAX_BIT_DEPTH = int(FEATURES["max_bit_depth"])

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import htj2k
 
 HERE = Path(__file__).parent
-REGRESSIONS = HERE / "fuzz" / "regressions"
+REGRESSIONS = HERE / "regressions"
 BATCH_TIMEOUT = 120  # seconds for one batch of inputs; a hang fails the test
 BATCH = 250  # inputs per child process; 12 batches = 3000 inputs per run
 
@@ -49,7 +49,7 @@ def _seeds() -> list[bytes]:
 
 
 def _conformance_seeds() -> list[bytes]:
-    shared = Path(os.environ.get("HTJ2K_SHARED_DIR", HERE.parents[1] / "shared"))
+    shared = Path(os.environ.get("HTJ2K_SHARED_DIR", HERE.parents[2] / "shared"))
     folder = shared / "conformance" / "iso15444-4" / "codestreams"
     if not folder.is_dir():
         return []
