@@ -34,7 +34,7 @@ from typing import Optional, Sequence, Tuple
 
 from .. import __version__, openjph_version
 from .._errors import Htj2kError
-from . import checksums, codec, roundtrip
+from . import checksums, codec, roundtrip, verify
 from ._common import (
     EXIT_INTERNAL_ERROR,
     EXIT_INTERRUPTED,
@@ -54,7 +54,7 @@ from ._common import (
 __all__ = ["main", "build_parser", "COMMANDS", "Command", "CliError"]
 
 #: Every subcommand, in the order ``htj2k --help`` lists them.
-COMMANDS: Tuple[Command, ...] = codec.COMMANDS + checksums.COMMANDS + roundtrip.COMMANDS
+COMMANDS: Tuple[Command, ...] = codec.COMMANDS + checksums.COMMANDS + verify.COMMANDS + roundtrip.COMMANDS
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,31 @@ from .uids import _YBR_TO_RGB, htj2k_transfer_syntax
 _DROP_WITH_PIXELS = ("ExtendedOffsetTable", "ExtendedOffsetTableLengths")
 
 
+def _copy_without_pixels(dataset: Dataset, ts: UID) -> Dataset:
+    """Every element but the pixel data (and what describes its encoding), with a
+    file meta header for transfer syntax ``ts``."""
+    out = Dataset()
+    for elem in dataset:
+        if elem.tag == 0x7FE00010 or elem.keyword in _DROP_WITH_PIXELS:
+            continue
+        out.add(copy.deepcopy(elem))
+    meta = FileMetaDataset()
+    old_meta = getattr(dataset, "file_meta", None)
+    if old_meta is not None:
+        for elem in old_meta:
+            meta.add(copy.deepcopy(elem))
+    meta.TransferSyntaxUID = ts
+    if "SOPClassUID" in out:
+        meta.MediaStorageSOPClassUID = out.SOPClassUID
+    if "SOPInstanceUID" in out:
+        meta.MediaStorageSOPInstanceUID = out.SOPInstanceUID
+    for kw in ("ImplementationClassUID", "ImplementationVersionName"):
+        if kw in meta:
+            del meta[kw]
+    out.file_meta = meta
+    return out
+
+
 def to_htj2k_dataset(
     dataset: Dataset,
     *,
@@ -38,7 +63,7 @@ def to_htj2k_dataset(
     Args:
         encoded_frames: codestreams already encoded for every frame (in order),
             e.g. by ``htj2k roundtrip``; default: encode them here with the
-            archive-like parameters (:func:`htj2k.roundtrip.encode_frame`).
+            archive-like parameters (:func:`htj2k.profile.encode_frame`).
         photometric_interpretation: of the decoded frames, when passing
             ``encoded_frames`` (default: as :func:`frames` reports it).
         transfer_syntax_uid: override the transfer syntax.
@@ -71,25 +96,7 @@ def to_htj2k_dataset(
         pi = "YBR_FULL"
     ts = UID(transfer_syntax_uid) if transfer_syntax_uid else htj2k_transfer_syntax()
 
-    out = Dataset()
-    for elem in dataset:
-        if elem.tag == 0x7FE00010 or elem.keyword in _DROP_WITH_PIXELS:
-            continue
-        out.add(copy.deepcopy(elem))
-    meta = FileMetaDataset()
-    old_meta = getattr(dataset, "file_meta", None)
-    if old_meta is not None:
-        for elem in old_meta:
-            meta.add(copy.deepcopy(elem))
-    meta.TransferSyntaxUID = ts
-    if "SOPClassUID" in out:
-        meta.MediaStorageSOPClassUID = out.SOPClassUID
-    if "SOPInstanceUID" in out:
-        meta.MediaStorageSOPInstanceUID = out.SOPInstanceUID
-    for kw in ("ImplementationClassUID", "ImplementationVersionName"):
-        if kw in meta:
-            del meta[kw]
-    out.file_meta = meta
+    out = _copy_without_pixels(dataset, ts)
     out.PixelData = encapsulate(list(encoded_frames), has_bot=True)
     out["PixelData"].VR = "OB"
     out["PixelData"].is_undefined_length = True
