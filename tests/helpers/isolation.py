@@ -62,7 +62,7 @@ import htj2k
 from htj2k import _core
 
 
-def roundtrip(array, kwargs, levels=(), out=False, planes=False):
+def encode_decode(array, kwargs, levels=(), out=False, planes=False):
     """encode, decode at full resolution and at `levels`, optionally via out= / decode_planes."""
     data = htj2k.encode(array, **kwargs)
     res = {"data": data, "info": htj2k.info(data), "full": htj2k.decode(data)}
@@ -151,7 +151,7 @@ def determinism(data, threads=(1, 2, 3)):
     return problems, {k: v[0] for k, v in first.items()}
 
 
-NS = {"htj2k": htj2k, "np": np, "_core": _core, "roundtrip": roundtrip, "decode_levels": decode_levels,
+NS = {"htj2k": htj2k, "np": np, "_core": _core, "encode_decode": encode_decode, "decode_levels": decode_levels,
       "decode_each": decode_each, "determinism": determinism}
 
 
@@ -326,7 +326,7 @@ class IsolatedRunner:
         """Run ``func(*args, **kwargs)`` in a forked child.
 
         ``func`` is evaluated in a namespace holding ``htj2k``, ``np``, ``_core`` and
-        the helpers ``roundtrip``, ``decode_levels`` and ``decode_each`` (e.g.
+        the helpers ``encode_decode``, ``decode_levels`` and ``decode_each`` (e.g.
         ``"htj2k.decode"``).
         """
         if self._proc is None or self._proc.poll() is not None:

@@ -187,7 +187,7 @@ def verify_many(
             results.append(e)
             continue
         results.append(plan)
-        if plan.error is None and plan.levels is not None:
+        if plan.early_result is None and plan.levels is not None:
             todo.append((i, plan))
     if todo:
         sums = _core.checksums_many(

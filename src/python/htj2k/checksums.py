@@ -260,7 +260,7 @@ def verify(
     cannot be decoded gives ``ok=False`` with ``error`` set.
     """
     plan = _verify_plan(data, expected, min_pixel_value, max_pixel_value, max_pixels, max_memory)
-    if plan.error is None and plan.levels is not None:
+    if plan.early_result is None and plan.levels is not None:
         try:
             rows, rng = _core.checksums(plan.buf, plan.levels, plan.max_pixels, plan.want_range, plan.max_memory)
         except _VERIFY_ERRORS as e:
@@ -278,7 +278,7 @@ class _VerifyPlan:
     (shared with :func:`htj2k.verify_many`, which runs the checksums in a batch)."""
 
     __slots__ = ("entries", "mn", "mx", "want_range", "buf", "by_size", "levels", "max_pixels", "max_memory",
-                 "error")
+                 "early_result")
 
     def __init__(self, entries, mn, mx):
         self.entries = entries
@@ -290,15 +290,15 @@ class _VerifyPlan:
         self.levels = None  # levels to checksum, or None when nothing needs decoding
         self.max_pixels = DEFAULT_MAX_PIXELS
         self.max_memory = DEFAULT_MAX_MEMORY
-        self.error = None  # Verification of a frame that failed before decoding
+        self.early_result = None  # the Verification of a frame that failed before decoding
 
     def failed(self, e: BaseException) -> Verification:
         results = tuple(LevelResult(w, h, c, None, None, "absent") for w, h, c in self.entries)
         return Verification(ok=False, levels=results, error=f"{type(e).__name__}: {e}")
 
     def finish(self, rows, rng) -> Verification:
-        if self.error is not None:
-            return self.error
+        if self.early_result is not None:
+            return self.early_result
         actual = {r: c for r, _, _, c in rows}
         results = []
         for w, h, c in self.entries:
@@ -345,5 +345,5 @@ def _verify_plan(
         if wanted or plan.want_range:
             plan.levels = wanted or [0]
     except _VERIFY_ERRORS as e:
-        plan.error = plan.failed(e)
+        plan.early_result = plan.failed(e)
     return plan

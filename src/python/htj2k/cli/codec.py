@@ -16,6 +16,7 @@ from .._rules import DEFAULT_LEVELS, PROGRESSIONS
 from ._common import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USER_ERROR,
     CliError,
     Command,
     add_max_memory,
@@ -243,7 +244,7 @@ def _info_dict(name: str, inf: Any) -> Dict[str, Any]:
 
 def _run_info(args: argparse.Namespace) -> int:
     results: List[Dict[str, Any]] = []
-    failed = 0
+    failed = unreadable = 0
     first = True
     for name in args.files:
         try:
@@ -251,6 +252,7 @@ def _run_info(args: argparse.Namespace) -> int:
             inf = htj2k.info(data)
         except (CliError, Htj2kError, ValueError, TypeError, OSError) as e:
             failed += 1
+            unreadable += isinstance(e, OSError)  # a missing file is a usage error (2), as everywhere
             msg = error_message(e)
             if not msg.startswith(name):
                 msg = f"{name}: {msg}"
@@ -267,7 +269,7 @@ def _run_info(args: argparse.Namespace) -> int:
             print(format_info(name, inf))
     if args.json:
         print(json.dumps(results, indent=2))
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_USER_ERROR if unreadable else EXIT_FAILED if failed else EXIT_OK
 
 
 COMMANDS = (
