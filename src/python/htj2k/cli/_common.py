@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -65,14 +65,28 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
+def number_arg(cast: Callable[[str], Any], what: str, minimum: Optional[float] = None,
+               above: Optional[float] = None) -> Callable[[str], Any]:
+    """An argparse type: ``cast(text)``, at least ``minimum`` / greater than ``above``.
+    Only what the command line itself means is checked here (counts, seconds); codec
+    options are checked by the library, once."""
+
+    def parse(text: str) -> Any:
+        try:
+            v = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if (minimum is not None and not v >= minimum) or (above is not None and not v > above):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return v
+
+    return parse
+
+
+positive_int = number_arg(int, "a positive integer", minimum=1)
+nonneg_int = number_arg(int, "an integer >= 0", minimum=0)
+int_arg = number_arg(int, "an integer")
+float_arg = number_arg(float, "a number")
 
 
 _MEMORY_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -95,36 +109,6 @@ def add_max_memory(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-memory", type=memory_size, default=None, metavar="SIZE",
                    help="refuse frames whose decode is estimated to need more working memory "
                    "(e.g. 4G, 512M; default 2G)")
-
-
-def nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return v
-
-
-def bit_depth_arg(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if not 1 <= v <= 32:
-        raise argparse.ArgumentTypeError(f"expected a bit depth 1..32, got {text!r}")
-    return v
-
-
-def qstep_arg(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number such as 0.005, got {text!r}") from None
-    if not 0 < v <= 2:
-        raise argparse.ArgumentTypeError(f"expected a step in (0, 2], got {text!r}")
-    return v
 
 
 def size_pair(text: str) -> Tuple[int, int]:

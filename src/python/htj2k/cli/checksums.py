@@ -28,8 +28,8 @@ from ._common import (
     CliError,
     Command,
     add_max_memory,
-    bit_depth_arg,
     error_message,
+    int_arg,
     nonneg_int,
 )
 
@@ -80,7 +80,7 @@ def _add_checksums_arguments(p: argparse.ArgumentParser) -> None:
         help=f"decomposition levels of the encode to model (default {DEFAULT_LEVELS}, capped by the image size)",
     )
     g.add_argument(
-        "--bit-depth", type=bit_depth_arg, metavar="B",
+        "--bit-depth", type=int_arg, metavar="B",
         help="bits per sample (default: from the PGM/PPM maxval, else the dtype width)",
     )
     g.add_argument(

@@ -20,15 +20,15 @@ from ._common import (
     CliError,
     Command,
     add_max_memory,
-    bit_depth_arg,
     describe,
     error_message,
     extension,
+    float_arg,
     image_shape,
+    int_arg,
     nonneg_int,
     one_line,
     precinct_list,
-    qstep_arg,
     raw_dtype,
     read_codestream,
     report_error,
@@ -43,12 +43,12 @@ def _add_encode_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("output", metavar="OUT", help="codestream: .jph for a JPH file, else a bare codestream (.j2c, .jhc, .j2k)")
     p.add_argument("--levels", type=nonneg_int, metavar="N", help=f"decomposition levels (default {DEFAULT_LEVELS}, capped by the image size)")
     p.add_argument("--lossy", action="store_true", help="irreversible 9/7 wavelet (default: lossless 5/3)")
-    p.add_argument("--qstep", type=qstep_arg, metavar="Q", help="quantisation step for --lossy, e.g. 0.005 (implies --lossy)")
+    p.add_argument("--qstep", type=float_arg, metavar="Q", help="quantisation step for --lossy, e.g. 0.005 (implies --lossy)")
     p.add_argument("--block-size", type=size_pair, metavar="WxH", default=(64, 64), help="code-block size (default 64x64)")
     p.add_argument("--precincts", type=precinct_list, metavar="WxH[,WxH...]", help="precinct sizes from the highest resolution down (default: maximal)")
     p.add_argument("--progression", type=upper_choice(PROGRESSIONS), default="RPCL", metavar="ORDER", help=f"progression order: {', '.join(PROGRESSIONS)} (default RPCL)")
     p.add_argument("--tile-size", type=size_pair, metavar="WxH", help="tile size (default: one tile)")
-    p.add_argument("--bit-depth", type=bit_depth_arg, metavar="B", help="declared bits per sample (default: from the PGM/PPM maxval, else the dtype width)")
+    p.add_argument("--bit-depth", type=int_arg, metavar="B", help="declared bits per sample (default: from the PGM/PPM maxval, else the dtype width)")
     ct = p.add_mutually_exclusive_group()
     ct.add_argument("--colour-transform", "--color-transform", dest="colour_transform", action="store_const", const=True, default=None, help="colour transform on the first 3 components (default for 3 components)")
     ct.add_argument("--no-colour-transform", "--no-color-transform", dest="colour_transform", action="store_const", const=False, help="no colour transform")

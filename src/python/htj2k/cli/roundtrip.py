@@ -22,7 +22,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from ..tools import roundtrip
-from ._common import CliError, Command, one_line, report_error
+from ._common import CliError, Command, number_arg, one_line, report_error
 
 __all__ = ["COMMANDS", "format_summary"]
 
@@ -37,24 +37,8 @@ _DESCRIPTION = (
 )
 
 
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return v
-
-
-def _workers(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = -1
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of worker processes >= 0, got {text!r}")
-    return v
+_positive_seconds = number_arg(float, "a positive number of seconds", above=0)
+_workers = number_arg(int, "a number of worker processes >= 0", minimum=0)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -72,7 +56,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="worker processes (default: the number of CPUs; 0 = in this process, no crash isolation)",
     )
-    p.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="mark a file failed when a worker spends longer on it (local workers)")
+    p.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS", help="mark a file failed when a worker spends longer on it (local workers)")
     p.add_argument("--dask", metavar="ADDRESS", help="run the per-file tasks on a Dask cluster: a scheduler address, or 'local' for a LocalCluster of --workers processes")
     p.add_argument("--resume", metavar="REPORT", help="skip the frames and files a previous report holds; new records go to --json-out (default: REPORT itself)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary (errors only)")
