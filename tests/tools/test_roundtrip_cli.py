@@ -583,3 +583,33 @@ def test_dask_worker_crash_marks_file_failed(tree, tmp_path, capsys, monkeypatch
     files = files_of(load(report))
     assert files["MR_small.dcm"]["status"] == "failed" and "worker crashed" in files["MR_small.dcm"]["reason"]
     assert files["CT_small.dcm"]["status"] == "done" and files["SC_rgb_rle_2frame.dcm"]["status"] == "done"
+
+
+def test_rich_summary_shows_file_names_as_they_are(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("rich")
+    from htj2k.cli.roundtrip import _print_rich_summary
+
+    odd = tmp_path / "CT [contrast]" / "img[" / "x].npy"  # the path holds "[contrast]" and "[/x]"
+    odd.parent.mkdir(parents=True)
+    np.save(odd, np.arange(64, dtype=np.uint8).reshape(8, 8))
+    monkeypatch.chdir(tmp_path)
+    result = roundtrip.run(["."], workers=0)
+    assert result.exit_code == 0
+    capsys.readouterr()
+    assert _print_rich_summary(result, verbose=False)  # no MarkupError
+    out = capsys.readouterr().out
+    assert "CT [contrast]/img[/x].npy" in out
+
+
+def test_frames_per_second_counts_only_frames_processed_now(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(3):
+        np.save(src / f"{i}.npy", np.full((8, 8), i, np.uint8))
+    report = tmp_path / "r.jsonl"
+    first = roundtrip.run([str(src)], report=str(report), workers=0)
+    assert first.resumed_frames == 0 and first.counts["frames"] == 3
+    np.save(src / "3.npy", np.full((8, 8), 3, np.uint8))
+    again = roundtrip.run([str(src)], report=str(report), resume=str(report), workers=0)
+    assert again.counts["frames"] == 4 and again.resumed_frames == 3
+    assert again.frames_per_second == pytest.approx(1 / again.elapsed)

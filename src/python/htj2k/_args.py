@@ -15,10 +15,11 @@ from ._rules import DECODERS, DEFAULT_MAX_MEMORY, PROGRESSIONS
 BytesLike = Union[bytes, bytearray, memoryview, np.ndarray]
 
 
-
-
 def as_buffer(data: Any, name: str = "data") -> Any:
-    """Bytes-like objects pass through; paths are read; anything else is a TypeError."""
+    """Bytes-like objects pass through (non-contiguous views are copied: the core reads
+    contiguous buffers only); paths are read; binary file-like objects (an open file,
+    ``io.BytesIO``, boto3's ``StreamingBody``) are read to the end; anything else is a
+    TypeError."""
     if isinstance(data, (bytes, bytearray)):
         return data
     if isinstance(data, memoryview):
@@ -30,7 +31,14 @@ def as_buffer(data: Any, name: str = "data") -> Any:
     if isinstance(data, (str, os.PathLike)):
         with open(data, "rb") as f:
             return f.read()
-    raise TypeError(f"{name}: expected bytes-like data or a path, got {type(data).__name__}")
+    read = getattr(data, "read", None)
+    if callable(read):
+        content = read()
+        if not isinstance(content, (bytes, bytearray)):
+            raise TypeError(f"{name}: the file-like object returned {type(content).__name__}, not bytes "
+                            "(open it in binary mode)")
+        return content
+    raise TypeError(f"{name}: expected bytes-like data, a path or a binary file, got {type(data).__name__}")
 
 
 def check_level(level: Any) -> int:

@@ -211,8 +211,12 @@ def _expected_int(v: Any, what: str) -> int:
 
 
 def _expected_entries(expected: Any) -> Tuple[List[Tuple[int, int, int]], Optional[int], Optional[int]]:
-    """Accepts a list of {Width, Height, Checksum} / LevelChecksum, or a frame mapping."""
+    """Accepts a list of {Width, Height, Checksum} / LevelChecksum, a frame mapping, or a
+    :class:`htj2k.archive.FrameRecord` (anything with ``as_dict()`` giving a frame mapping)."""
     mn = mx = None
+    as_dict = getattr(expected, "as_dict", None)
+    if callable(as_dict) and not isinstance(expected, Mapping):
+        expected = as_dict()
     if isinstance(expected, Mapping):
         mn = expected.get("MinPixelValue")
         mx = expected.get("MaxPixelValue")

@@ -47,7 +47,8 @@ def decode(
 
     Args:
         data: the codestream or file bytes (``bytes``, ``bytearray``, ``memoryview``,
-            a uint8 array) or a path to read.
+            a uint8 array), a path to read, or a binary file-like object (read to the
+            end: an open file, ``io.BytesIO``, boto3's ``StreamingBody``).
         level: resolution levels to discard (0 = full resolution); the result is
             ``ceil(W / 2**level)`` wide for an origin-0 image.
         out: optional array to decode into; must have the exact shape and dtype

@@ -212,8 +212,8 @@ def format_summary(result: Any, *, verbose: bool = False, limit: int = 50, table
             f"verified frames: {c['frame_bytes']} bytes -> {c['encoded_bytes']} bytes HTJ2K "
             f"(ratio {_ratio(c['frame_bytes'], c['encoded_bytes'])}:1)"
         )
-    fps = c["frames"] / result.elapsed if result.elapsed > 0 else 0.0
-    lines.append(f"{result.elapsed:.1f} s ({fps:.1f} frames/s)")
+    resumed = f", {result.resumed_frames} frames from the resumed report" if result.resumed_frames else ""
+    lines.append(f"{result.elapsed:.1f} s ({result.frames_per_second:.1f} frames/s{resumed})")
     verdict = {0: "all frames verified", 1: "NOT all frames verified", 2: "nothing readable"}[result.exit_code]
     if result.interrupted:
         verdict = "interrupted: partial results"
@@ -225,6 +225,7 @@ def _print_rich_summary(result: Any, verbose: bool) -> bool:
     try:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
     except ImportError:
         return False
     console = Console()
@@ -238,15 +239,15 @@ def _print_rich_summary(result: Any, verbose: bool) -> bool:
         style = {"ok": "green", "mismatch": "bold red", "error": "red", "failed": "bold red", "skipped": "yellow"}
         for r in shown:
             status = r["status"] + (f": {r['note']}" if r["note"] else "")
-            t.add_row(
-                r["file"],
+            t.add_row(  # Text: file names and notes are shown as they are, never parsed as markup
+                Text(r["file"]),
                 str(r["frames"]) if r["frames"] or r["status"] != "skipped" else "-",
                 str(r["ok"]) if r["frames"] else "-",
                 str(r["in"] or "-"),
                 str(r["out"] or "-"),
                 _ratio(r["in"], r["out"]),
-                f"[{style.get(r['status'], 'white')}]{status}[/]",
-                )
+                Text(status, style=style.get(r["status"], "white")),
+            )
         console.print(t)
         if len(shown) < len(rows):
             console.print(_not_listed(rows, shown), highlight=False, markup=False)

@@ -193,7 +193,9 @@ def run(
     counts = _counts(records)
     code = exit_code_for(counts)
     elapsed = time.monotonic() - start
-    result = RunResult(records=records, counts=counts, exit_code=code, elapsed=elapsed, interrupted=interrupted)
+    resumed = sum(1 for r in kept if r.get("record") == "frame")
+    result = RunResult(records=records, counts=counts, exit_code=code, elapsed=elapsed, interrupted=interrupted,
+                       resumed_frames=resumed)
     if interrupted:
         return result
     if manifest:

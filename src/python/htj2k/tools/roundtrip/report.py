@@ -113,6 +113,13 @@ class RunResult:
     elapsed: float
     interrupted: bool = False
     manifest: Optional[Dict[str, Any]] = None
+    resumed_frames: int = 0  # frame records taken over from the resumed report (not processed now)
+
+    @property
+    def frames_per_second(self) -> float:
+        """Frames processed by this run (not those resumed) per second of it."""
+        done = self.counts.get("frames", 0) - self.resumed_frames
+        return done / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
     def frames(self) -> List[Dict[str, Any]]:

@@ -1,0 +1,83 @@
+"""Every function that takes frame data accepts bytes-like objects, paths and binary
+file-like objects (an open file, io.BytesIO, boto3's StreamingBody); verify also takes
+a FrameRecord from htj2k.archive."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+import htj2k
+from htj2k.archive import frame_entry, parse_metadata
+
+
+class StreamingBody:
+    """What boto3's get_image_frame returns: read(amt=None), no seek, no buffer protocol."""
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self._pos = 0
+
+    def read(self, amt=None):
+        end = len(self._data) if amt is None else min(len(self._data), self._pos + amt)
+        out = self._data[self._pos:end]
+        self._pos = end
+        return out
+
+
+@pytest.fixture(scope="module")
+def frame():
+    img = (np.arange(40 * 56, dtype=np.uint16).reshape(40, 56) * 7) % 4096
+    return img, htj2k.encode(img, bit_depth=12, levels=3)
+
+
+def sources(data: bytes, tmp_path):
+    path = tmp_path / "f.j2c"
+    path.write_bytes(data)
+    yield "bytes", lambda: data
+    yield "bytearray", lambda: bytearray(data)
+    yield "memoryview", lambda: memoryview(data)
+    yield "strided memoryview", lambda: memoryview(bytes(x for b in data for x in (b, 0)))[::2]
+    yield "uint8 array", lambda: np.frombuffer(data, np.uint8)
+    yield "path", lambda: path
+    yield "str path", lambda: str(path)
+    yield "open file", lambda: open(path, "rb")
+    yield "BytesIO", lambda: io.BytesIO(data)
+    yield "StreamingBody", lambda: StreamingBody(data)
+
+
+def test_every_input_kind_decodes_the_same(frame, tmp_path):
+    img, data = frame
+    want = htj2k.checksums(data)
+    for kind, make in sources(data, tmp_path):
+        assert np.array_equal(htj2k.decode(make()), img), kind
+        assert htj2k.checksums(make()) == want, kind
+        assert htj2k.info(make()).width == 56, kind
+        assert htj2k.verify(make(), want).ok, kind
+        assert [s.checksum for s in htj2k.checksums_many([make(), make()])[1]] == [s.checksum for s in want], kind
+
+
+def test_text_file_and_other_objects_are_type_errors(frame, tmp_path):
+    _, data = frame
+    (tmp_path / "t.txt").write_text("not binary")
+    with open(tmp_path / "t.txt") as f, pytest.raises(TypeError, match="binary mode"):
+        htj2k.decode(f)
+    with pytest.raises(TypeError, match="binary file"):
+        htj2k.decode(12345)
+    results = htj2k.decode_many([data, object()])
+    assert isinstance(results[1], TypeError) and results[1].index == 1
+
+
+def test_verify_takes_a_frame_record(frame):
+    img, data = frame
+    sums = htj2k.checksums(data)
+    entry = frame_entry("f1", sums, int(img.min()), int(img.max()), img.size * 2)
+    (record,) = parse_metadata({"ImageFrames": [entry]})
+    assert htj2k.verify(data, record).ok
+    assert htj2k.verify_many([data], [record])[0].ok
+    bad = frame_entry("f1", sums, int(img.min()), int(img.max()) + 1, img.size * 2)
+    (record,) = parse_metadata({"ImageFrames": [bad]})
+    v = htj2k.verify(data, record)
+    assert not v.ok and v.max_pixel_value == (int(img.max()) + 1, int(img.max()))
