@@ -504,3 +504,20 @@ def test_demo_runs_offline():
     assert "Traceback" not in p.stderr
     assert "synthetic CT 512x512" in p.stdout and "12u" in p.stdout
     assert "all " in p.stdout and "losslessly" in p.stdout
+
+
+def test_missing_optional_dependency_is_a_usage_error(monkeypatch, capsys):
+    def needs_pydicom(args):
+        raise ModuleNotFoundError("No module named 'pydicom'", name="pydicom")
+
+    def broken_import(args):
+        raise ModuleNotFoundError("No module named 'htj2k._nothing'", name="htj2k._nothing")
+
+    monkeypatch.delenv("HTJ2K_DEBUG", raising=False)
+    monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + (cli.Command("zz-dcm", "x", lambda p: None, needs_pydicom),
+                                                         cli.Command("zz-bug", "x", lambda p: None, broken_import)))
+    assert cli.main(["zz-dcm"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'htj2k[dicom]'" in err
+    assert cli.main(["zz-bug"]) == 3  # not an optional dependency: a bug, reported as internal
+    assert "internal error" in capsys.readouterr().err
