@@ -16,7 +16,7 @@ CPP = ROOT / "src" / "cpp"
 SAN = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"]
 
 NATIVE_TESTS = {
-    "test_header": (["codec/header.cpp", "codec/validate.cpp"], ["-lopenjph"]),
+    "test_header": (["codestream/header.cpp", "codestream/validate.cpp"], ["-lopenjph"]),
     "test_levels": (["checksum/crc32.cpp", "checksum/levels.cpp"], ["-lisal", "-lz"]),
 }
 

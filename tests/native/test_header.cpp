@@ -1,8 +1,8 @@
-// Native test of the codestream header parser (codec/header.*) and the OpenJPH gate
-// (codec/validate.*). Plain main(); prints each failure and exits nonzero.
+// Native test of the codestream header parser (codestream/header.*) and the OpenJPH gate
+// (codestream/validate.*). Plain main(); prints each failure and exits nonzero.
 //
 //   g++ -std=c++17 -O1 -g -fsanitize=address,undefined -Isrc/cpp
-//     src/cpp/codec/header.cpp src/cpp/codec/validate.cpp tests/native/test_header.cpp
+//     src/cpp/codestream/header.cpp src/cpp/codestream/validate.cpp tests/native/test_header.cpp
 //     -lopenjph -o /tmp/test_header && /tmp/test_header
 //
 // The ISO 15444-4 conformance codestreams are checked too when found (beside the
@@ -25,10 +25,10 @@
 #include <sys/stat.h>
 #include <vector>
 
-#include "codec/errors.hpp"
-#include "codec/header.hpp"
-#include "codec/openjph_compat.hpp"
-#include "codec/validate.hpp"
+#include "core/errors.hpp"
+#include "codestream/header.hpp"
+#include "backends/openjph/openjph_compat.hpp"
+#include "codestream/validate.hpp"
 
 using namespace htj2k;
 using Bytes = std::vector<uint8_t>;

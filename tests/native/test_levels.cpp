@@ -17,7 +17,7 @@
 
 #include "checksum/crc32.hpp"
 #include "checksum/levels.hpp"
-#include "codec/errors.hpp"
+#include "core/errors.hpp"
 
 using namespace htj2k;
 

@@ -1,5 +1,5 @@
 // Batch operations of htj2k._core: many frames on the C++ thread pool
-// (codec/thread_pool.hpp) with the GIL released. Each item either yields its
+// (parallel/thread_pool.hpp) with the GIL released. Each item either yields its
 // result or its own exception, turned into the Python exception object the
 // single-frame function would raise; one bad frame never loses the others.
 // Results are in input order.
@@ -22,12 +22,12 @@
 
 #include "bindings/extensions.hpp"
 #include "checksum/frame_checksums.hpp"
-#include "codec/decoder.hpp"
-#include "codec/dispatch.hpp"
-#include "codec/encoder.hpp"
-#include "bindings/numpy_types.hpp"
-#include "codec/errors.hpp"
-#include "codec/thread_pool.hpp"
+#include "decode/frame_decoder.hpp"
+#include "decode/dispatch.hpp"
+#include "encode/encoder.hpp"
+#include "bindings/convert.hpp"
+#include "core/errors.hpp"
+#include "parallel/thread_pool.hpp"
 
 namespace py = pybind11;
 using namespace htj2k;

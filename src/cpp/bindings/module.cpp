@@ -8,15 +8,15 @@
 #include <string>
 
 #include "checksum/crc32.hpp"
-#include "codec/assert_hook.hpp"
-#include "codec/decoder.hpp"
-#include "codec/dispatch.hpp"
-#include "codec/encoder.hpp"
-#include "bindings/numpy_types.hpp"
-#include "codec/errors.hpp"
-#include "codec/header.hpp"
-#include "codec/openjph_compat.hpp"
-#include "codec/validate.hpp"
+#include "backends/openjph/assert_redirect.hpp"
+#include "decode/frame_decoder.hpp"
+#include "decode/dispatch.hpp"
+#include "encode/encoder.hpp"
+#include "bindings/convert.hpp"
+#include "core/errors.hpp"
+#include "codestream/header.hpp"
+#include "backends/openjph/openjph_compat.hpp"
+#include "codestream/validate.hpp"
 #include "checksum/frame_checksums.hpp"
 #include "bindings/extensions.hpp"
 
@@ -195,7 +195,7 @@ PYBIND11_MODULE(_core, m) {
     d["coc_qcc"] = kOjphHonoursCoc;
     d["max_bit_depth"] = kOjphMaxEncodeBitDepth;        // encode
     d["openjph_max_decode_bit_depth"] = kOjphMaxBitDepth;  // deeper ones go to OpenJPEG
-    // The version gates of codec/openjph_compat.hpp in force for the linked
+    // The version gates of backends/openjph/openjph_compat.hpp in force for the linked
     // OpenJPH (each is a measured defect; tests/test_version_gates.py shows it).
     py::dict gates;
     gates["small_band_bugs"] = kOjphSmallBandBugs;
@@ -207,8 +207,8 @@ PYBIND11_MODULE(_core, m) {
     gates["max_decode_bit_depth"] = kOjphMaxBitDepth;
     gates["max_encode_bit_depth"] = kOjphMaxEncodeBitDepth;
     d["openjph_gates"] = gates;
-    // assert() redirect (codec/assert_hook.hpp): only the exact libopenjph we link;
-    // OpenJPEG is never hooked (its inputs are pre-checked, codec/ht_checks.hpp)
+    // assert() redirect (backends/openjph/assert_redirect.hpp): only the exact libopenjph we link;
+    // OpenJPEG is never hooked (its inputs are pre-checked, codestream/ht_checks.hpp)
     py::dict redirect;
     redirect["openjph"] = install_openjph_assert_hook().state;
     redirect["openjpeg"] = openjpeg_assert_policy();

@@ -7,7 +7,7 @@
 #include "checksum/crc32.hpp"
 #include "checksum/level_stream.hpp"
 #include "checksum/levels.hpp"
-#include "codec/errors.hpp"
+#include "core/errors.hpp"
 #include "simd/convert.hpp"
 
 namespace htj2k {

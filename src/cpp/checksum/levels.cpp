@@ -7,7 +7,7 @@
 #include <type_traits>
 
 #include "checksum/crc32.hpp"
-#include "codec/errors.hpp"
+#include "core/errors.hpp"
 
 namespace htj2k {
 namespace {

@@ -1,11 +1,11 @@
-#include "codec/ht_checks.hpp"
+#include "codestream/ht_checks.hpp"
 
 #include <algorithm>
 #include <vector>
 
-#include "codec/errors.hpp"
-#include "codec/header.hpp"
-#include "codec/packets.hpp"
+#include "core/errors.hpp"
+#include "codestream/header.hpp"
+#include "codestream/packets.hpp"
 
 namespace htj2k {
 

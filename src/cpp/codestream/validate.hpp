@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "codec/header.hpp"
+#include "codestream/header.hpp"
 
 namespace htj2k {
 

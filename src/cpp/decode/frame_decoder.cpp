@@ -1,16 +1,16 @@
-#include "codec/decoder.hpp"
+#include "decode/frame_decoder.hpp"
 
 #include <algorithm>
 #include <string>
 
-#include "codec/ojph.hpp"
+#include "backends/openjph/ojph.hpp"
 
-#include "codec/errors.hpp"
-#include "codec/messages.hpp"
-#include "codec/openjpeg_decoder.hpp"
-#include "codec/openjph_compat.hpp"
-#include "codec/packets.hpp"
-#include "codec/validate.hpp"
+#include "core/errors.hpp"
+#include "backends/openjph/messages.hpp"
+#include "backends/openjpeg/openjpeg_decoder.hpp"
+#include "backends/openjph/openjph_compat.hpp"
+#include "codestream/packets.hpp"
+#include "codestream/validate.hpp"
 #include "simd/convert.hpp"
 
 namespace htj2k {
@@ -31,7 +31,7 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
   requested_ = options.decoder;
   decoder_ = choose_decoder(header_, level_, requested_, data + span_.offset, span_.length);
 
-  // Memory budget (codec/memory.hpp), before any decoder allocates: the decoder
+  // Memory budget (decode/memory.hpp), before any decoder allocates: the decoder
   // chosen must fit. In Auto mode OpenJPEG may still take over from OpenJPH (a
   // refusal found by the packet pre-parse or while OpenJPH reads its headers, or a
   // failure part-way, retried from the start); an image that fits with OpenJPH is

@@ -1,9 +1,9 @@
-#include "codec/dispatch.hpp"
+#include "decode/dispatch.hpp"
 
-#include "codec/errors.hpp"
-#include "codec/validate.hpp"
+#include "core/errors.hpp"
+#include "codestream/validate.hpp"
 #ifdef HTJ2K_HAVE_OPENJPEG
-#include "codec/openjpeg_decoder.hpp"
+#include "backends/openjpeg/openjpeg_decoder.hpp"
 #endif
 
 namespace htj2k {

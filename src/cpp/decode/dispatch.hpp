@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "codec/header.hpp"
+#include "codestream/header.hpp"
 
 namespace htj2k {
 

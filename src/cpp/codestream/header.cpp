@@ -4,13 +4,13 @@
 // is bounds-checked: marker segments are first checked to lie inside the data, and
 // fields are then read through SegmentReader, which refuses to step past the
 // segment. Offsets and lengths are combined in uint64_t so nothing can wrap.
-#include "codec/header.hpp"
+#include "codestream/header.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <sstream>
 
-#include "codec/errors.hpp"
+#include "core/errors.hpp"
 
 namespace htj2k {
 

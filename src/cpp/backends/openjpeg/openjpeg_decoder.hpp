@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "codec/decoder.hpp"
-#include "codec/header.hpp"
+#include "decode/frame_decoder.hpp"
+#include "codestream/header.hpp"
 
 namespace htj2k {
 

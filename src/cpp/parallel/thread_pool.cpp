@@ -1,4 +1,4 @@
-#include "codec/thread_pool.hpp"
+#include "parallel/thread_pool.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -1,10 +1,10 @@
-#include "codec/validate.hpp"
+#include "codestream/validate.hpp"
 
 #include <algorithm>
 #include <set>
 
-#include "codec/errors.hpp"
-#include "codec/openjph_compat.hpp"
+#include "core/errors.hpp"
+#include "backends/openjph/openjph_compat.hpp"
 
 namespace htj2k {
 

@@ -6,14 +6,14 @@
 // Everything runs on untrusted bytes: every read is bounds-checked against the end of
 // the tile-part, every loop is bounded by the declared geometry or by the bytes it
 // consumes, and sizes are combined in uint64_t.
-#include "codec/packets.hpp"
+#include "codestream/packets.hpp"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "codec/errors.hpp"
-#include "codec/openjph_compat.hpp"
+#include "core/errors.hpp"
+#include "backends/openjph/openjph_compat.hpp"
 
 namespace htj2k {
 

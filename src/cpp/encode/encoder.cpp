@@ -1,16 +1,16 @@
-#include "codec/encoder.hpp"
+#include "encode/encoder.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
 
-#include "codec/ojph.hpp"
+#include "backends/openjph/ojph.hpp"
 
-#include "codec/dispatch.hpp"
-#include "codec/errors.hpp"
-#include "codec/header.hpp"
-#include "codec/messages.hpp"
-#include "codec/openjph_compat.hpp"
+#include "decode/dispatch.hpp"
+#include "core/errors.hpp"
+#include "codestream/header.hpp"
+#include "backends/openjph/messages.hpp"
+#include "backends/openjph/openjph_compat.hpp"
 #include "simd/convert.hpp"
 
 namespace htj2k {

@@ -1,13 +1,13 @@
-#include "codec/messages.hpp"
+#include "backends/openjph/messages.hpp"
 
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
 
-#include "codec/ojph.hpp"
+#include "backends/openjph/ojph.hpp"
 
-#include "codec/assert_hook.hpp"
-#include "codec/errors.hpp"
+#include "backends/openjph/assert_redirect.hpp"
+#include "core/errors.hpp"
 
 namespace htj2k {
 namespace {

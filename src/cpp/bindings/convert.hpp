@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "simd/sample_types.hpp"
+#include "core/sample_types.hpp"
 
 namespace htj2k_bindings {
 

@@ -73,7 +73,7 @@
 // 8-bit (2.1 GB and 17 s to decode, 10.5 GB with OpenJPEG) is estimated at
 // 2132 MiB (OpenJPH) / 18694 MiB (OpenJPEG) and refused by the default budget.
 // tests/test_memory_budget.py repeats one measurement per decoder.
-#include "codec/memory.hpp"
+#include "decode/memory.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -82,9 +82,9 @@
 #include <tuple>
 #include <vector>
 
-#include "codec/errors.hpp"
-#include "codec/openjph_compat.hpp"
-#include "simd/sample_types.hpp"
+#include "core/errors.hpp"
+#include "backends/openjph/openjph_compat.hpp"
+#include "core/sample_types.hpp"
 
 namespace htj2k {
 

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "codec/header.hpp"
+#include "codestream/header.hpp"
 
 namespace htj2k {
 
@@ -42,7 +42,7 @@ struct ProgressionChange {
   uint8_t progression = 0;
 };
 
-// The same walk for HT codestreams OpenJPEG decodes (codec/ht_checks.hpp), with
+// The same walk for HT codestreams OpenJPEG decodes (codestream/ht_checks.hpp), with
 // the progression given by `pocs` when not empty (main-header POC); one quality
 // layer, no PPM/PPT. Nothing OpenJPH-specific is replayed or refused; throws
 // InvalidCodestream for malformed packet headers, code-block lengths past the

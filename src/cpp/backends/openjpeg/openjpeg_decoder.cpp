@@ -1,4 +1,4 @@
-#include "codec/openjpeg_decoder.hpp"
+#include "backends/openjpeg/openjpeg_decoder.hpp"
 
 #ifdef HTJ2K_HAVE_OPENJPEG
 
@@ -11,10 +11,10 @@
 #include <memory>
 #include <set>
 
-#include "codec/assert_hook.hpp"
-#include "codec/errors.hpp"
-#include "codec/ht_checks.hpp"
-#include "codec/validate.hpp"
+#include "backends/openjph/assert_redirect.hpp"
+#include "core/errors.hpp"
+#include "codestream/ht_checks.hpp"
+#include "codestream/validate.hpp"
 
 namespace htj2k {
 
@@ -287,7 +287,7 @@ struct ImageDeleter {
 std::string openjpeg_assert_policy() {
   return "not redirected: " + opj_name() +
          " keeps glibc's __assert_fail; inputs that reach its assert()s are refused by htj2k's own checks "
-         "before it sees them (codec/ht_checks.hpp)";
+         "before it sees them (codestream/ht_checks.hpp)";
 }
 
 void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
@@ -373,7 +373,7 @@ void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
 }  // namespace htj2k
 
 #else
-#include "codec/assert_hook.hpp"
+#include "backends/openjph/assert_redirect.hpp"
 namespace htj2k {
 std::string openjpeg_assert_policy() { return "not built with OpenJPEG"; }
 }  // namespace htj2k

@@ -1,5 +1,5 @@
 // What keeps OpenJPEG's assert()s unreachable. OpenJPEG (libopenjp2) is not
-// hooked (codec/assert_hook.hpp): a failed assert() in it aborts the process, so
+// hooked (backends/openjph/assert_redirect.hpp): a failed assert() in it aborts the process, so
 // every assert() it can reach while decoding a codestream from memory -- single
 // threaded, strict mode, the whole image at some reduction, as
 // decode_with_openjpeg() drives it -- must be kept away by our own checks. All 431

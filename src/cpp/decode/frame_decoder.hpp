@@ -6,10 +6,10 @@
 #include <functional>
 #include <vector>
 
-#include "codec/dispatch.hpp"
-#include "codec/header.hpp"
-#include "codec/memory.hpp"
-#include "simd/sample_types.hpp"
+#include "decode/dispatch.hpp"
+#include "codestream/header.hpp"
+#include "decode/memory.hpp"
+#include "core/sample_types.hpp"
 
 namespace htj2k {
 
@@ -17,13 +17,13 @@ namespace htj2k {
 // (e.g. 46341 x 46341 x 1) before any allocation happens.
 constexpr uint64_t kDefaultMaxPixels = uint64_t(1) << 31;
 // Default memory budget of one decode: 2 GiB of estimated working memory (output
-// image + the decoder's own; codec/memory.hpp), checked before any allocation.
+// image + the decoder's own; decode/memory.hpp), checked before any allocation.
 constexpr uint64_t kDefaultMaxMemory = uint64_t(2) << 30;
 
 struct DecodeOptions {
   uint32_t level = 0;                       // resolution levels to discard
   uint64_t max_pixels = kDefaultMaxPixels;  // samples (width*height*components) at full size
-  // Estimated working memory in bytes (codec/memory.hpp): refused with LimitExceeded
+  // Estimated working memory in bytes (decode/memory.hpp): refused with LimitExceeded
   // at construction when the decoder chosen would need more. In Auto mode an
   // OpenJPEG fallback that would need more is not attempted.
   uint64_t max_memory = kDefaultMaxMemory;
@@ -31,7 +31,7 @@ struct DecodeOptions {
   // checksums); only changes the estimate.
   bool output_image = true;
   // OpenJPH only by default; Auto falls back to OpenJPEG where OpenJPH cannot
-  // decode correctly and OpenJPEG can (see codec/dispatch.hpp).
+  // decode correctly and OpenJPEG can (see decode/dispatch.hpp).
   DecoderKind decoder = DecoderKind::OpenJPH;
 };
 

@@ -1,11 +1,11 @@
-#include "codec/assert_hook.hpp"
+#include "backends/openjph/assert_redirect.hpp"
 
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
 
-#include "codec/errors.hpp"
+#include "core/errors.hpp"
 
 #if defined(__linux__) && defined(__GLIBC__)
 #include <elf.h>

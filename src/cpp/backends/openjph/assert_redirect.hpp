@@ -14,7 +14,7 @@
 // would leave its state torn and leak, and the library is shared with the rest of
 // the process. Its crash-safety rests on our own checks instead: every OpenJPEG
 // assert() reachable from decoding a codestream in memory (2.5.0 and 2.5.3) is
-// listed in codec/ht_checks.hpp with the check that keeps its input away.
+// listed in codestream/ht_checks.hpp with the check that keeps its input away.
 //
 // The state is reported by htj2k.features()["assert_redirect"]: "installed in
 // <path>", "failed: <why>" or "unsupported platform ..." for "openjph", and the

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 
-#include "codec/dispatch.hpp"
-#include "codec/header.hpp"
+#include "decode/dispatch.hpp"
+#include "codestream/header.hpp"
 
 namespace htj2k {
 

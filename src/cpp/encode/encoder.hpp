@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "simd/sample_types.hpp"
+#include "core/sample_types.hpp"
 
 namespace htj2k {
 
