@@ -1,5 +1,7 @@
 #include "checksum/frame_checksums.hpp"
 
+#include "core/limits.hpp"
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -204,7 +206,7 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
   DecodeOptions opt;
   opt.max_pixels = max_pixels;
   opt.max_memory = max_memory;
-  opt.decoder = DecoderKind::Auto;  // OpenJPEG steps in where OpenJPH cannot decode correctly
+  // opt.decoder: Auto (the default), OpenJPEG steps in where OpenJPH cannot decode correctly
   // Budgeted without an output image: the streamed derivation holds none. The
   // paths that keep one (and the level pyramid) are checked below before they
   // allocate it.
@@ -310,7 +312,7 @@ std::vector<LevelCrc> pixel_levels(const ImageView& im, const std::vector<Sample
 std::vector<LevelChecksum> pixel_checksums(const ImageView& im, uint32_t max_level, uint32_t bit_depth,
                                            int is_signed, bool rct) {
   if (im.width == 0 || im.height == 0 || im.num_components == 0) throw InvalidArgument("array: empty image");
-  if (max_level > 32) throw InvalidArgument("levels: at most 32");
+  if (max_level > kMaxLevels) throw InvalidArgument("levels: at most " + std::to_string(kMaxLevels));
   if (im.row_stride % sample_bytes(im.type) != 0) throw InvalidArgument("array: misaligned rows");
   const uint32_t type_bits = uint32_t(sample_bytes(im.type) * 8);
   const uint32_t B = bit_depth ? bit_depth : type_bits;

@@ -1,5 +1,7 @@
 #include "checksum/levels.hpp"
 
+#include "core/limits.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -12,7 +14,6 @@
 namespace htj2k {
 namespace {
 
-constexpr uint32_t kMaxLevels = 32;  // the most decomposition levels of 15444-1
 
 // Bit depths up to this are transformed in int32. With the RCT the chroma has
 // |v| <= 2^B; the 5/3 low band of any number of 2D levels stays within ~2.95x of

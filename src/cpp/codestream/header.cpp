@@ -6,6 +6,8 @@
 // segment. Offsets and lengths are combined in uint64_t so nothing can wrap.
 #include "codestream/header.hpp"
 
+#include "core/limits.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <sstream>
@@ -124,8 +126,8 @@ void read_spcod(SegmentReader& r, bool user_precincts, CodingStyle& cs) {
   uint8_t xcb = r.u8(), ycb = r.u8();
   cs.cb_style = r.u8();
   cs.transform = r.u8();
-  if (cs.levels > 32)
-    r.error(std::to_string(cs.levels) + " decomposition levels (at most 32)");
+  if (cs.levels > kMaxLevels)
+    r.error(std::to_string(cs.levels) + " decomposition levels (at most " + std::to_string(kMaxLevels) + ")");
   // Exponents are stored minus 2; each must be 2..10 and their sum at most 12.
   if (xcb > 8 || ycb > 8 || xcb + ycb > 8)
     r.error("code-block size exponents " + std::to_string(xcb + 2) + "x" +
@@ -187,7 +189,7 @@ void parse_siz(SegmentReader& r, CodestreamHeader& h) {
   h.tile_y0 = r.u32();
   uint32_t csiz = r.u16();
   if (csiz == 0) r.error("Csiz 0");
-  if (csiz > 16384) r.error("Csiz " + std::to_string(csiz) + " (at most 16384)");
+  if (csiz > kMaxComponents) r.error("Csiz " + std::to_string(csiz) + " (at most " + std::to_string(kMaxComponents) + ")");
   if (r.lmar() != 38 + 3 * csiz)
     r.error("Lsiz " + std::to_string(r.lmar()) + " inconsistent with Csiz " +
             std::to_string(csiz) + " (expected " + std::to_string(38 + 3 * csiz) + ")");
@@ -205,7 +207,7 @@ void parse_siz(SegmentReader& r, CodestreamHeader& h) {
     r.error("tile origin YTOsiz " + std::to_string(h.tile_y0) + " with YTsiz " +
             std::to_string(h.tile_h) + " does not cover YOsiz " + std::to_string(h.y0));
   uint64_t tiles = uint64_t(h.num_tiles_x()) * h.num_tiles_y();
-  if (tiles > 65535) r.error(std::to_string(tiles) + " tiles (at most 65535)");
+  if (tiles > kMaxTiles) r.error(std::to_string(tiles) + " tiles (at most " + std::to_string(kMaxTiles) + ")");
   h.components.resize(csiz);
   for (uint32_t c = 0; c < csiz; ++c) {
     uint8_t ssiz = r.u8();

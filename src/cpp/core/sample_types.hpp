@@ -17,6 +17,11 @@ inline size_t sample_bytes(SampleType t) {
 inline bool sample_signed(SampleType t) {
   return t == SampleType::I8 || t == SampleType::I16 || t == SampleType::I32;
 }
+// Bytes of the smallest little-endian integer holding bit_depth bits: 1 (<= 8),
+// 2 (<= 16), 4 otherwise (the checksum bytes and the decoded arrays use it).
+constexpr uint32_t bytes_for_bit_depth(uint32_t bit_depth) {
+  return bit_depth <= 8 ? 1 : bit_depth <= 16 ? 2 : 4;
+}
 // Smallest type holding bit_depth bits of the given signedness (1, 2 or 4 bytes).
 inline SampleType sample_type_for(uint32_t bit_depth, bool is_signed) {
   if (bit_depth <= 8) return is_signed ? SampleType::I8 : SampleType::U8;

@@ -30,9 +30,9 @@ struct DecodeOptions {
   // Whether the caller holds a whole output image (false: streamed lines only, e.g.
   // checksums); only changes the estimate.
   bool output_image = true;
-  // OpenJPH only by default; Auto falls back to OpenJPEG where OpenJPH cannot
-  // decode correctly and OpenJPEG can (see decode/dispatch.hpp).
-  DecoderKind decoder = DecoderKind::OpenJPH;
+  // Auto by default (as htj2k.decode's decoder="auto"): OpenJPEG where OpenJPH
+  // cannot decode correctly and OpenJPEG can (see decode/dispatch.hpp).
+  DecoderKind decoder = DecoderKind::Auto;
 };
 
 struct PlaneLayout {

@@ -1,5 +1,7 @@
 #include "encode/encoder.hpp"
 
+#include "core/limits.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -19,19 +21,18 @@ namespace {
 bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
 void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_depth) {
-  static const char* kOrders[] = {"LRCP", "RLCP", "RPCL", "PCRL", "CPRL"};
-  if (std::find_if(std::begin(kOrders), std::end(kOrders),
-                   [&](const char* s) { return o.progression == s; }) == std::end(kOrders))
+  if (std::find_if(std::begin(kProgressionNames), std::end(kProgressionNames),
+                   [&](const char* s) { return o.progression == s; }) == std::end(kProgressionNames))
     throw InvalidArgument("progression: '" + o.progression + "' is not one of LRCP, RLCP, RPCL, PCRL, CPRL");
-  if (!is_pow2(o.block_w) || !is_pow2(o.block_h) || o.block_w < 4 || o.block_h < 4 ||
-      o.block_w > 1024 || o.block_h > 1024 || uint64_t(o.block_w) * o.block_h > 4096)
+  if (!is_pow2(o.block_w) || !is_pow2(o.block_h) || o.block_w < kMinBlockSide || o.block_h < kMinBlockSide ||
+      o.block_w > kMaxBlockSide || o.block_h > kMaxBlockSide || uint64_t(o.block_w) * o.block_h > kMaxBlockArea)
     throw InvalidArgument("block_size: each side a power of two in 4..1024, area at most 4096; got " +
                           std::to_string(o.block_w) + "x" + std::to_string(o.block_h));
   // Precincts below 8 shrink code-blocks under 4x4, which OpenJPH 0.9 decodes
   // wrongly or not at all; no imaging workflow needs them.
   for (auto& p : o.precincts)
-    if (!is_pow2(p.first) || !is_pow2(p.second) || p.first < 8 || p.second < 8 || p.first > 32768 ||
-        p.second > 32768)
+    if (!is_pow2(p.first) || !is_pow2(p.second) || p.first < kMinPrecinctSide || p.second < kMinPrecinctSide ||
+        p.first > kMaxPrecinctSide || p.second > kMaxPrecinctSide)
       throw InvalidArgument("precincts: sizes must be powers of two from 8 to 32768, got " +
                             std::to_string(p.first) + "x" + std::to_string(p.second));
   const size_t type_bits = sample_bytes(im.type) * 8;
@@ -78,14 +79,14 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
 uint32_t max_levels_for_size(uint32_t w, uint32_t h) {
   uint32_t m = std::min(w, h);
   uint32_t l = 0;
-  while ((m >> (l + 1)) > 0 && l < 32) ++l;  // floor(log2(min(w, h)))
+  while ((m >> (l + 1)) > 0 && l < kMaxLevels) ++l;  // floor(log2(min(w, h)))
   return l;
 }
 
 std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
   if (im.width == 0 || im.height == 0 || im.num_components == 0)
     throw InvalidArgument("image is empty");
-  if (im.num_components > 16384) throw InvalidArgument("too many components");
+  if (im.num_components > kMaxComponents) throw InvalidArgument("too many components");
   const bool is_signed = sample_signed(im.type);
   const uint32_t bit_depth = o.bit_depth ? o.bit_depth : uint32_t(sample_bytes(im.type) * 8);
   check_options(im, o, bit_depth);
@@ -93,14 +94,14 @@ std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
   {
     const uint64_t tw = o.tile_w ? o.tile_w : im.width, th = o.tile_h ? o.tile_h : im.height;
     const uint64_t tiles = ((im.width + tw - 1) / tw) * ((im.height + th - 1) / th);
-    if (tiles > 65535)
+    if (tiles > kMaxTiles)
       throw InvalidArgument("tile_size: " + std::to_string(tw) + "x" + std::to_string(th) + " makes " +
-                            std::to_string(tiles) + " tiles (at most 65535)");
+                            std::to_string(tiles) + " tiles (at most " + std::to_string(kMaxTiles) + ")");
   }
   const uint32_t cap = max_levels_for_size(im.width, im.height);
   uint32_t levels;
   if (o.levels < 0) {
-    levels = std::min<uint32_t>(5, cap);
+    levels = std::min<uint32_t>(kDefaultLevels, cap);
   } else {
     levels = uint32_t(o.levels);
     if (levels > cap)

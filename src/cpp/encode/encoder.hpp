@@ -6,16 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "core/sample_types.hpp"
+#include "core/image.hpp"
 
 namespace htj2k {
-
-struct ImageView {
-  const void* data = nullptr;
-  SampleType type = SampleType::U8;
-  uint32_t width = 0, height = 0, num_components = 1;
-  size_t row_stride = 0;  // bytes between rows; samples within a row are interleaved
-};
 
 struct EncodeOptions {
   bool reversible = true;

@@ -16,7 +16,7 @@
 namespace htj2k {
 namespace {
 
-[[noreturn]] void ojph_assert_fail(const char* expr, const char* file, unsigned int line, const char*) {
+[[noreturn]] void throw_on_failed_assert(const char* expr, const char* file, unsigned int line, const char*) {
   const char* base = std::strrchr(file, '/');
   // Only OpenJPH is ever redirected (assert_hook.hpp): OpenJPEG keeps glibc's.
   throw InvalidCodestream(std::string("OpenJPH internal assertion failed (") + expr + " at " +
@@ -103,7 +103,7 @@ int patch_library(struct dl_phdr_info* info, size_t, void* data) {
       if (std::strcmp(strtab + sym.st_name, "__assert_fail") != 0) continue;
       ++target.slots;
       if (patch_slot(reinterpret_cast<void**>(base + r[i].r_offset),
-                     reinterpret_cast<void*>(&ojph_assert_fail),
+                     reinterpret_cast<void*>(&throw_on_failed_assert),
                      base + r[i].r_offset >= relro_lo && base + r[i].r_offset < relro_hi))
         ++patched;
     }
@@ -121,7 +121,7 @@ std::map<std::string, AssertRedirect>& registry() {
 
 }  // namespace
 
-AssertRedirect install_assert_redirect(const void* anchor, const char* library) {
+AssertRedirect redirect_asserts_in_object(const void* anchor, const char* library) {
   std::lock_guard<std::mutex> lock(g_mutex);
   auto it = registry().find(library);
   if (it != registry().end()) return it->second;
@@ -158,11 +158,11 @@ AssertRedirect assert_redirect_state(const char* library) {
 }  // namespace htj2k
 #else
 namespace htj2k {
-AssertRedirect install_assert_redirect(const void*, const char*) {
+AssertRedirect redirect_asserts_in_object(const void*, const char*) {
   AssertRedirect r;
   r.state = "unsupported platform (needs Linux/glibc)";
   return r;
 }
-AssertRedirect assert_redirect_state(const char* library) { return install_assert_redirect(nullptr, library); }
+AssertRedirect assert_redirect_state(const char* library) { return redirect_asserts_in_object(nullptr, library); }
 }  // namespace htj2k
 #endif

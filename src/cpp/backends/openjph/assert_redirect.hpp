@@ -30,15 +30,17 @@ struct AssertRedirect {
   std::string object;  // path of the patched object ("" when none was found)
 };
 
-// Patches the object whose loaded segments contain `anchor` (an address of one of
-// its functions), once per `library` label ("OpenJPH"); later calls return the
+// Redirects the __assert_fail GOT slots of the one loaded object whose segments
+// contain `anchor` (an address of one of its functions) to a function that throws
+// InvalidCodestream; once per `library` label ("OpenJPH"), later calls return the
 // first result.
-AssertRedirect install_assert_redirect(const void* anchor, const char* library);
-// The result of install_assert_redirect for `library`, or "not installed yet".
+AssertRedirect redirect_asserts_in_object(const void* anchor, const char* library);
+// The result of redirect_asserts_in_object for `library`, or "not installed yet".
 AssertRedirect assert_redirect_state(const char* library);
 
-// The libopenjph htj2k decodes with (defined where its headers are included).
-AssertRedirect install_openjph_assert_hook();
+// redirect_asserts_in_object for the libopenjph object htj2k calls into, and only
+// that one (defined in messages.cpp, where the OpenJPH headers are included).
+AssertRedirect redirect_openjph_asserts();
 // What features()["assert_redirect"]["openjpeg"] says: OpenJPEG is never hooked
 // ("not built with OpenJPEG" when htj2k has none).
 std::string openjpeg_assert_policy();

@@ -85,15 +85,15 @@ ErrorHandler g_error;
 
 }  // namespace
 
-AssertRedirect install_openjph_assert_hook() {
+AssertRedirect redirect_openjph_asserts() {
   // ojph::configure_error lives in the libopenjph we are linked against
-  return install_assert_redirect(reinterpret_cast<const void*>(&ojph::configure_error), "OpenJPH");
+  return redirect_asserts_in_object(reinterpret_cast<const void*>(&ojph::configure_error), "OpenJPH");
 }
 
 void install_openjph_handlers() {
   static std::once_flag once;
   std::call_once(once, [] {
-    install_openjph_assert_hook();
+    redirect_openjph_asserts();
     if (FILE* f = open_capture_stream()) {
       ojph::set_info_stream(f);
       ojph::set_warning_stream(f);

@@ -26,9 +26,8 @@
 //  - opj_compress rejects some raw inputs ("invalid raw image parameters", e.g.
 //    1x1, or 101x57 at 1 and 5 bits); those C checks are skipped.
 //
-// Build: g++ -std=c++17 -O2 -Isrc/cpp src/cpp/checksum/crc32.cpp
-//        src/cpp/checksum/levels.cpp tests/native/check_levels_vs_openjph.cpp
-//        -lopenjph -lisal -o /tmp/check_levels && /tmp/check_levels
+// A gtest target of the CMake build (HTJ2K_BUILD_TESTING), run by ctest.
+#include <gtest/gtest.h>
 #include <openjph/ojph_arch.h>
 #include <openjph/ojph_codestream.h>
 #include <openjph/ojph_file.h>
@@ -302,7 +301,9 @@ Image make_image(std::mt19937_64& rng, uint32_t w, uint32_t h, uint32_t nc, uint
 
 }  // namespace
 
-int main() {
+// The whole sweep in one body: the images, their encodes and the three decoder
+// cross-checks share per-image state (a long body by design).
+int run_cross_check() {
   std::mt19937_64 rng(2024);
   const bool opj = have_openjpeg();
   if (!opj) std::printf("note: opj_compress/opj_decompress not found; OpenJPEG checks skipped\n");
@@ -413,4 +414,9 @@ int main() {
               "level\n",
               g_ojph_lossy, g_ojph_lossy_degenerate, g_lossy_opj_checked, g_lossy_opj_agree);
   return g_fail ? 1 : 0;
+}
+
+TEST(LevelsVsDecoders, EveryDecodedLevelEqualsOurs) {
+  EXPECT_EQ(run_cross_check(), 0) << g_fail << " level images differ from ours";
+  EXPECT_GT(g_pass, 0);
 }

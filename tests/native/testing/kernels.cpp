@@ -1,4 +1,4 @@
-// htj2k._core._kernels: the sample-conversion kernels of simd/convert.hpp for
+// htj2k_testing.kernels (test-only, see module.cpp): the sample-conversion kernels of simd/convert.hpp for
 // each SIMD target this CPU supports, the dispatched versions and the scalar
 // references, over numpy arrays. Tests compare them on random data (unaligned
 // starts, odd lengths); benchmarks time them (`repeat` runs the kernel that many
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "bindings/extensions.hpp"
+#include "bindings/convert.hpp"
 #include "checksum/crc32.hpp"
 #include "simd/convert.hpp"
 #include "simd/dwt53.hpp"
@@ -19,7 +19,7 @@
 namespace py = pybind11;
 using namespace htj2k;
 
-namespace htj2k_bindings {
+namespace htj2k_testing {
 namespace {
 
 // "dispatch" = the runtime-dispatched functions; "scalar" = the references;
@@ -30,27 +30,17 @@ ConvertKernels kernels_for(const std::string& target) {
                           &min_max};
   for (const ConvertKernels& k : convert_kernel_sets())
     if (k.target == target) return k;
-  throw py::value_error("target: '" + target + "' is not available; see _kernels.targets()");
+  throw py::value_error("target: '" + target + "' is not available; see kernels.targets()");
 }
 
-SampleType sample_type(const py::array& a) {
-  const char kind = a.dtype().kind();
-  const auto size = a.itemsize();
-  if (kind == 'u' && size == 1) return SampleType::U8;
-  if (kind == 'i' && size == 1) return SampleType::I8;
-  if (kind == 'u' && size == 2) return SampleType::U16;
-  if (kind == 'i' && size == 2) return SampleType::I16;
-  if (kind == 'u' && size == 4) return SampleType::U32;
-  if (kind == 'i' && size == 4) return SampleType::I32;
-  throw py::type_error("dtype " + std::string(py::str(a.dtype())) + " is not a sample type");
-}
+SampleType sample_type(const py::array& a) { return htj2k_bindings::type_of(a.dtype()); }
 
 Dwt53Kernels dwt_kernels_for(const std::string& target) {
   if (target == "dispatch")
     return Dwt53Kernels{"dispatch", &dwt53_predict, &dwt53_update, &dwt53_split, &rct_forward, &rct_inverse};
   for (const Dwt53Kernels& k : dwt53_kernel_sets())
     if (k.target == target) return k;
-  throw py::value_error("target: '" + target + "' is not available; see _kernels.targets()");
+  throw py::value_error("target: '" + target + "' is not available; see kernels.targets()");
 }
 
 void require_flat(const py::array& a, const char* what) {
@@ -67,7 +57,7 @@ const int32_t* int32_data(const py::array& a, const char* what) {
 }  // namespace
 
 void register_kernels(py::module_& parent) {
-  py::module_ m = parent.def_submodule("_kernels", "SIMD conversion kernels per target (tests, benchmarks)");
+  py::module_ m = parent.def_submodule("kernels", "SIMD kernels per target (tests, benchmarks)");
 
   m.def("targets", [] {
     std::vector<std::string> names;
@@ -212,10 +202,10 @@ void register_kernels(py::module_& parent) {
   }, py::arg("target"), py::arg("inverse"), py::arg("c0"), py::arg("c1"), py::arg("c2"),
      py::arg("repeat") = 1);
 
-  m.def("crc32", [](py::buffer data, size_t repeat) {
-    py::buffer_info info = data.request();
-    const auto* p = static_cast<const uint8_t*>(info.ptr);
-    const size_t n = size_t(info.size) * size_t(info.itemsize);
+  m.def("crc32", [](py::object data, size_t repeat) {
+    htj2k_bindings::InputBytes in = htj2k_bindings::contiguous_bytes(data, "data");
+    const uint8_t* p = in.ptr;
+    const size_t n = in.size;
     uint32_t crc = 0;
     py::gil_scoped_release nogil;
     for (size_t r = 0; r < repeat; ++r) crc = crc32_update(0, p, n);
@@ -223,4 +213,4 @@ void register_kernels(py::module_& parent) {
   }, py::arg("data"), py::arg("repeat") = 1, "ISA-L CRC-32 of data, computed `repeat` times (benchmarks).");
 }
 
-}  // namespace htj2k_bindings
+}  // namespace htj2k_testing
