@@ -1,12 +1,12 @@
 #include "decode/frame_decoder.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 
-#include "backends/openjph/ojph.hpp"
-
 #include "core/errors.hpp"
-#include "backends/openjph/messages.hpp"
+#include "backends/openjph/openjph_decoder.hpp"
+#include "decode/interleave.hpp"
 #include "backends/openjpeg/openjpeg_decoder.hpp"
 #include "backends/openjph/openjph_compat.hpp"
 #include "codestream/packets.hpp"
@@ -97,222 +97,78 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
   interleaved_type_ = sample_type_for(max_depth, planes_[0].is_signed);
 }
 
-void FrameDecoder::run_openjpeg(const LineSink& sink) {
+namespace {
+
+void decode_with_openjpeg_backend(const uint8_t* cs, size_t size, const CodestreamHeader& h, uint32_t level,
+                                  const std::vector<PlaneLayout>& planes, const LineSink& sink) {
 #ifdef HTJ2K_HAVE_OPENJPEG
   std::vector<std::pair<uint32_t, uint32_t>> subsampling;
-  for (const auto& c : header_.components) subsampling.emplace_back(c.dx, c.dy);
-  decode_with_openjpeg(data_ + span_.offset, span_.length, level_, planes_, subsampling, sink);
+  for (const auto& c : h.components) subsampling.emplace_back(c.dx, c.dy);
+  decode_with_openjpeg(cs, size, level, planes, subsampling, sink);
 #else
-  (void)sink;
+  (void)cs, (void)size, (void)h, (void)level, (void)planes, (void)sink;
   throw UnsupportedCodestream("htj2k was built without OpenJPEG");
 #endif
 }
 
-void FrameDecoder::run(const LineSink& sink) {
-  if (decoder_ == DecoderKind::OpenJPEG) return run_openjpeg(sink);
+}  // namespace
+
+void FrameDecoder::run(const std::function<LineSink()>& begin) {
+  const uint8_t* cs = data_ + span_.offset;
+  if (decoder_ == DecoderKind::OpenJPEG)
+    return decode_with_openjpeg_backend(cs, span_.length, header_, level_, planes_, begin());
   std::string ojph_error;
-  {
-    OjphMessageScope scope;
-    try {
-      run_openjph(scope, sink);
-      return;
-    } catch (...) {
-      try {
-        scope.rethrow_as_htj2k(std::current_exception());
-      } catch (const InvalidCodestream& e) {
-        // OpenJPH failed part-way on a codestream our checks accepted. 0.9 does so
-        // on some valid ones (small code-blocks with LRCP, deep samples): let
-        // OpenJPEG decode it from the start when allowed; if it fails too, both
-        // reasons are reported.
-        if (!openjpeg_may_retry(header_, level_, requested_, data_ + span_.offset, span_.length)) throw;
-        ojph_error = e.what();
-      }
-    }
+  try {
+    decode_with_openjph(cs, span_.length, level_, planes_, begin());
+    return;
+  } catch (const OpenjphRefusedHeaders& e) {
+    // Refused while reading headers: nothing was output. OpenJPEG takes over when
+    // allowed (both reasons are reported when it refuses too).
+    if (!openjpeg_can_take_over(header_, level_, requested_, e.what(), cs, span_.length)) throw;
+    decoder_ = DecoderKind::OpenJPEG;
+    return decode_with_openjpeg_backend(cs, span_.length, header_, level_, planes_, begin());
+  } catch (const InvalidCodestream& e) {
+    // OpenJPH failed part-way on a codestream our checks accepted. 0.9 does so on
+    // some valid ones (small code-blocks with LRCP, deep samples): OpenJPEG decodes
+    // it from the start, into a new sink, when allowed; if it fails too, both
+    // reasons are reported.
+    if (!openjpeg_may_retry(header_, level_, requested_, cs, span_.length)) throw;
+    ojph_error = e.what();
   }
   decoder_ = DecoderKind::OpenJPEG;
-  if (restart_) restart_();
   try {
-    run_openjpeg(sink);
+    decode_with_openjpeg_backend(cs, span_.length, header_, level_, planes_, begin());
   } catch (const Error& e) {
     throw InvalidCodestream(ojph_error + " (OpenJPEG: " + e.what() + ")");
   }
 }
 
-void FrameDecoder::run_openjph(OjphMessageScope& scope, const LineSink& sink) {
-  const uint8_t* stream = data_ + span_.offset;
-  // kOjphSignedDecodeUninitialised: OpenJPH decodes a copy whose SIZ declares the
-  // signed components unsigned (Ssiz of component c at offset 42 + 3c, 15444-1
-  // A.5.1; signedness changes nothing but the DC level shift, G.1.2), and their
-  // lines are shifted back by 2^(B-1) below: the same samples, exactly.
-  std::vector<uint8_t> unsigned_copy;
-  std::vector<int64_t> shift_back(planes_.size(), 0);
-  if (kOjphSignedDecodeUninitialised) {
-    for (size_t c = 0; c < planes_.size(); ++c) {
-      if (!planes_[c].is_signed) continue;
-      if (unsigned_copy.empty()) unsigned_copy.assign(stream, stream + span_.length);
-      unsigned_copy.at(42 + 3 * c) &= 0x7F;
-      shift_back[c] = int64_t(1) << (planes_[c].bit_depth - 1);
-    }
-    if (!unsigned_copy.empty()) stream = unsigned_copy.data();
-  }
-  std::vector<int32_t> shifted;
-  ojph::mem_infile in;
-  in.open(stream, span_.length);
-  ojph::codestream cs;
-  try {
-    cs.read_headers(&in);
-    scope.raise_if_pixels_wrong();
-  } catch (const UnsupportedCodestream& e) {
-    // OpenJPH refused something our validation let through; nothing is output yet.
-    if (!openjpeg_can_take_over(header_, level_, requested_, e.what(), data_ + span_.offset,
-                                span_.length))
-      throw;
-    decoder_ = DecoderKind::OpenJPEG;
-    return run_openjpeg(sink);
-  }
-  if (level_) cs.restrict_input_resolution(level_, level_);
-  cs.create();
-
-  const uint32_t nc = uint32_t(planes_.size());
-  ojph::param_siz siz = cs.access_siz();
-  uint64_t total_lines = 0;
-  for (uint32_t c = 0; c < nc; ++c) {
-    // Our size computation must agree with OpenJPH's, or the output would be wrong.
-    if (siz.get_recon_width(c) != planes_[c].width || siz.get_recon_height(c) != planes_[c].height)
-      throw UnsupportedCodestream(
-          "OpenJPH reconstructs component " + std::to_string(c) + " as " +
-          std::to_string(siz.get_recon_width(c)) + "x" + std::to_string(siz.get_recon_height(c)) +
-          ", expected " + std::to_string(planes_[c].width) + "x" +
-          std::to_string(planes_[c].height));
-    total_lines += planes_[c].height;
-  }
-
-  std::vector<uint32_t> rows(nc, 0);
-  for (uint64_t i = 0; i < total_lines; ++i) {
-    ojph::ui32 c = 0;
-    ojph::line_buf* line = cs.pull(c);
-    if (line == nullptr || c >= nc || rows[c] >= planes_[c].height)
-      throw InvalidCodestream("OpenJPH returned an unexpected line");
-#if HTJ2K_OJPH_AT_LEAST(0, 18)
-    if (!(line->flags & ojph::line_buf::LFT_32BIT) || !(line->flags & ojph::line_buf::LFT_INTEGER))
-      throw UnsupportedCodestream("bit depth needs 64-bit samples; not supported yet");
-#endif
-    if (shift_back[c]) {
-      const uint32_t w = planes_[c].width;
-      shifted.resize(w);
-      for (uint32_t x = 0; x < w; ++x) shifted[x] = int32_t(int64_t(line->i32[x]) - shift_back[c]);
-      sink(c, rows[c]++, shifted.data());
-      continue;
-    }
-    sink(c, rows[c]++, line->i32);
-  }
-  cs.close();
-  scope.raise_if_pixels_wrong();
-}
-
-void FrameDecoder::decode_interleaved(void* out, size_t row_stride, const RowObserver& observer,
-                                      bool* clamped) {
+void FrameDecoder::interleave(void* out, size_t row_stride,
+                              const std::function<RowObserver()>& begin_observer, bool* clamped) {
   if (clamped) *clamped = false;
   if (!interleavable()) throw InvalidArgument(interleave_error_);
-  const uint32_t nc = num_components(), w = width();
-  const size_t bytes = sample_bytes(interleaved_type_);
-  std::vector<int64_t> lo(nc), hi(nc);
-  for (uint32_t c = 0; c < nc; ++c) {
-    const Range r = nominal_range(planes_[c].bit_depth, planes_[c].is_signed);
-    lo[c] = r.lo;
-    hi[c] = r.hi;
-  }
-  std::vector<uint32_t> done(height(), 0);  // components written per row
-  auto* base = static_cast<uint8_t*>(out);
-  auto row_ptr = [&](uint32_t row) { return base + size_t(row) * row_stride; };
-  auto completed = [&](uint32_t row) {
-    if (observer && ++done[row] == nc) observer(row, row_ptr(row), size_t(w) * nc * bytes);
-  };
-  // One component's line, written with a stride of nc samples.
-  auto store_line = [&](uint32_t c, uint32_t row, const int32_t* line) {
-    store_clamped(line, w, row_ptr(row) + size_t(c) * bytes, nc, interleaved_type_, lo[c], hi[c]);
-    completed(row);
-  };
-  // When the components of a row arrive one after the other (OpenJPH with the
-  // colour transform pulls c0 y, c1 y, c2 y, c0 y+1, ...), lines 0..nc-2 are held
-  // in a row-sized scratch and the row is written in one vectorised interleaving
-  // pass; in any other order (planar) lines are stored with a stride as they come.
-  bool gather = nc >= 2 && nc <= 4;
-  std::vector<int32_t> held(gather ? size_t(nc - 1) * w : 0);
-  uint32_t held_row = 0, held_count = 0;
-  // A retry with OpenJPEG rewrites every row from the start: every piece of
-  // per-row state goes back to its initial value, lines held aside from the failed
-  // decoder included (flushing one of those completed a row whose other
-  // components were never written: uninitialised bytes reached the observer).
-  const bool gather_initially = gather;
-  restart_ = [&] {
-    std::fill(done.begin(), done.end(), 0u);
-    if (clamped) *clamped = false;
-    held_count = 0;
-    held_row = 0;
-    gather = gather_initially;
-  };
-  struct ClearRestart {
-    std::function<void()>& f;
-    ~ClearRestart() { f = nullptr; }
-  } clear_restart{restart_};
-  auto flush_held = [&] {
-    for (uint32_t k = 0; k < held_count; ++k) store_line(k, held_row, held.data() + size_t(k) * w);
-    held_count = 0;
-  };
-  run([&](uint32_t c, uint32_t row, const int32_t* line) {
-    if (clamped && !*clamped) {
-      int64_t mn = INT64_MAX, mx = INT64_MIN;
-      min_max(line, w, 1, SampleType::I32, &mn, &mx);
-      *clamped = mn < lo[c] || mx > hi[c];
-    }
-    if (gather) {
-      if (held_count > 0 && (c != held_count || row != held_row)) {
-        flush_held();
-        gather = false;  // not row-interleaved: stop copying lines aside
-      }
-      if (gather && c == held_count) {
-        if (c + 1 < nc) {
-          std::copy(line, line + w, held.data() + size_t(c) * w);
-          held_row = row;
-          held_count = c + 1;
-          return;
-        }
-        const int32_t* srcs[4];
-        for (uint32_t k = 0; k + 1 < nc; ++k) srcs[k] = held.data() + size_t(k) * w;
-        srcs[nc - 1] = line;
-        store_clamped_interleaved(srcs, nc, w, row_ptr(row), interleaved_type_, lo.data(),
-                                  hi.data());
-        held_count = 0;
-        if (observer) {
-          done[row] = nc;
-          observer(row, row_ptr(row), size_t(w) * nc * bytes);
-        }
-        return;
-      }
-    }
-    store_line(c, row, line);
+  std::unique_ptr<InterleavedWriter> writer;
+  run([&]() -> LineSink {  // a fresh writer (and observer) for every attempt
+    writer = std::make_unique<InterleavedWriter>(planes_, interleaved_type_, out, row_stride,
+                                                 begin_observer ? begin_observer() : RowObserver(),
+                                                 clamped != nullptr);
+    InterleavedWriter* w = writer.get();
+    return [w](uint32_t c, uint32_t row, const int32_t* line) { w->line(c, row, line); };
   });
-  flush_held();
-}
-
-void FrameDecoder::decode_lines(const LineSink& sink, const std::function<void()>& on_restart) {
-  restart_ = on_restart;
-  struct ClearRestart {
-    std::function<void()>& f;
-    ~ClearRestart() { f = nullptr; }
-  } clear_restart{restart_};
-  run(sink);
+  writer->finish();
+  if (clamped) *clamped = writer->clamped();
 }
 
 void FrameDecoder::decode_planar(const std::vector<void*>& planes, const std::vector<size_t>& strides) {
   if (planes.size() != planes_.size() || strides.size() != planes_.size())
     throw InvalidArgument("one output plane per component is required");
-  run([&](uint32_t c, uint32_t row, const int32_t* line) {
+  run([&]() -> LineSink {  // rewriting a plane row is idempotent: no state to reset
+    return [&](uint32_t c, uint32_t row, const int32_t* line) {
     const PlaneLayout& p = planes_[c];
     const Range r = nominal_range(p.bit_depth, p.is_signed);
     uint8_t* dst = static_cast<uint8_t*>(planes[c]) + size_t(row) * strides[c];
     store_clamped(line, p.width, dst, 1, p.type, r.lo, r.hi);
+    };
   });
 }
 

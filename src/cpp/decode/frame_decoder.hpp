@@ -1,5 +1,5 @@
-// Decoding a frame (bare codestream or JPH/JP2 file) with OpenJPH, straight
-// into caller memory, samples clamped to each component's nominal range.
+// Decoding a frame (bare codestream or JPH/JP2 file) with OpenJPH or OpenJPEG,
+// straight into caller memory, samples clamped to each component's nominal range.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include "decode/dispatch.hpp"
 #include "codestream/header.hpp"
 #include "decode/memory.hpp"
+#include "core/image.hpp"
 #include "core/sample_types.hpp"
 
 namespace htj2k {
@@ -35,18 +36,18 @@ struct DecodeOptions {
   DecoderKind decoder = DecoderKind::Auto;
 };
 
-struct PlaneLayout {
-  uint32_t width = 0, height = 0;  // at the requested level
-  uint32_t bit_depth = 0;
-  bool is_signed = false;
-  SampleType type = SampleType::U8;  // smallest type holding bit_depth
-};
-
 // Called with each completed output row of the interleaved image (for fused
 // checksumming). bytes = width * components * sample size. Rows complete in
-// order from 0; row 0 arriving again means the decode restarted (decoder retry).
+// order from 0, each once per attempt (see FrameDecoder: a retry starts a new
+// observer, never replays rows into the old one).
 using RowObserver = std::function<void(uint32_t row, const uint8_t* bytes, size_t n)>;
 
+// Decodes one frame. The decoder is chosen at construction (decode/dispatch.hpp).
+// The one retry point is run(): in Auto mode, when OpenJPH refuses while reading
+// its headers or fails part-way, the frame is decoded again from the start with
+// OpenJPEG. Every consumer state is made per attempt (the make/observer factories
+// below), so a consumer sees each line or row once and never undoes anything:
+// the state of a failed attempt is simply dropped.
 class FrameDecoder {
  public:
   // Locates, parses and validates; throws InvalidCodestream, UnsupportedCodestream,
@@ -57,7 +58,7 @@ class FrameDecoder {
   const CodestreamSpan& span() const { return span_; }
   uint32_t level() const { return level_; }
   // The decoder that decodes (OpenJPH or OpenJPEG; chosen at construction, and
-  // switched to OpenJPEG when OpenJPH refuses while reading headers in Auto mode).
+  // switched to OpenJPEG by a retry in Auto mode).
   DecoderKind decoder() const { return decoder_; }
   const std::vector<PlaneLayout>& planes() const { return planes_; }
 
@@ -70,33 +71,57 @@ class FrameDecoder {
   uint32_t num_components() const { return uint32_t(planes_.size()); }
 
   // out: height rows, row_stride bytes apart, each width*components samples of
-  // interleaved_type(). observer (optional) sees each row once it is complete.
-  // clamped (optional) is set when any sample lay outside its nominal range.
-  void decode_interleaved(void* out, size_t row_stride, const RowObserver& observer = nullptr,
-                          bool* clamped = nullptr);
+  // interleaved_type(). clamped (optional) is set when any sample lay outside its
+  // nominal range.
+  void decode_interleaved(void* out, size_t row_stride, bool* clamped = nullptr) {
+    interleave(out, row_stride, nullptr, clamped);
+  }
+  // The same, with an observer of the completed rows: make() returns a fresh
+  // std::unique_ptr<Observer> (Observer callable as RowObserver) for each attempt;
+  // the observer of the attempt that completed is returned.
+  template <class Make>
+  auto decode_interleaved(void* out, size_t row_stride, Make make, bool* clamped = nullptr)
+      -> decltype(make()) {
+    decltype(make()) observer;
+    interleave(out, row_stride, [&]() -> RowObserver {
+      observer = make();
+      auto* o = observer.get();
+      return [o](uint32_t row, const uint8_t* bytes, size_t n) { (*o)(row, bytes, n); };
+    }, clamped);
+    return observer;
+  }
   // planes[c]: planes()[c].height rows, strides[c] bytes apart, of planes()[c].type.
   void decode_planar(const std::vector<void*>& planes, const std::vector<size_t>& strides);
 
-  // The raw decoded lines (int32, not clamped), each once, in the decoder's pull
-  // order (see decode_interleaved); for consumers that need no output image
-  // (streamed checksums). The line is valid during the call only.
-  using LineSink = std::function<void(uint32_t comp, uint32_t row, const int32_t* line)>;
-  // on_restart (optional) is called when OpenJPH fails part-way and the decode
-  // starts again from the first line with OpenJPEG (decoder "auto"): state built
-  // from the lines seen so far must be dropped.
-  void decode_lines(const LineSink& sink, const std::function<void()>& on_restart = nullptr);
+  // The raw decoded lines (int32, not clamped), each once per attempt, in the
+  // decoder's pull order; for consumers that need no output image (streamed
+  // checksums). make() returns a fresh std::unique_ptr<Sink> (Sink callable as
+  // LineSink) for each attempt; the sink of the attempt that completed is returned.
+  // A line is valid during the call only.
+  template <class Make>
+  auto decode_lines(Make make) -> decltype(make()) {
+    decltype(make()) sink;
+    run([&]() -> LineSink {
+      sink = make();
+      auto* s = sink.get();
+      return [s](uint32_t c, uint32_t row, const int32_t* line) { (*s)(c, row, line); };
+    });
+    return sink;
+  }
 
  private:
-  void run(const LineSink& sink);
-  std::function<void()> restart_;  // called before a decoder retry rewrites the output
-  void run_openjph(class OjphMessageScope& scope, const LineSink& sink);
-  void run_openjpeg(const LineSink& sink);
+  // The one retry point: decodes with the chosen backend into begin()'s sink; in
+  // Auto mode, when OpenJPH refuses at its headers or fails part-way, decodes again
+  // with OpenJPEG into a new begin() sink.
+  void run(const std::function<LineSink()>& begin);
+  void interleave(void* out, size_t row_stride, const std::function<RowObserver()>& begin_observer,
+                  bool* clamped);
 
   const uint8_t* data_;
   CodestreamSpan span_;
   CodestreamHeader header_;
   uint32_t level_;
-  DecoderKind requested_ = DecoderKind::OpenJPH;
+  DecoderKind requested_ = DecoderKind::Auto;
   DecoderKind decoder_ = DecoderKind::OpenJPH;
   std::vector<PlaneLayout> planes_;
   std::string interleave_error_;

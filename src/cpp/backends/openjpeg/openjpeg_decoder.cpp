@@ -293,7 +293,7 @@ std::string openjpeg_assert_policy() {
 void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
                           const std::vector<PlaneLayout>& planes,
                           const std::vector<std::pair<uint32_t, uint32_t>>& subsampling,
-                          const OpenJpegLineSink& sink) {
+                          const LineSink& sink) {
   // OpenJPEG's assert()s are not redirected (assert_hook.hpp): whatever would reach
   // one must be refused here, before any byte reaches it.
   check_before_openjpeg(cs, size, openjpeg_mel_init_asserts(), opj_name());

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "decode/frame_decoder.hpp"
+#include "core/image.hpp"
 #include "codestream/header.hpp"
 
 namespace htj2k {
@@ -39,7 +39,6 @@ void validate_for_openjpeg(const CodestreamHeader& h, uint32_t level, const uint
 
 // Called once per row of each component, with the row's samples (int32, after the
 // inverse transforms and DC shift, within the component's nominal range).
-using OpenJpegLineSink = std::function<void(uint32_t comp, uint32_t row, const int32_t* line)>;
 
 // Decodes the bare codestream [cs, cs + size) with OpenJPEG, `level` resolution
 // levels discarded, single-threaded, strict (partial data is an error). Every
@@ -52,7 +51,7 @@ using OpenJpegLineSink = std::function<void(uint32_t comp, uint32_t row, const i
 void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
                           const std::vector<PlaneLayout>& planes,
                           const std::vector<std::pair<uint32_t, uint32_t>>& subsampling,
-                          const OpenJpegLineSink& sink);
+                          const LineSink& sink);
 
 }  // namespace htj2k
 

@@ -2,6 +2,8 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "backends/openjph/ojph.hpp"
@@ -126,20 +128,57 @@ std::string OjphMessageScope::printed_text() const {
 
 const std::vector<OjphMessage>& OjphMessageScope::messages() const { return t_messages; }
 
+namespace {
+
+// OpenJPH's message codes for what a decode must not go on from (its sources,
+// ojph_codestream*.cpp; the same in 0.9.0 and 0.21.2 unless noted):
+//   0x00030001  a marker segment skipped (skip_marker): as a warning, "X is not
+//               supported yet" (COC, QCC, RGN, POC, PPM, tile-part COD/COC/QCD/
+//               QCC/RGN/POC/PPT): pixels would be wrong. As an info, "CRG has been
+//               ignored" (harmless).
+//   0x00030021  "file terminated early" before 0.10 (later releases use the code
+//               for an encoder-side info about tile-part divisions, never during
+//               a decode, so it is safe to read it so on every release);
+//   0x00030067  "File terminated early" in later releases (0.21.2).
+constexpr int kSkippedMarker = 0x00030001;
+constexpr int kTerminatedEarlyOld = 0x00030021;
+constexpr int kTerminatedEarly = 0x00030067;
+
+// A message printed by OpenJPH's default handlers (call sites that bypass ours):
+// "ojph info|warning|error 0x%08X at FILE:LINE: TEXT". Level and code are read
+// back from the prefix; text without it is a warning of unknown code.
+OjphMessage parse_printed(const std::string& text) {
+  OjphMessage m{2, 0, text};
+  static const struct { const char* prefix; int level; } kPrefixes[] = {
+      {"ojph info 0x", 1}, {"ojph warning 0x", 2}, {"ojph error 0x", 3}};
+  for (const auto& p : kPrefixes) {
+    const size_t at = text.find(p.prefix);
+    if (at == std::string::npos) continue;
+    m.level = p.level;
+    m.code = int(std::strtoul(text.c_str() + at + std::strlen(p.prefix), nullptr, 16));
+    break;
+  }
+  return m;
+}
+
+}  // namespace
+
 void OjphMessageScope::raise_if_pixels_wrong() const {
   std::vector<OjphMessage> all = t_messages;
-  if (!t_stream_text.empty()) all.push_back({2, 0, printed_text()});
+  // What OpenJPH printed past our handlers, one message per line.
+  size_t start = 0;
+  while (start < t_stream_text.size()) {
+    size_t end = t_stream_text.find('\n', start);
+    if (end == std::string::npos) end = t_stream_text.size();
+    const std::string line = t_stream_text.substr(start, end - start);
+    if (line.find_first_not_of(' ') != std::string::npos) all.push_back(parse_printed(line));
+    start = end + 1;
+  }
   for (const auto& m : all) {
-    // OpenJPH says "... not supported yet" / "... is not supported" when it skips
-    // a marker and goes on; "terminated early" when data ran out (missing
-    // code-blocks become zeros). Either way the pixels would be wrong.
-    const std::string& t = m.text;
-    if (t.find("terminated early") != std::string::npos)
-      throw InvalidCodestream("codestream truncated (OpenJPH: " + t + ")");
-    if (t.find("not supported") != std::string::npos || t.find("unsupported") != std::string::npos)
-      throw UnsupportedCodestream("OpenJPH: " + t);
-    if (m.level >= 2)
-      throw InvalidCodestream("OpenJPH warning: " + t);
+    if (m.code == kTerminatedEarly || m.code == kTerminatedEarlyOld)  // missing code-blocks become zeros
+      throw InvalidCodestream("codestream truncated (OpenJPH: " + m.text + ")");
+    if (m.code == kSkippedMarker && m.level >= 2) throw UnsupportedCodestream("OpenJPH: " + m.text);
+    if (m.level >= 2) throw InvalidCodestream("OpenJPH warning: " + m.text);
   }
 }
 

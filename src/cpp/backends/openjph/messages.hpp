@@ -31,8 +31,10 @@ class OjphMessageScope {
   // pass through; OpenJPH's std::runtime_error("ojph error") from handlers we
   // could not replace becomes InvalidCodestream with the text it printed.
   [[noreturn]] void rethrow_as_htj2k(std::exception_ptr e) const;
-  // Throws UnsupportedCodestream/InvalidCodestream when a recorded info or
-  // warning means OpenJPH skipped something and pixels would be wrong.
+  // Throws UnsupportedCodestream/InvalidCodestream when a recorded message means
+  // the pixels would be wrong, classified by OpenJPH's numeric code (messages.cpp
+  // lists them): a skipped marker segment (warning), a codestream that ended early
+  // (info), or any other warning.
   void raise_if_pixels_wrong() const;
 };
 
