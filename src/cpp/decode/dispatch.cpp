@@ -1,10 +1,9 @@
 #include "decode/dispatch.hpp"
 
 #include "core/errors.hpp"
-#include "codestream/validate.hpp"
-#ifdef HTJ2K_HAVE_OPENJPEG
+#include "backends/openjph/openjph_decoder.hpp"
 #include "backends/openjpeg/openjpeg_decoder.hpp"
-#endif
+#include "codestream/validate.hpp"
 
 namespace htj2k {
 
@@ -41,23 +40,6 @@ std::string openjpeg_version_string() {
 
 namespace {
 
-// OpenJPEG's reason for refusing, or "" when it accepts. Invalid codestreams and
-// bad levels propagate.
-std::string openjpeg_refusal(const CodestreamHeader& h, uint32_t level, const uint8_t* cs,
-                             size_t cs_size) {
-#ifdef HTJ2K_HAVE_OPENJPEG
-  try {
-    validate_for_openjpeg(h, level, cs, cs_size);
-    return "";
-  } catch (const UnsupportedCodestream& e) {
-    return e.what();
-  }
-#else
-  (void)h, (void)level, (void)cs, (void)cs_size;
-  return "htj2k was built without OpenJPEG";
-#endif
-}
-
 [[noreturn]] void both_refuse(const std::string& ojph, const std::string& opj) {
   throw UnsupportedCodestream(ojph + " (OpenJPEG: " + opj + ")");
 }
@@ -81,27 +63,19 @@ DecoderKind choose_decoder(const CodestreamHeader& h, uint32_t level, DecoderKin
     default:
       break;
   }
-  try {
-    validate_for_openjph(h, level);
-    return DecoderKind::OpenJPH;
-  } catch (const UnsupportedCodestream& e) {
-    const std::string why_not = openjpeg_refusal(h, level, cs, cs_size);
-    if (why_not.empty()) return DecoderKind::OpenJPEG;
-    both_refuse(e.what(), why_not);
-  }
+  const std::optional<std::string> why = openjph_why_not(h, level);
+  if (!why) return DecoderKind::OpenJPH;
+  openjpeg_takes_over(h, level, requested, *why, /*report_both=*/true, cs, cs_size);
+  return DecoderKind::OpenJPEG;
 }
 
-bool openjpeg_can_take_over(const CodestreamHeader& h, uint32_t level, DecoderKind requested,
-                            const std::string& why, const uint8_t* cs, size_t cs_size) {
+bool openjpeg_takes_over(const CodestreamHeader& h, uint32_t level, DecoderKind requested,
+                         const std::string& why, bool report_both, const uint8_t* cs, size_t cs_size) {
   if (requested != DecoderKind::Auto) return false;
-  const std::string why_not = openjpeg_refusal(h, level, cs, cs_size);
-  if (why_not.empty()) return true;
-  both_refuse(why, why_not);
-}
-
-bool openjpeg_may_retry(const CodestreamHeader& h, uint32_t level, DecoderKind requested,
-                        const uint8_t* cs, size_t cs_size) {
-  return requested == DecoderKind::Auto && openjpeg_refusal(h, level, cs, cs_size).empty();
+  const std::optional<std::string> why_not = openjpeg_why_not(h, level, cs, cs_size);
+  if (!why_not) return true;
+  if (report_both) both_refuse(why, *why_not);
+  return false;
 }
 
 }  // namespace htj2k

@@ -25,29 +25,27 @@ bool have_openjpeg();
 // Version of the linked libopenjp2 ("2.5.0"), or "" without OpenJPEG.
 std::string openjpeg_version_string();
 
+// The decoder-choice policy, in one place. OpenJPH decodes what its "why not"
+// (openjph_why_not) accepts. In Auto mode OpenJPEG decodes what OpenJPH gives up
+// on -- refused by our validation, by the packet pre-parse, at OpenJPH's own
+// headers, or by failing part-way -- when its "why not" (openjpeg_why_not)
+// accepts it. Invalid codestreams and bad levels are never retried.
+
 // The decoder that will decode `h` at `level` when `requested` is asked for:
 // OpenJPH or OpenJPEG, never Auto. Throws what validate_for_openjph /
-// validate_for_openjpeg throw for the decoder(s) concerned. In Auto mode an
-// UnsupportedCodestream from OpenJPH leads to OpenJPEG when OpenJPEG accepts the
-// codestream; when both refuse, the message gives OpenJPH's reason and, in
-// parentheses, OpenJPEG's. Invalid codestreams and bad levels are never retried.
-// `cs`/`cs_size`: the codestream bytes (optional; see validate_for_openjpeg).
+// validate_for_openjpeg throw for the decoder(s) concerned; in Auto mode, when
+// both refuse, UnsupportedCodestream with OpenJPH's reason and, in parentheses,
+// OpenJPEG's. `cs`/`cs_size`: the codestream bytes (optional; see validate_for_openjpeg).
 DecoderKind choose_decoder(const CodestreamHeader& h, uint32_t level, DecoderKind requested,
                            const uint8_t* cs = nullptr, size_t cs_size = 0);
 
-// For a refusal by OpenJPH found only while decoding (not by our validation): true
-// when OpenJPEG may decode instead (Auto requested, OpenJPEG accepts the codestream);
-// false when the caller should rethrow `why` as it is; throws UnsupportedCodestream
-// with both reasons when OpenJPEG refuses too.
-bool openjpeg_can_take_over(const CodestreamHeader& h, uint32_t level, DecoderKind requested,
-                            const std::string& why, const uint8_t* cs = nullptr,
-                            size_t cs_size = 0);
-
-// For a decode OpenJPH started and then failed (an error or a failed assertion
-// on a codestream our checks accepted; OpenJPH 0.9 fails on some valid ones):
-// true when Auto was requested and OpenJPEG accepts the codestream, so the
-// caller may decode it again from the start with OpenJPEG.
-bool openjpeg_may_retry(const CodestreamHeader& h, uint32_t level, DecoderKind requested,
-                        const uint8_t* cs, size_t cs_size);
+// After OpenJPH gave up on a codestream (for reason `why`): true when OpenJPEG
+// decodes it instead (Auto requested and OpenJPEG accepts). False when the
+// request rules a fallback out, or when OpenJPEG refuses too and `report_both` is
+// false: the caller then reports OpenJPH's error as it is. With `report_both`,
+// OpenJPEG's refusal throws UnsupportedCodestream naming both reasons.
+bool openjpeg_takes_over(const CodestreamHeader& h, uint32_t level, DecoderKind requested,
+                         const std::string& why, bool report_both, const uint8_t* cs = nullptr,
+                         size_t cs_size = 0);
 
 }  // namespace htj2k

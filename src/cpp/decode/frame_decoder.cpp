@@ -57,7 +57,8 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
     try {
       check_packets(data + span_.offset, span_.length, header_);
     } catch (const UnsupportedCodestream& e) {
-      if (!openjpeg_can_take_over(header_, level_, requested_, e.what(), data + span_.offset, span_.length))
+      if (!openjpeg_takes_over(header_, level_, requested_, e.what(), /*report_both=*/true, data + span_.offset,
+                               span_.length))
         throw;
       if (openjpeg_over_budget)
         throw LimitExceeded(memory_refusal(fallback, options.max_memory,
@@ -124,7 +125,7 @@ void FrameDecoder::run(const std::function<LineSink()>& begin) {
   } catch (const OpenjphRefusedHeaders& e) {
     // Refused while reading headers: nothing was output. OpenJPEG takes over when
     // allowed (both reasons are reported when it refuses too).
-    if (!openjpeg_can_take_over(header_, level_, requested_, e.what(), cs, span_.length)) throw;
+    if (!openjpeg_takes_over(header_, level_, requested_, e.what(), /*report_both=*/true, cs, span_.length)) throw;
     decoder_ = DecoderKind::OpenJPEG;
     return decode_with_openjpeg_backend(cs, span_.length, header_, level_, planes_, begin());
   } catch (const InvalidCodestream& e) {
@@ -132,7 +133,7 @@ void FrameDecoder::run(const std::function<LineSink()>& begin) {
     // some valid ones (small code-blocks with LRCP, deep samples): OpenJPEG decodes
     // it from the start, into a new sink, when allowed; if it fails too, both
     // reasons are reported.
-    if (!openjpeg_may_retry(header_, level_, requested_, cs, span_.length)) throw;
+    if (!openjpeg_takes_over(header_, level_, requested_, e.what(), /*report_both=*/false, cs, span_.length)) throw;
     ojph_error = e.what();
   }
   decoder_ = DecoderKind::OpenJPEG;

@@ -370,11 +370,24 @@ void decode_with_openjpeg(const uint8_t* cs, size_t size, uint32_t level,
   }
 }
 
+std::optional<std::string> openjpeg_why_not(const CodestreamHeader& h, uint32_t level, const uint8_t* cs,
+                                            size_t cs_size) {
+  try {
+    validate_for_openjpeg(h, level, cs, cs_size);
+    return std::nullopt;
+  } catch (const UnsupportedCodestream& e) {
+    return std::string(e.what());
+  }
+}
+
 }  // namespace htj2k
 
 #else
 #include "backends/openjph/assert_redirect.hpp"
 namespace htj2k {
 std::string openjpeg_assert_policy() { return "not built with OpenJPEG"; }
+std::optional<std::string> openjpeg_why_not(const CodestreamHeader&, uint32_t, const uint8_t*, size_t) {
+  return std::string("htj2k was built without OpenJPEG");
+}
 }  // namespace htj2k
 #endif  // HTJ2K_HAVE_OPENJPEG

@@ -8,6 +8,22 @@
 // Everything here exists only when htj2k_core was built with OpenJPEG
 // (HTJ2K_HAVE_OPENJPEG, set by CMake when openjpeg.h and libopenjp2 are found).
 #pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "codestream/header.hpp"
+
+namespace htj2k {
+// The OpenJPEG backend's "why not": nullopt when OpenJPEG decodes `h` at `level`
+// correctly, else its reason (what validate_for_openjpeg throws as
+// UnsupportedCodestream; "built without OpenJPEG" without it). Invalid codestreams
+// and bad levels are thrown, not returned.
+std::optional<std::string> openjpeg_why_not(const CodestreamHeader& h, uint32_t level,
+                                            const uint8_t* cs = nullptr, size_t cs_size = 0);
+}  // namespace htj2k
+
 #ifdef HTJ2K_HAVE_OPENJPEG
 
 #include <cstddef>

@@ -6,6 +6,7 @@
 
 #include "backends/openjph/messages.hpp"
 #include "backends/openjph/openjph_compat.hpp"
+#include "codestream/validate.hpp"
 
 namespace htj2k {
 namespace {
@@ -81,6 +82,15 @@ void decode_in_scope(OjphMessageScope& scope, const uint8_t* stream, size_t size
 }
 
 }  // namespace
+
+std::optional<std::string> openjph_why_not(const CodestreamHeader& h, uint32_t level) {
+  try {
+    validate_for_openjph(h, level);
+    return std::nullopt;
+  } catch (const UnsupportedCodestream& e) {
+    return std::string(e.what());
+  }
+}
 
 void decode_with_openjph(const uint8_t* cs, size_t size, uint32_t level,
                          const std::vector<PlaneLayout>& planes, const LineSink& sink) {

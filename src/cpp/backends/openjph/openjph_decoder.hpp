@@ -5,12 +5,21 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
+
+#include "codestream/header.hpp"
 
 #include "core/errors.hpp"
 #include "core/image.hpp"
 
 namespace htj2k {
+
+// The OpenJPH backend's "why not": nullopt when the linked OpenJPH decodes `h` at
+// `level` correctly, else its reason (what validate_for_openjph throws as
+// UnsupportedCodestream). Invalid codestreams and bad levels are thrown.
+std::optional<std::string> openjph_why_not(const CodestreamHeader& h, uint32_t level);
 
 // OpenJPH refused the codestream while reading its headers (a marker it skips, a
 // message meaning the pixels would be wrong): nothing has reached the sink.
