@@ -1,4 +1,4 @@
-"""SIMD conversion kernels (simd/convert_dispatch.cpp, Highway) against their scalar
+"""SIMD conversion kernels (simd/convert.cpp, Highway) against their scalar
 references (simd/convert_scalar.cpp), through the test-only ``htj2k_testing.kernels``:
 every target this CPU supports plus the dispatched entry points, on random data
 with unaligned starts, odd lengths, every stride the kernels specialise, every

@@ -7,7 +7,7 @@
 
 // clang-format off
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "simd/convert_dispatch.cpp"
+#define HWY_TARGET_INCLUDE "simd/convert.cpp"
 #include <hwy/foreach_target.h>  // NOLINT: must come before highway.h
 #include <hwy/highway.h>
 // clang-format on

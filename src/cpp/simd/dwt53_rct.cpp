@@ -3,12 +3,13 @@
 
 // clang-format off
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "simd/dwt53_dispatch.cpp"
+#define HWY_TARGET_INCLUDE "simd/dwt53_rct.cpp"
 #include <hwy/foreach_target.h>  // NOLINT: must come before highway.h
 #include <hwy/highway.h>
 // clang-format on
 
 #include "simd/dwt53.hpp"
+#include "simd/dwt53_scalar.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace htj2k {
@@ -131,33 +132,19 @@ void rct_inverse(int32_t* c0, int32_t* c1, int32_t* c2, size_t n) {
   HWY_DYNAMIC_DISPATCH(RctInverseImpl)(c0, c1, c2, n);
 }
 void rct_forward_scalar(int32_t* c0, int32_t* c1, int32_t* c2, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    const int32_t r = c0[i], g = c1[i], b = c2[i];
-    c0[i] = (r + 2 * g + b) >> 2;
-    c1[i] = b - g;
-    c2[i] = r - g;
-  }
+  dwt53_scalar::rct_forward(c0, c1, c2, n);
 }
 void rct_inverse_scalar(int32_t* c0, int32_t* c1, int32_t* c2, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    const int32_t g = c0[i] - ((c1[i] + c2[i]) >> 2);
-    c0[i] = c2[i] + g;
-    c2[i] = c1[i] + g;
-    c1[i] = g;
-  }
+  dwt53_scalar::rct_inverse(c0, c1, c2, n);
 }
-
 void dwt53_predict_scalar(int32_t* d, const int32_t* x, const int32_t* a, const int32_t* b, size_t n) {
-  for (size_t i = 0; i < n; ++i) d[i] = x[i] - ((a[i] + b[i]) >> 1);
+  dwt53_scalar::predict(d, x, a, b, n);
 }
 void dwt53_update_scalar(int32_t* out, const int32_t* x, const int32_t* dl, const int32_t* dr, size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] = x[i] + ((dl[i] + dr[i] + 2) >> 2);
+  dwt53_scalar::update(out, x, dl, dr, n);
 }
 void dwt53_split_scalar(const int32_t* r, size_t pairs, int32_t* even, int32_t* odd) {
-  for (size_t k = 0; k < pairs; ++k) {
-    even[k] = r[2 * k];
-    odd[k] = r[2 * k + 1];
-  }
+  dwt53_scalar::split(r, pairs, even, odd);
 }
 
 std::vector<Dwt53Kernels> dwt53_kernel_sets() {
