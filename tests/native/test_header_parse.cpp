@@ -165,6 +165,7 @@ TEST(HeaderParse, LevelSizes) {
     }
 }
 
+// A table of hand-built bad main headers, one EXPECT per case (long by design).
 TEST(HeaderParse, MainHeaderErrors) {
   Spec s;
   Built good = build(s);
@@ -419,6 +420,7 @@ TEST(HeaderParse, MainHeaderErrors) {
   }
 }
 
+// A table of tile-part layouts, one EXPECT per case (long by design).
 TEST(HeaderParse, TileParts) {
   Spec s;
   s.xsiz = 32;

@@ -147,6 +147,7 @@ void fuzz_one(const Bytes& base) {
   EXPECT_TRUE(parsed > 0 && refused > 0);
 }
 
+// A table of JP2-family box layouts, one EXPECT per case (long by design).
 TEST(HeaderRobustness, Locate) {
   Spec s;
   const Bytes cs = build(s).b;

@@ -9,6 +9,7 @@
 namespace header_test {
 namespace {
 
+// A table of features the OpenJPH gate refuses, one EXPECT per case (long by design).
 TEST(Validate, ValidateUnsupported) {
   auto check = [](const Spec& sp, const std::string& msg, int line) {
     Built bb = build(sp);
@@ -136,6 +137,7 @@ Bytes read_file(const std::string& path) {
   return b;
 }
 
+// One pass over the conformance codestreams, cross-checking every field (long by design).
 TEST(Validate, Conformance) {
   const std::string dir = find_conformance_dir();
   if (dir.empty()) {

@@ -106,6 +106,7 @@ py::dict header_dict(const CodestreamHeader& h, const CodestreamSpan& span) {
 
 namespace htj2k_bindings {
 
+// Long by nature: one m.def per _core codec function, each a few lines of argument plumbing.
 void register_codec(py::module_& m) {
   m.def("openjph_version", [] {
     return py::make_tuple(OPENJPH_VERSION_MAJOR, OPENJPH_VERSION_MINOR, OPENJPH_VERSION_PATCH);

@@ -6,6 +6,8 @@
 // segment. Offsets and lengths are combined in uint64_t so nothing can wrap.
 #include "codestream/header.hpp"
 
+#include "codestream/markers.hpp"
+#include "core/bytes.hpp"
 #include "core/limits.hpp"
 
 #include <algorithm>
@@ -17,48 +19,6 @@
 namespace htj2k {
 
 namespace {
-
-// Marker codes (15444-1 Table A.2, 15444-15 for CAP, 15444-1 Amd for PRF/CPF).
-enum : uint16_t {
-  kSOC = 0xFF4F, kCAP = 0xFF50, kSIZ = 0xFF51, kCOD = 0xFF52, kCOC = 0xFF53,
-  kTLM = 0xFF55, kPRF = 0xFF56, kPLM = 0xFF57, kPLT = 0xFF58, kCPF = 0xFF59,
-  kQCD = 0xFF5C, kQCC = 0xFF5D, kRGN = 0xFF5E, kPOC = 0xFF5F, kPPM = 0xFF60,
-  kPPT = 0xFF61, kCRG = 0xFF63, kCOM = 0xFF64, kSOT = 0xFF90, kSOP = 0xFF91,
-  kEPH = 0xFF92, kSOD = 0xFF93, kEOC = 0xFFD9,
-};
-
-std::string hex16(uint16_t v) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string s = "0x";
-  for (int shift = 12; shift >= 0; shift -= 4) s += hex[(v >> shift) & 0xF];
-  return s;
-}
-
-std::string marker_name(uint16_t m) {
-  switch (m) {
-    case kSOC: return "SOC";  case kCAP: return "CAP";  case kSIZ: return "SIZ";
-    case kCOD: return "COD";  case kCOC: return "COC";  case kTLM: return "TLM";
-    case kPRF: return "PRF";  case kPLM: return "PLM";  case kPLT: return "PLT";
-    case kCPF: return "CPF";  case kQCD: return "QCD";  case kQCC: return "QCC";
-    case kRGN: return "RGN";  case kPOC: return "POC";  case kPPM: return "PPM";
-    case kPPT: return "PPT";  case kCRG: return "CRG";  case kCOM: return "COM";
-    case kSOT: return "SOT";  case kSOP: return "SOP";  case kEPH: return "EPH";
-    case kSOD: return "SOD";  case kEOC: return "EOC";
-    default: return hex16(m);
-  }
-}
-
-// Markers 0xFF30..0xFF3F are reserved and carry no segment (15444-1 A.1.4).
-bool is_lengthless(uint16_t m) {
-  return (m >= 0xFF30 && m <= 0xFF3F) || m == kSOC || m == kSOD || m == kEOC ||
-         m == kEPH || m == kSOP;
-}
-
-inline uint16_t be16(const uint8_t* p) { return uint16_t((p[0] << 8) | p[1]); }
-inline uint32_t be32(const uint8_t* p) {
-  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
-}
-inline uint64_t be64(const uint8_t* p) { return (uint64_t(be32(p)) << 32) | be32(p + 4); }
 
 [[noreturn]] void fail(const std::string& msg) { throw InvalidCodestream(msg); }
 
@@ -102,7 +62,6 @@ uint32_t popcount32(uint32_t v) {
   return n;
 }
 
-uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
 
 // COM text is Latin-1 (Rcom 1); store it as UTF-8 so it can cross into Python as str.
 std::string latin1_to_utf8(const uint8_t* p, size_t n) {
@@ -268,6 +227,7 @@ size_t override_for(CodestreamHeader& h, MainHeaderOffsets& off, uint16_t c) {
   return h.overrides.size() - 1;
 }
 
+// Long by nature: one loop over the main-header marker segments, one case per marker (15444-1 A.2-A.9).
 size_t parse_main_header(const uint8_t* cs, size_t size, CodestreamHeader& h) {
   if (size < 2 || be16(cs) != kSOC) fail("not a JPEG 2000 codestream: no SOC marker at offset 0");
   if (size < 4 || be16(cs + 2) != kSIZ) fail("SIZ must follow SOC at offset 2");
@@ -403,6 +363,7 @@ size_t parse_main_header(const uint8_t* cs, size_t size, CodestreamHeader& h) {
 }
 
 // Walks tile-parts from the first SOT (at `pos`) via Psot.
+// Long by nature: one loop over the tile-parts, each check beside the SOT/tile-part field it reads (A.4.2).
 void walk_tile_parts(const uint8_t* cs, size_t size, size_t pos, CodestreamHeader& h) {
   const uint64_t num_tiles = uint64_t(h.num_tiles_x()) * h.num_tiles_y();
   while (true) {
@@ -515,83 +476,6 @@ void walk_tile_parts(const uint8_t* cs, size_t size, size_t pos, CodestreamHeade
 }
 
 }  // namespace
-
-const char* container_name(Container c) {
-  switch (c) {
-    case Container::Codestream: return "j2c";
-    case Container::JPH: return "jph";
-    case Container::JP2: return "jp2";
-  }
-  return "?";
-}
-
-CodestreamSpan locate_codestream(const uint8_t* data, size_t size) {
-  if (data && size >= 4 && be16(data) == kSOC && be16(data + 2) == kSIZ)
-    return CodestreamSpan{0, size, Container::Codestream};
-  static const uint8_t kSignature[12] = {0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50,
-                                         0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
-  if (!data || size < 12 || std::memcmp(data, kSignature, 12) != 0)
-    fail("not a JPEG 2000 codestream or JP2-family file");
-
-  Container container = Container::JP2;
-  size_t pos = 12;
-  while (pos < size) {
-    const size_t left = size - pos;
-    if (left < 8) fail("box header at offset " + std::to_string(pos) + " runs past end of file");
-    uint64_t len = be32(data + pos);
-    // Box type as printable text (escaped: it ends up in messages read as UTF-8).
-    std::string type;
-    for (int i = 0; i < 4; ++i) {
-      const uint8_t ch = data[pos + 4 + i];
-      if (ch >= 0x20 && ch < 0x7F) {
-        type += char(ch);
-      } else {
-        static const char* hex = "0123456789abcdef";
-        type += "\\x";
-        type += hex[ch >> 4];
-        type += hex[ch & 15];
-      }
-    }
-    size_t header = 8;
-    if (len == 1) {  // 64-bit XLBox follows
-      if (left < 16)
-        fail("box '" + type + "' at offset " + std::to_string(pos) + ": XLBox runs past end of file");
-      len = be64(data + pos + 8);
-      header = 16;
-      if (len < 16)
-        fail("box '" + type + "' at offset " + std::to_string(pos) + ": invalid length " +
-             std::to_string(len));
-    } else if (len == 0) {  // box runs to the end of the file
-      len = left;
-    } else if (len < 8) {
-      fail("box '" + type + "' at offset " + std::to_string(pos) + ": invalid length " +
-           std::to_string(len));
-    }
-    const bool is_jp2c = type == "jp2c";
-    // A jp2c box cut short is kept (clipped): the codestream parser then reports the
-    // truncation precisely. Any other box must fit.
-    if (len > left) {
-      if (!is_jp2c)
-        fail("box '" + type + "' at offset " + std::to_string(pos) + ": length " +
-             std::to_string(len) + " runs past end of file (" + std::to_string(size) + " bytes)");
-      len = left;
-    }
-    if (type == "ftyp") {
-      if (len - header < 4)
-        fail("box 'ftyp' at offset " + std::to_string(pos) + ": too short for a brand");
-      container = std::memcmp(data + pos + header, "jph ", 4) == 0 ? Container::JPH : Container::JP2;
-    } else if (is_jp2c) {
-      const size_t payload = pos + header;
-      const size_t n = size_t(len) - header;
-      if (n < 4 || be16(data + payload) != kSOC || be16(data + payload + 2) != kSIZ)
-        fail("jp2c box at offset " + std::to_string(pos) +
-             ": payload does not start with SOC and SIZ");
-      return CodestreamSpan{payload, n, container};
-    }
-    pos += size_t(len);
-  }
-  fail("JP2-family file has no jp2c (codestream) box");
-}
 
 uint32_t CodestreamHeader::num_tiles_x() const {
   if (tile_w == 0 || xsiz <= tile_x0) return 0;

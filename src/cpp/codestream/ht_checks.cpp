@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "codestream/markers.hpp"
 #include "core/errors.hpp"
 #include "codestream/header.hpp"
 #include "codestream/packets.hpp"
@@ -25,7 +26,7 @@ std::vector<ProgressionChange> main_header_pocs(const uint8_t* cs, size_t size, 
   size_t pos = 2;  // after SOC; parse_header() walked these segments already
   while (pos + 4 <= end) {
     const uint32_t m = be16(cs + pos), len = be16(cs + pos + 2);
-    if (m == 0xFF90) break;
+    if (m == kSOT) break;
     if (m == 0xFF5F) {
       if (len < 2 || pos + 2 + len > end || (len - 2) % entry != 0 || len == 2)
         throw InvalidCodestream("POC marker segment at byte " + std::to_string(pos) + " of length " +

@@ -56,6 +56,7 @@ const int32_t* int32_data(const py::array& a, const char* what) {
 
 }  // namespace
 
+// Long by nature: one m.def per kernel, each a few lines of argument checks.
 void register_kernels(py::module_& parent) {
   py::module_ m = parent.def_submodule("kernels", "SIMD kernels per target (tests, benchmarks)");
 

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "backends/openjph/assert_redirect.hpp"
+#include "codestream/markers.hpp"
 #include "core/errors.hpp"
 #include "codestream/ht_checks.hpp"
 #include "codestream/validate.hpp"
@@ -89,7 +90,7 @@ void check_main_header_markers(const uint8_t* cs, size_t size, size_t header_len
   while (pos + 4 <= end) {
     const uint16_t m = uint16_t((cs[pos] << 8) | cs[pos + 1]);
     const uint16_t len = uint16_t((cs[pos + 2] << 8) | cs[pos + 3]);
-    if (m == 0xFF90) break;  // SOT
+    if (m == kSOT) break;
     if (!known_main_header_marker(m))
       unsupported("marker " + hex(m, 4) + " in the main header (not Part 1 or Part 15); " +
                   "not handed to " + opj_name());
