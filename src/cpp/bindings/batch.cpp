@@ -59,11 +59,7 @@ struct Decoded {
 
 py::list decode_many(const py::sequence& datas, uint32_t level, uint64_t max_pixels,
                      const std::string& decoder, size_t threads, uint64_t max_memory) {
-  DecodeOptions opt;
-  opt.level = level;
-  opt.max_pixels = max_pixels;
-  opt.max_memory = max_memory;
-  opt.decoder = parse_decoder(decoder);
+  const DecodeOptions opt = decode_options(level, max_pixels, decoder, max_memory);
   std::vector<Input> in = inputs(datas);
   std::vector<Decoded> out(in.size());
   {

@@ -102,12 +102,19 @@ py::dict header_dict(const CodestreamHeader& h, const CodestreamSpan& span) {
   return d;
 }
 
+// Parses and validates one frame with the GIL released.
+std::unique_ptr<FrameDecoder> open_frame(const InputBytes& in, const DecodeOptions& opt) {
+  py::gil_scoped_release nogil;
+  return std::make_unique<FrameDecoder>(in.ptr, in.size, opt);
+}
+
 }  // namespace
 
 namespace htj2k_bindings {
 
-// Long by nature: one m.def per _core codec function, each a few lines of argument plumbing.
-void register_codec(py::module_& m) {
+namespace {
+
+void register_info(py::module_& m) {
   m.def("openjph_version", [] {
     return py::make_tuple(OPENJPH_VERSION_MAJOR, OPENJPH_VERSION_MINOR, OPENJPH_VERSION_PATCH);
   });
@@ -174,19 +181,13 @@ void register_codec(py::module_& m) {
     return std::string(decoder_name(chosen));
   }, py::arg("data"), py::arg("level") = 0, py::arg("decoder") = "auto");
 
+}
+
+void register_decode(py::module_& m) {
   m.def("decode", [](py::object data, uint32_t level, uint64_t max_pixels, py::object out,
                      const std::string& decoder, uint64_t max_memory) {
     InputBytes in = contiguous_bytes(data, "data");
-    DecodeOptions opt;
-    opt.level = level;
-    opt.max_pixels = max_pixels;
-    opt.max_memory = max_memory;
-    opt.decoder = parse_decoder(decoder);
-    std::unique_ptr<FrameDecoder> dec;
-    {
-      py::gil_scoped_release nogil;
-      dec = std::make_unique<FrameDecoder>(in.ptr, in.size, opt);
-    }
+    std::unique_ptr<FrameDecoder> dec = open_frame(in, decode_options(level, max_pixels, decoder, max_memory));
     if (!dec->interleavable()) throw UnsupportedCodestream(dec->interleave_error());
     const uint32_t h = dec->height(), w = dec->width(), nc = dec->num_components();
     py::dtype dt = dtype_for(dec->interleaved_type());
@@ -218,16 +219,7 @@ void register_codec(py::module_& m) {
   m.def("decode_planes", [](py::object data, uint32_t level, uint64_t max_pixels,
                             const std::string& decoder, uint64_t max_memory) {
     InputBytes in = contiguous_bytes(data, "data");
-    DecodeOptions opt;
-    opt.level = level;
-    opt.max_pixels = max_pixels;
-    opt.max_memory = max_memory;
-    opt.decoder = parse_decoder(decoder);
-    std::unique_ptr<FrameDecoder> dec;
-    {
-      py::gil_scoped_release nogil;
-      dec = std::make_unique<FrameDecoder>(in.ptr, in.size, opt);
-    }
+    std::unique_ptr<FrameDecoder> dec = open_frame(in, decode_options(level, max_pixels, decoder, max_memory));
     py::list planes;
     std::vector<void*> ptrs;
     std::vector<size_t> strides;
@@ -245,6 +237,9 @@ void register_codec(py::module_& m) {
   }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
      py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory);
 
+}
+
+void register_encode(py::module_& m) {
   m.def("encode", [](py::array array, bool reversible, float qstep, int levels, uint32_t block_w,
                      uint32_t block_h, std::vector<std::pair<uint32_t, uint32_t>> precincts,
                      std::string progression, uint32_t tile_w, uint32_t tile_h, uint32_t bit_depth,
@@ -279,7 +274,14 @@ void register_codec(py::module_& m) {
      py::arg("tileparts") = "", py::arg("jph") = false);
 
   m.def("max_levels_for_size", &max_levels_for_size);
+}
 
+}  // namespace
+
+void register_codec(py::module_& m) {
+  register_info(m);
+  register_decode(m);
+  register_encode(m);
 }
 
 }  // namespace htj2k_bindings

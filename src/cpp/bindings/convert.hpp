@@ -13,6 +13,8 @@
 
 #include "core/sample_types.hpp"
 #include "core/image.hpp"
+#include "decode/dispatch.hpp"
+#include "decode/frame_decoder.hpp"
 
 namespace htj2k_bindings {
 
@@ -111,6 +113,17 @@ inline htj2k::ImageView image_view(const py::array& a, const char* what) {
   v.row_stride = a.shape(0) > 1 ? size_t(a.strides(0)) : row_bytes;
   v.data = a.data();
   return v;
+}
+
+// decode()'s keyword arguments as DecodeOptions (InvalidArgument for an unknown decoder).
+inline htj2k::DecodeOptions decode_options(uint32_t level, uint64_t max_pixels, const std::string& decoder,
+                                           uint64_t max_memory) {
+  htj2k::DecodeOptions opt;
+  opt.level = level;
+  opt.max_pixels = max_pixels;
+  opt.max_memory = max_memory;
+  opt.decoder = htj2k::parse_decoder(decoder);
+  return opt;
 }
 
 }  // namespace htj2k_bindings

@@ -322,6 +322,8 @@ ConvertKernels ConvertKernelsImpl() {
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "simd/targets.hpp"
+
 namespace htj2k {
 
 HWY_EXPORT(StoreClampedImpl);
@@ -346,15 +348,7 @@ void min_max(const void* src, size_t n, size_t stride, SampleType t, int64_t* mn
 }
 
 std::vector<ConvertKernels> convert_kernel_sets() {
-  std::vector<ConvertKernels> out;
-  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    // The dispatch table's index of a target, as ChosenTarget::GetIndex computes it.
-    const int64_t bits = HWY_CHOSEN_TARGET_SHIFT(target);
-    const size_t index = bits ? hwy::Num0BitsBelowLS1Bit_Nonzero64(uint64_t(bits))
-                              : size_t(HWY_MAX_DYNAMIC_TARGETS + 1);
-    auto fn = HWY_DISPATCH_TABLE(ConvertKernelsImpl)[index];
-    if (fn != nullptr) out.push_back(fn());
-  }
+  std::vector<ConvertKernels> out = kernel_sets_per_target<ConvertKernels>(HWY_DISPATCH_TABLE(ConvertKernelsImpl));
   out.push_back(ConvertKernels{"scalar", &store_clamped_scalar, &store_clamped_interleaved_scalar,
                                &load_widen_scalar, &min_max_scalar});
   return out;

@@ -25,7 +25,7 @@ void PredictImpl(int32_t* HWY_RESTRICT d, const int32_t* HWY_RESTRICT x, const i
     const auto s = hn::ShiftRight<1>(hn::Add(hn::LoadU(di, a + i), hn::LoadU(di, b + i)));
     hn::StoreU(hn::Sub(hn::LoadU(di, x + i), s), di, d + i);
   }
-  for (; i < n; ++i) d[i] = x[i] - ((a[i] + b[i]) >> 1);
+  dwt53_scalar::predict(d + i, x + i, a + i, b + i, n - i);  // the tail
 }
 
 void UpdateImpl(int32_t* out, const int32_t* x, const int32_t* dl, const int32_t* dr, size_t n) {
@@ -37,7 +37,7 @@ void UpdateImpl(int32_t* out, const int32_t* x, const int32_t* dl, const int32_t
     const auto s = hn::ShiftRight<2>(hn::Add(hn::Add(hn::LoadU(di, dl + i), hn::LoadU(di, dr + i)), two));
     hn::StoreU(hn::Add(hn::LoadU(di, x + i), s), di, out + i);
   }
-  for (; i < n; ++i) out[i] = x[i] + ((dl[i] + dr[i] + 2) >> 2);
+  dwt53_scalar::update(out + i, x + i, dl + i, dr + i, n - i);  // the tail
 }
 
 void SplitImpl(const int32_t* HWY_RESTRICT r, size_t pairs, int32_t* HWY_RESTRICT even,
@@ -68,12 +68,7 @@ void RctForwardImpl(int32_t* HWY_RESTRICT c0, int32_t* HWY_RESTRICT c1, int32_t*
     hn::StoreU(hn::Sub(b, g), di, c1 + i);
     hn::StoreU(hn::Sub(r, g), di, c2 + i);
   }
-  for (; i < n; ++i) {
-    const int32_t r = c0[i], g = c1[i], b = c2[i];
-    c0[i] = (r + 2 * g + b) >> 2;
-    c1[i] = b - g;
-    c2[i] = r - g;
-  }
+  dwt53_scalar::rct_forward(c0 + i, c1 + i, c2 + i, n - i);  // the tail
 }
 
 void RctInverseImpl(int32_t* HWY_RESTRICT c0, int32_t* HWY_RESTRICT c1, int32_t* HWY_RESTRICT c2,
@@ -88,12 +83,7 @@ void RctInverseImpl(int32_t* HWY_RESTRICT c0, int32_t* HWY_RESTRICT c1, int32_t*
     hn::StoreU(g, di, c1 + i);
     hn::StoreU(hn::Add(cb, g), di, c2 + i);
   }
-  for (; i < n; ++i) {
-    const int32_t g = c0[i] - ((c1[i] + c2[i]) >> 2);
-    c0[i] = c2[i] + g;
-    c2[i] = c1[i] + g;
-    c1[i] = g;
-  }
+  dwt53_scalar::rct_inverse(c0 + i, c1 + i, c2 + i, n - i);  // the tail
 }
 
 Dwt53Kernels Dwt53KernelsImpl() {
@@ -106,6 +96,8 @@ Dwt53Kernels Dwt53KernelsImpl() {
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "simd/targets.hpp"
+
 namespace htj2k {
 
 HWY_EXPORT(PredictImpl);
@@ -148,15 +140,7 @@ void dwt53_split_scalar(const int32_t* r, size_t pairs, int32_t* even, int32_t* 
 }
 
 std::vector<Dwt53Kernels> dwt53_kernel_sets() {
-  std::vector<Dwt53Kernels> out;
-  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    // The dispatch table's index of a target, as ChosenTarget::GetIndex computes it.
-    const int64_t bits = HWY_CHOSEN_TARGET_SHIFT(target);
-    const size_t index = bits ? hwy::Num0BitsBelowLS1Bit_Nonzero64(uint64_t(bits))
-                              : size_t(HWY_MAX_DYNAMIC_TARGETS + 1);
-    auto fn = HWY_DISPATCH_TABLE(Dwt53KernelsImpl)[index];
-    if (fn != nullptr) out.push_back(fn());
-  }
+  std::vector<Dwt53Kernels> out = kernel_sets_per_target<Dwt53Kernels>(HWY_DISPATCH_TABLE(Dwt53KernelsImpl));
   out.push_back(Dwt53Kernels{"scalar", &dwt53_predict_scalar, &dwt53_update_scalar, &dwt53_split_scalar,
                             &rct_forward_scalar, &rct_inverse_scalar});
   return out;

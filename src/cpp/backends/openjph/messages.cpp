@@ -48,25 +48,19 @@ std::string vformat(const char* fmt, va_list ap) {
   return s;
 }
 
-class InfoHandler : public ojph::message_info {
+// Records an info (level 1) or warning (level 2) on the calling thread.
+template <class Base, int kLevel>
+class RecordingHandler : public Base {
  public:
   void operator()(int code, const char*, int, const char* fmt, ...) override {
     va_list ap;
     va_start(ap, fmt);
-    t_messages.push_back({1, code, vformat(fmt, ap)});
+    t_messages.push_back({kLevel, code, vformat(fmt, ap)});
     va_end(ap);
   }
 };
-
-class WarningHandler : public ojph::message_warning {
- public:
-  void operator()(int code, const char*, int, const char* fmt, ...) override {
-    va_list ap;
-    va_start(ap, fmt);
-    t_messages.push_back({2, code, vformat(fmt, ap)});
-    va_end(ap);
-  }
-};
+using InfoHandler = RecordingHandler<ojph::message_info, 1>;
+using WarningHandler = RecordingHandler<ojph::message_warning, 2>;
 
 class ErrorHandler : public ojph::message_error {
  public:
