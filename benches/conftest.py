@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))  # native_build
 
 import images  # noqa: E402
 
@@ -174,15 +175,15 @@ def _versions() -> Dict[str, str]:
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
-    from htj2k import _core
+    from native_build import kernels
 
     model, flags = _cpu_model_and_flags()
     output_json["htj2k_run"] = {
         "cpu_model": model,
         "cpu_flags": flags,
         "cores": os.cpu_count(),
-        "simd_target": _core._kernels.active(),
-        "simd_targets": _core._kernels.targets(),
+        "simd_target": kernels().active(),
+        "simd_targets": kernels().targets(),
         "versions": _versions(),
         "loadavg_start": list(_START["loadavg"]),
         "loadavg_end": list(os.getloadavg()),

@@ -16,9 +16,9 @@ import zlib
 import numpy as np
 import pytest
 
-from htj2k import _core
+from native_build import kernels  # tests/helpers, on sys.path via benches/conftest.py
 
-K = _core._kernels
+K = kernels()
 N = 4096
 REPEAT = 500
 

@@ -1,5 +1,5 @@
-"""SIMD conversion kernels (simd/convert_dispatch.cpp, Highway) against their scalar
-references (simd/convert_scalar.cpp), through the ``_core._kernels`` test hook:
+"""SIMD conversion kernels (simd/convert.cpp, Highway) against their scalar
+references (simd/convert_scalar.cpp), through the test-only ``htj2k_testing.kernels``:
 every target this CPU supports plus the dispatched entry points, on random data
 with unaligned starts, odd lengths, every stride the kernels specialise, every
 sample type and edge bounds. No timing here (benches/ times them)."""
@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from htj2k import _core
+from helpers.native_build import kernels
 
-K = _core._kernels
+K = kernels()  # test-only module, built by tests/helpers/native_build.py
 TARGETS = [t for t in K.targets() if t != "scalar"] + ["dispatch"]
 DTYPES = [np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32]
 # Lengths around vector sizes (4..64 lanes) and odd ones; offsets make unaligned starts.

@@ -25,7 +25,7 @@
 //   htj2k_native_bench htj2k-decode FILE.j2c      FrameDecoder::decode_interleaved
 //   htj2k_native_bench htj2k-checksums FILE.j2c   frame_checksums (all levels)
 #include "checksum/frame_checksums.hpp"
-#include "codec/decoder.hpp"
+#include "decode/frame_decoder.hpp"
 
 #include <openjph/ojph_arch.h>
 #include <openjph/ojph_codestream.h>

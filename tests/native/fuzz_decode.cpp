@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "checksum/frame_checksums.hpp"
-#include "codec/decoder.hpp"
-#include "codec/errors.hpp"
-#include "codec/header.hpp"
+#include "decode/frame_decoder.hpp"
+#include "core/errors.hpp"
+#include "codestream/header.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace htj2k;

@@ -1,6 +1,6 @@
 // Drives the linked OpenJPH directly, with none of htj2k's validation, so that
 // tests/codec/test_version_gates.py can show each defect a version gate in
-// src/cpp/codec/openjph_compat.hpp guards against (and see when one is gone).
+// src/cpp/backends/openjph/openjph_compat.hpp guards against (and see when one is gone).
 //
 //   ojph_probe decode FILE LEVEL        prints "WxH crc" per component (CRC-32 of
 //                                       the samples as little-endian int32)
@@ -8,7 +8,7 @@
 //                                       one component, samples V0.. row by row
 // A crash or failed assertion inside OpenJPH ends the process by a signal.
 #include <zlib.h>
-#include "codec/ojph.hpp"  // the OpenJPH headers, in an order every release compiles
+#include "backends/openjph/ojph.hpp"  // the OpenJPH headers, in an order every release compiles
 
 #include <cstdio>
 #include <cstdlib>

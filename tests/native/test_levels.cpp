@@ -1,10 +1,10 @@
 // Tests of checksum/crc32 and checksum/levels against zlib and a plain scalar
 // reference of the 15444-1 reversible 5/3 forward DWT written independently here.
-// Build: g++ -std=c++17 -O2 -g -fsanitize=address,undefined -Isrc/cpp
-//        src/cpp/checksum/crc32.cpp src/cpp/checksum/levels.cpp
-//        tests/native/test_levels.cpp -lisal -lz -o /tmp/test_levels && /tmp/test_levels
-// (--no-timing skips the timings printed at the end.)
+// A gtest target of the CMake build (HTJ2K_BUILD_TESTING), run by ctest.
+#include <gtest/gtest.h>
 #include <zlib.h>
+
+#include <cstdarg>
 
 #include <algorithm>
 #include <chrono>
@@ -17,23 +17,21 @@
 
 #include "checksum/crc32.hpp"
 #include "checksum/levels.hpp"
-#include "codec/errors.hpp"
+#include "core/errors.hpp"
 
 using namespace htj2k;
 
-static int g_failures = 0;
-static int g_checks = 0;
-#define CHECK(cond, ...)                                            \
-  do {                                                              \
-    ++g_checks;                                                     \
-    if (!(cond)) {                                                  \
-      ++g_failures;                                                 \
-      std::printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);   \
-      std::printf(__VA_ARGS__);                                     \
-      std::printf("\n");                                            \
-      if (g_failures > 20) std::exit(1);                            \
-    }                                                               \
-  } while (0)
+// CHECK(cond, printf-style message): a gtest expectation with a formatted message.
+static std::string message(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+static std::string message(const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  return buf;
+}
+#define CHECK(cond, ...) EXPECT_TRUE(cond) << message(__VA_ARGS__)
 
 // ---------------------------------------------------------------- reference
 namespace ref {
@@ -259,7 +257,6 @@ void run_case(uint32_t w, uint32_t h, uint32_t nc, const std::vector<SampleForma
             want[r].bytes.size());
       return;
     }
-    ++g_checks;
   }
   // checksums
   auto crcs = level_checksums_from_samples(img.data(), stride, w, h, nc, fmt, rct, R, x0, y0);
@@ -276,7 +273,7 @@ static std::vector<SampleFormat> fmts(uint32_t nc, uint32_t B, bool s) {
   return std::vector<SampleFormat>(nc, make_sample_format(B, s));
 }
 
-static void test_crc() {
+TEST(Levels, CrcMatchesZlib) {
   for (size_t n : {0, 1, 2, 3, 7, 15, 16, 17, 63, 64, 65, 255, 256, 1000, 4096, 65537}) {
     std::vector<uint8_t> b(n + 1);  // + 1: never a null pointer (zlib returns 0 for one)
     b.resize(n);
@@ -296,7 +293,7 @@ static void test_crc() {
   CHECK(crc32_update(0, "123456789", 9) == 0xCBF43926u, "check value");
 }
 
-static void test_errors() {
+TEST(Levels, BadArgumentsThrow) {
   uint16_t px[4] = {0, 1, 2, 3};
   auto expect_throw = [](auto fn, const char* what) {
     bool thrown = false;
@@ -334,7 +331,7 @@ static void test_errors() {
 }
 
 // 'bytes' wider than needed widens the checksum samples of the whole image.
-static void test_mixed_formats() {
+TEST(Levels, MixedFormats) {
   std::vector<SampleFormat> f = {make_sample_format(5, false), make_sample_format(12, true)};
   run_case<int16_t>(9, 7, 2, f, false, 4, 0, 0, Pattern::Uniform);
   run_case<int16_t>(9, 7, 2, f, false, 4, 0, 0, Pattern::OutOfRange);
@@ -346,7 +343,8 @@ static void test_mixed_formats() {
   run_case<uint8_t>(6, 6, 1, f, false, 3, 0, 0, Pattern::Uniform);
 }
 
-static void test_timing() {
+// Timings only (nothing checked): run with --gtest_also_run_disabled_tests.
+TEST(Levels, DISABLED_Timing) {
   const uint32_t w = 512, h = 512;
   std::vector<int16_t> img(size_t(w) * h);
   // a smooth-ish CT-like image with noise
@@ -385,11 +383,9 @@ static void test_timing() {
   }
 }
 
-int main(int argc, char** argv) {
-  test_crc();
-  test_errors();
-  test_mixed_formats();
-
+// Every size/depth/origin/pattern combination against the scalar reference: one
+// table-driven sweep (a long body by design; each case reports itself on failure).
+TEST(Levels, MatchReferenceEverywhere) {
   const std::vector<std::pair<uint32_t, uint32_t>> sizes = {
       {1, 1},  {1, 2},  {2, 1},  {1, 9},  {9, 1},   {2, 2},  {3, 3},   {7, 5},  {5, 7},
       {4, 4},  {6, 2},  {8, 8},  {15, 17}, {16, 16}, {64, 33}, {33, 64}, {31, 1}, {1, 31},
@@ -442,8 +438,4 @@ int main(int argc, char** argv) {
   run_case<uint16_t>(200, 131, 3, fmts(3, 16, false), true, 6, 0, 0, Pattern::Checker);
   run_case<uint8_t>(257, 129, 3, fmts(3, 8, false), true, 6, 0, 0, Pattern::Extremes);
   run_case<int16_t>(257, 129, 1, fmts(1, 16, true), false, 9, 0, 0, Pattern::Checker);
-
-  std::printf("%d checks, %d failures\n", g_checks, g_failures);
-  if (argc < 2 || std::strcmp(argv[1], "--no-timing") != 0) test_timing();
-  return g_failures ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 // Batch operations of htj2k._core: many frames on the C++ thread pool
-// (codec/thread_pool.hpp) with the GIL released. Each item either yields its
+// (parallel/thread_pool.hpp) with the GIL released. Each item either yields its
 // result or its own exception, turned into the Python exception object the
 // single-frame function would raise; one bad frame never loses the others.
 // Results are in input order.
@@ -15,19 +15,15 @@
 #include <string>
 #include <vector>
 
-#if PYBIND11_VERSION_HEX >= 0x020D0000
-#include <pybind11/detail/exception_translation.h>
-#define HTJ2K_HAVE_TRY_TRANSLATE 1
-#endif
-
-#include "bindings/extensions.hpp"
+#include "bindings/convert.hpp"
+#include "bindings/errors.hpp"
+#include "bindings/register.hpp"
 #include "checksum/frame_checksums.hpp"
-#include "codec/decoder.hpp"
-#include "codec/dispatch.hpp"
-#include "codec/encoder.hpp"
-#include "bindings/numpy_types.hpp"
-#include "codec/errors.hpp"
-#include "codec/thread_pool.hpp"
+#include "decode/frame_decoder.hpp"
+#include "decode/dispatch.hpp"
+#include "encode/encoder.hpp"
+#include "core/errors.hpp"
+#include "parallel/thread_pool.hpp"
 
 namespace py = pybind11;
 using namespace htj2k;
@@ -35,54 +31,9 @@ using namespace htj2k;
 namespace htj2k_bindings {
 namespace {
 
-// The Python exception object the module's exception translators make of a
-// C++ exception (so a batch slot holds what the single-frame call would raise).
-py::object exception_object(std::exception_ptr p) {
-#ifdef HTJ2K_HAVE_TRY_TRANSLATE
-  try {
-    std::rethrow_exception(p);
-  } catch (...) {
-    py::detail::try_translate_exceptions();
-  }
-  py::error_already_set err;  // takes the Python error just set
-  return err.value();
-#else
-  auto make = [](const char* cls, const char* msg) {
-    return py::module_::import("htj2k._errors").attr(cls)(msg);
-  };
-  try {
-    std::rethrow_exception(p);
-  } catch (const py::error_already_set& e) {
-    return e.value();
-  } catch (const InvalidArgument& e) {
-    return py::reinterpret_borrow<py::object>(PyExc_ValueError)(e.what());
-  } catch (const LimitExceeded& e) {
-    return make("LimitExceededError", e.what());
-  } catch (const UnsupportedCodestream& e) {
-    return make("UnsupportedCodestreamError", e.what());
-  } catch (const InvalidCodestream& e) {
-    return make("InvalidCodestreamError", e.what());
-  } catch (const EncodeFailure& e) {
-    return make("EncodeError", e.what());
-  } catch (const Error& e) {
-    return make("Htj2kError", e.what());
-  } catch (const std::bad_alloc&) {
-    return make("LimitExceededError", "out of memory");
-  } catch (const char* s) {
-    return make("Htj2kError", s);
-  } catch (const std::exception& e) {
-    return py::reinterpret_borrow<py::object>(PyExc_RuntimeError)(e.what());
-  } catch (...) {
-    return make("Htj2kError", "unknown error");
-  }
-#endif
-}
-
-// Bytes of one input, kept alive (buffer_info holds the buffer) while workers read it.
+// Bytes of one input (kept alive while workers read them), or why it was refused.
 struct Input {
-  std::unique_ptr<py::buffer_info> info;
-  const uint8_t* ptr = nullptr;
-  size_t size = 0;
+  InputBytes bytes;
   std::exception_ptr error;
 };
 
@@ -90,22 +41,13 @@ std::vector<Input> inputs(const py::sequence& datas) {
   std::vector<Input> in(py::len(datas));
   for (size_t i = 0; i < in.size(); ++i) {
     try {
-      py::object o = datas[i];
-      if (!PyObject_CheckBuffer(o.ptr()))
-        throw py::type_error("data: expected bytes-like data, got " +
-                             std::string(py::str(py::type::of(o).attr("__name__"))));
-      auto info = std::make_unique<py::buffer_info>(py::reinterpret_borrow<py::buffer>(o).request());
-      if (info->itemsize != 1 && info->ndim > 1) throw py::type_error("data: expected bytes-like data");
-      in[i].ptr = static_cast<const uint8_t*>(info->ptr);
-      in[i].size = size_t(info->size) * size_t(info->itemsize);
-      in[i].info = std::move(info);
+      in[i].bytes = contiguous_bytes(datas[i], "data");
     } catch (...) {
       in[i].error = std::current_exception();
     }
   }
   return in;
 }
-
 
 // A decoded frame in memory the worker allocated; handed to numpy without a copy.
 struct Decoded {
@@ -117,11 +59,7 @@ struct Decoded {
 
 py::list decode_many(const py::sequence& datas, uint32_t level, uint64_t max_pixels,
                      const std::string& decoder, size_t threads, uint64_t max_memory) {
-  DecodeOptions opt;
-  opt.level = level;
-  opt.max_pixels = max_pixels;
-  opt.max_memory = max_memory;
-  opt.decoder = parse_decoder(decoder);
+  const DecodeOptions opt = decode_options(level, max_pixels, decoder, max_memory);
   std::vector<Input> in = inputs(datas);
   std::vector<Decoded> out(in.size());
   {
@@ -133,7 +71,7 @@ py::list decode_many(const py::sequence& datas, uint32_t level, uint64_t max_pix
         return;
       }
       try {
-        FrameDecoder dec(in[i].ptr, in[i].size, opt);
+        FrameDecoder dec(in[i].bytes.ptr, in[i].bytes.size, opt);
         if (!dec.interleavable()) throw UnsupportedCodestream(dec.interleave_error());
         const size_t row = size_t(dec.width()) * dec.num_components() * sample_bytes(dec.interleaved_type());
         // 64-byte aligned rows start for the vector stores; numpy frees it via the capsule.
@@ -188,7 +126,7 @@ py::list checksums_many(const py::sequence& datas, const std::vector<std::vector
         return;
       }
       try {
-        out[i].value = frame_checksums(in[i].ptr, in[i].size, levels[levels.size() == 1 ? 0 : i],
+        out[i].value = frame_checksums(in[i].bytes.ptr, in[i].bytes.size, levels[levels.size() == 1 ? 0 : i],
                                        max_pixels, with_range[with_range.size() == 1 ? 0 : i], max_memory);
       } catch (...) {
         out[i].error = std::current_exception();
@@ -201,10 +139,7 @@ py::list checksums_many(const py::sequence& datas, const std::vector<std::vector
       result.append(exception_object(s.error));
       continue;
     }
-    py::list rows;
-    for (const auto& e : s.value.levels) rows.append(py::make_tuple(e.level, e.width, e.height, e.crc));
-    py::object range = s.value.has_range ? py::object(py::make_tuple(s.value.min, s.value.max)) : py::none();
-    result.append(py::make_tuple(rows, range));
+    result.append(checksum_result(s.value));
   }
   return result;
 }
@@ -239,31 +174,6 @@ EncodeOptions encode_options(const py::dict& d) {
   return o;
 }
 
-// A numpy image (H, W) or (H, W, C) with contiguous rows, as an ImageView.
-ImageView image_view(const py::array& a) {
-  if (a.ndim() != 2 && a.ndim() != 3)
-    throw py::value_error("array: expected a 2-D (H, W) or 3-D (H, W, C) array, got " +
-                          std::to_string(a.ndim()) + "-D");
-  ImageView v;
-  v.type = type_of(a.dtype());
-  v.height = uint32_t(a.shape(0));
-  v.width = uint32_t(a.shape(1));
-  v.num_components = a.ndim() == 3 ? uint32_t(a.shape(2)) : 1;
-  const py::ssize_t item = a.itemsize();
-  // Strides of axes of extent 1 carry no meaning (numpy leaves them arbitrary:
-  // np.ascontiguousarray(x.T) of a 1xN image has strides (1, N)), so they are not checked.
-  auto stride_ok = [&](int axis, py::ssize_t want) { return a.shape(axis) <= 1 || a.strides(axis) == want; };
-  const bool inner_contiguous =
-      (a.ndim() == 2 ? stride_ok(1, item)
-                     : (stride_ok(2, item) && stride_ok(1, item * py::ssize_t(v.num_components))));
-  if (!inner_contiguous ||
-      (a.shape(0) > 1 && (a.strides(0) < 0 || size_t(a.strides(0)) < size_t(item) * v.width * v.num_components)))
-    throw py::value_error("array: rows must be C-contiguous (use numpy.ascontiguousarray)");
-  v.row_stride = a.shape(0) > 1 ? size_t(a.strides(0)) : size_t(item) * v.width * v.num_components;
-  v.data = a.data();
-  return v;
-}
-
 struct Encoded {
   py::array keep;  // the source array, alive until the GIL is taken back
   ImageView view;
@@ -281,7 +191,7 @@ py::list encode_many(const py::sequence& items, size_t threads) {
       py::tuple item = items[i].cast<py::tuple>();
       if (item.size() != 2) throw py::value_error("encode_many: items are (array, options) pairs");
       work[i].keep = item[0].cast<py::array>();
-      work[i].view = image_view(work[i].keep);
+      work[i].view = image_view(work[i].keep, "array");
       work[i].options = encode_options(item[1].cast<py::dict>());
     } catch (...) {
       work[i].error = std::current_exception();

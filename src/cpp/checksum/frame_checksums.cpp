@@ -1,5 +1,7 @@
 #include "checksum/frame_checksums.hpp"
 
+#include "core/limits.hpp"
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -7,7 +9,7 @@
 #include "checksum/crc32.hpp"
 #include "checksum/level_stream.hpp"
 #include "checksum/levels.hpp"
-#include "codec/errors.hpp"
+#include "core/errors.hpp"
 #include "simd/convert.hpp"
 
 namespace htj2k {
@@ -67,19 +69,24 @@ Decoded decode_level(FrameDecoder& dec, bool keep_pixels = true) {
     const PlaneLayout& p = dec.planes()[0];
     const Range range = nominal_range(p.bit_depth, p.is_signed);
     const uint32_t w = dec.width();
-    std::vector<uint8_t> buf(row);
-    int64_t mn = INT64_MAX, mx = INT64_MIN;
-    dec.decode_lines(
-        [&](uint32_t, uint32_t, const int32_t* line) {
-          min_max(line, w, 1, SampleType::I32, &mn, &mx);
-          store_clamped(line, w, buf.data(), 1, t, range.lo, range.hi);
-          crc = crc32_update(crc, buf.data(), buf.size());
-        },
-        [&] {  // decoder retry: start over
-          crc = 0;
-          mn = INT64_MAX;
-          mx = INT64_MIN;
-        });
+    // One component: level 0 hashed line by line, with its range; a fresh one per
+    // decode attempt (FrameDecoder::decode_lines).
+    struct Level0 {
+      uint32_t w;
+      SampleType t;
+      Range range;
+      std::vector<uint8_t> buf;
+      uint32_t crc = 0;
+      int64_t mn = INT64_MAX, mx = INT64_MIN;
+      void operator()(uint32_t, uint32_t, const int32_t* line) {
+        min_max(line, w, 1, SampleType::I32, &mn, &mx);
+        store_clamped(line, w, buf.data(), 1, t, range.lo, range.hi);
+        crc = crc32_update(crc, buf.data(), buf.size());
+      }
+    };
+    const auto sums = dec.decode_lines([&] { return std::make_unique<Level0>(Level0{w, t, range, std::vector<uint8_t>(row)}); });
+    const int64_t mn = sums->mn, mx = sums->mx;
+    crc = sums->crc;
     d.clamped = mn < range.lo || mx > range.hi;
     d.has_range = true;
     d.min = std::min(std::max(mn, range.lo), range.hi);  // of the clamped samples
@@ -89,13 +96,11 @@ Decoded decode_level(FrameDecoder& dec, bool keep_pixels = true) {
   }
   d.size = row * dec.height();
   d.pixels.reset(new uint8_t[d.size]);
-  dec.decode_interleaved(d.pixels.get(), row,
-                         [&](uint32_t r, const uint8_t* bytes, size_t n) {
-                           if (r == 0) crc = 0;  // row 0 again: the decode restarted
-                           crc = crc32_update(crc, bytes, n);
-                         },
-                         &d.clamped);
-  d.crc = crc;
+  struct RowCrc {  // the CRC of the rows of one decode attempt
+    uint32_t crc = 0;
+    void operator()(uint32_t, const uint8_t* bytes, size_t n) { crc = crc32_update(crc, bytes, n); }
+  };
+  d.crc = dec.decode_interleaved(d.pixels.get(), row, [] { return std::make_unique<RowCrc>(); }, &d.clamped)->crc;
   return d;
 }
 
@@ -155,37 +160,56 @@ bool stream_levels(FrameDecoder& dec, const std::vector<uint32_t>& levels, bool 
   }
   std::vector<bool> wanted(size_t(top) + 1, false);
   for (uint32_t r : levels) wanted[r] = true;
-  LevelStream stream(w, dec.height(), top, wanted, t, ranges, rct);
-  std::vector<uint8_t> row(size_t(w) * nc * sample_bytes(t));
-  std::vector<std::vector<int32_t>> held(nc - 1, std::vector<int32_t>(w));
-  std::vector<const int32_t*> lines(nc);
-  uint32_t crc = 0, next_c = 0, next_row = 0;
-  bool clamped = false, broken = false;
-  int64_t mn = INT64_MAX, mx = INT64_MIN;
-  dec.decode_lines([&](uint32_t c, uint32_t y, const int32_t* line) {
-    if (broken) return;
-    if (c != next_c || y != next_row) {
-      broken = true;
-      return;
+  // The state of one decode attempt (a retry gets a fresh one: FrameDecoder::decode_lines).
+  struct Streamed {
+    uint32_t nc, w, top;
+    SampleType t;
+    const std::vector<int64_t>& lo;
+    const std::vector<int64_t>& hi;
+    LevelStream stream;
+    std::vector<uint8_t> row;
+    std::vector<std::vector<int32_t>> held;
+    std::vector<const int32_t*> lines;
+    uint32_t crc = 0, next_c = 0, next_row = 0;
+    bool clamped = false, broken = false;
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+
+    void operator()(uint32_t c, uint32_t y, const int32_t* line) {
+      if (broken) return;
+      if (c != next_c || y != next_row) {  // not row-interleaved
+        broken = true;
+        return;
+      }
+      int64_t a = INT64_MAX, b = INT64_MIN;
+      min_max(line, w, 1, SampleType::I32, &a, &b);
+      mn = std::min(mn, a);
+      mx = std::max(mx, b);
+      if (a < lo[c] || b > hi[c]) clamped = true;
+      if (c + 1 < nc) {  // held until the row is complete
+        std::copy(line, line + w, held[c].data());
+        lines[c] = held[c].data();
+        next_c = c + 1;
+        return;
+      }
+      lines[c] = line;
+      next_c = 0;
+      ++next_row;
+      store_clamped_interleaved(lines.data(), nc, w, row.data(), t, lo.data(), hi.data());
+      crc = crc32_update(crc, row.data(), row.size());
+      if (!clamped && top > 0) stream.push(lines.data());
     }
-    int64_t a = INT64_MAX, b = INT64_MIN;
-    min_max(line, w, 1, SampleType::I32, &a, &b);
-    mn = std::min(mn, a);
-    mx = std::max(mx, b);
-    if (a < lo[c] || b > hi[c]) clamped = true;
-    if (c + 1 < nc) {  // held until the row is complete
-      std::copy(line, line + w, held[c].data());
-      lines[c] = held[c].data();
-      next_c = c + 1;
-      return;
-    }
-    lines[c] = line;
-    next_c = 0;
-    ++next_row;
-    store_clamped_interleaved(lines.data(), nc, w, row.data(), t, lo.data(), hi.data());
-    crc = crc32_update(crc, row.data(), row.size());
-    if (!clamped && top > 0) stream.push(lines.data());
-  });
+  };
+  auto make = [&] {
+    return std::unique_ptr<Streamed>(new Streamed{
+        nc, w, top, t, lo, hi, LevelStream(w, dec.height(), top, wanted, t, ranges, rct),
+        std::vector<uint8_t>(size_t(w) * nc * sample_bytes(t)),
+        std::vector<std::vector<int32_t>>(nc - 1, std::vector<int32_t>(w)), std::vector<const int32_t*>(nc)});
+  };
+  const auto done = dec.decode_lines(make);
+  const bool broken = done->broken, clamped = done->clamped;
+  const int64_t mn = done->mn, mx = done->mx;
+  const uint32_t crc = done->crc;
+  LevelStream& stream = done->stream;
   if (broken || clamped) return false;
   if (with_range) {
     result.has_range = true;
@@ -204,7 +228,7 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
   DecodeOptions opt;
   opt.max_pixels = max_pixels;
   opt.max_memory = max_memory;
-  opt.decoder = DecoderKind::Auto;  // OpenJPEG steps in where OpenJPH cannot decode correctly
+  // opt.decoder: Auto (the default), OpenJPEG steps in where OpenJPH cannot decode correctly
   // Budgeted without an output image: the streamed derivation holds none. The
   // paths that keep one (and the level pyramid) are checked below before they
   // allocate it.
@@ -310,7 +334,7 @@ std::vector<LevelCrc> pixel_levels(const ImageView& im, const std::vector<Sample
 std::vector<LevelChecksum> pixel_checksums(const ImageView& im, uint32_t max_level, uint32_t bit_depth,
                                            int is_signed, bool rct) {
   if (im.width == 0 || im.height == 0 || im.num_components == 0) throw InvalidArgument("array: empty image");
-  if (max_level > 32) throw InvalidArgument("levels: at most 32");
+  if (max_level > kMaxLevels) throw InvalidArgument("levels: at most " + std::to_string(kMaxLevels));
   if (im.row_stride % sample_bytes(im.type) != 0) throw InvalidArgument("array: misaligned rows");
   const uint32_t type_bits = uint32_t(sample_bytes(im.type) * 8);
   const uint32_t B = bit_depth ? bit_depth : type_bits;

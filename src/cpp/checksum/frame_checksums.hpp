@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "codec/decoder.hpp"
-#include "codec/encoder.hpp"
+#include "decode/frame_decoder.hpp"
+#include "encode/encoder.hpp"
 
 namespace htj2k {
 

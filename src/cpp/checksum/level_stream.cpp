@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "checksum/crc32.hpp"
-#include "codec/errors.hpp"
+#include "core/errors.hpp"
 #include "simd/convert.hpp"
 #include "simd/dwt53.hpp"
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "checksum/levels.hpp"
-#include "simd/sample_types.hpp"
+#include "core/sample_types.hpp"
 
 namespace htj2k {
 

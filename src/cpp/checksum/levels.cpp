@@ -1,5 +1,7 @@
 #include "checksum/levels.hpp"
 
+#include "core/limits.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -7,25 +9,19 @@
 #include <type_traits>
 
 #include "checksum/crc32.hpp"
-#include "codec/errors.hpp"
+#include "core/errors.hpp"
+#include "simd/dwt53.hpp"
+#include "simd/dwt53_scalar.hpp"
 
 namespace htj2k {
 namespace {
 
-constexpr uint32_t kMaxLevels = 32;  // the most decomposition levels of 15444-1
 
 // Bit depths up to this are transformed in int32. With the RCT the chroma has
 // |v| <= 2^B; the 5/3 low band of any number of 2D levels stays within ~2.95x of
 // its input (L1 norm of the cascaded low-pass, squared: 1.716^2), and a lifting
 // step sums at most ~4x that (d[n-1] + d[n] + 2): 4 * 3 * 2^24 < 2^28 << 2^31.
 constexpr uint32_t kMaxInt32BitDepth = 24;
-
-// Floor division by 2^k of a signed value (arithmetic shift; guaranteed by GCC,
-// Clang and MSVC, and by the standard from C++20).
-template <typename T>
-inline T floor_shift(T v, int k) {
-  return v >> k;
-}
 
 #if defined(__GNUC__)
 #define HTJ2K_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -48,42 +44,28 @@ HTJ2K_ALWAYS_INLINE void for_blocked(size_t n, F&& f) {
 }
 
 // ---- kernels -------------------------------------------------------------------
-// Each inner loop is its own non-inlined function over contiguous arrays with
-// restrict parameters: once inlined into a caller GCC loses the restrict
-// guarantees and at -O2 (no runtime alias checks) no longer vectorises. One call
-// per row costs nothing next to the row.
-
-// d = x - floor((a + b) / 2): 5/3 prediction step (high band) of a row from the
-// rows (or sample arrays) around it. a and b may overlap.
-template <typename T>
-HTJ2K_NOINLINE void predict_row(T* __restrict d, const T* __restrict x, const T* __restrict a,
-                                const T* __restrict b, size_t n) {
-  for_blocked(n, [&](size_t i) { d[i] = x[i] - floor_shift<T>(a[i] + b[i], 1); });
+// The 5/3 lifting and RCT rows are simd/dwt53.hpp's: the Highway kernels for int32
+// work, the scalar definition (simd/dwt53_scalar.hpp) for int64 (deep samples).
+inline void predict_row(int32_t* d, const int32_t* x, const int32_t* a, const int32_t* b, size_t n) {
+  dwt53_predict(d, x, a, b, n);
 }
-
-// out = x + floor((dl + dr + 2) / 4): 5/3 update step (low band). dl, dr may overlap.
-template <typename T>
-HTJ2K_NOINLINE void update_row(T* __restrict out, const T* __restrict x,
-                               const T* __restrict dl, const T* __restrict dr, size_t n) {
-  for_blocked(n, [&](size_t i) { out[i] = x[i] + floor_shift<T>(dl[i] + dr[i] + 2, 2); });
+inline void predict_row(int64_t* d, const int64_t* x, const int64_t* a, const int64_t* b, size_t n) {
+  dwt53_scalar::predict(d, x, a, b, n);
 }
-
-// The same in place: x += floor((dl + dr + 2) / 4).
-template <typename T>
-HTJ2K_NOINLINE void update_row_inplace(T* __restrict x, const T* __restrict dl,
-                                       const T* __restrict dr, size_t n) {
-  for_blocked(n, [&](size_t i) { x[i] += floor_shift<T>(dl[i] + dr[i] + 2, 2); });
+inline void update_row(int32_t* out, const int32_t* x, const int32_t* dl, const int32_t* dr, size_t n) {
+  dwt53_update(out, x, dl, dr, n);  // out may equal x
 }
-
-// e[k] = r[2k], o[k] = r[2k+1] for k < pairs.
-template <typename T>
-HTJ2K_NOINLINE void deinterleave(T* __restrict e, T* __restrict o, const T* __restrict r,
-                                 size_t pairs) {
-  for_blocked(pairs, [&](size_t k) {
-    e[k] = r[2 * k];
-    o[k] = r[2 * k + 1];
-  });
+inline void update_row(int64_t* out, const int64_t* x, const int64_t* dl, const int64_t* dr, size_t n) {
+  dwt53_scalar::update(out, x, dl, dr, n);
 }
+inline void split_row(const int32_t* r, size_t pairs, int32_t* e, int32_t* o) { dwt53_split(r, pairs, e, o); }
+inline void split_row(const int64_t* r, size_t pairs, int64_t* e, int64_t* o) {
+  dwt53_scalar::split(r, pairs, e, o);
+}
+inline void rct_forward_row(int32_t* r, int32_t* g, int32_t* b, size_t n) { rct_forward(r, g, b, n); }
+inline void rct_forward_row(int64_t* r, int64_t* g, int64_t* b, size_t n) { dwt53_scalar::rct_forward(r, g, b, n); }
+inline void rct_inverse_row(int32_t* y, int32_t* cb, int32_t* cr, size_t n) { rct_inverse(y, cb, cr, n); }
+inline void rct_inverse_row(int64_t* y, int64_t* cb, int64_t* cr, size_t n) { dwt53_scalar::rct_inverse(y, cb, cr, n); }
 
 // Number of low-pass samples of n samples whose first has coordinate parity p.
 inline uint32_t low_count(uint32_t n, uint32_t p) { return n > p ? (n - p + 1) / 2 : 0; }
@@ -102,18 +84,18 @@ void horizontal_low(T* r, uint32_t m, uint32_t p, T* scratch) {
   T* Db = scratch + 2 * part;  // Db[1 + k] = high-band sample k
   T* E = p == 0 ? Lb + 1 : H;  // samples at even local positions
   T* O = p == 0 ? H : Lb + 1;  // and at odd ones
-  deinterleave<T>(E, O, r, m / 2);
+  split_row(r, m / 2, E, O);
   if (m & 1) E[m / 2] = r[m - 1];
   // A neighbour beyond either end of the row reflects onto the sample of the same
   // band next to it (x[-1] = x[1], x[m] = x[m-2]).
   Lb[0] = Lb[1];
   Lb[nl + 1] = Lb[nl];
   // High sample k lies between low samples k-p and k+1-p: Lb offsets k+1-p, k+2-p.
-  predict_row<T>(Db + 1, H, Lb + 1 - p, Lb + 2 - p, nh);
+  predict_row(Db + 1, H, Lb + 1 - p, Lb + 2 - p, nh);
   Db[0] = Db[1];
   Db[nh + 1] = Db[nh];
   // Low sample k lies between high samples k-1+p and k+p: Db offsets k+p, k+p+1.
-  update_row<T>(r, Lb + 1, Db + p, Db + p + 1, nl);
+  update_row(r, Lb + 1, Db + p, Db + p + 1, nl);
 }
 
 template <typename In>
@@ -173,8 +155,8 @@ struct ImplT final : LevelPyramid::Impl {
       for (uint32_t c = 0; c < nc; ++c)
         load_row<In>(plane_ptr(c) + y * stride, samples + y * row_stride + c, nc, w, ranges[c]);
       if (rct)
-        forward_rct(plane_ptr(0) + y * stride, plane_ptr(1) + y * stride,
-                    plane_ptr(2) + y * stride, w);
+        rct_forward_row(plane_ptr(0) + y * stride, plane_ptr(1) + y * stride,
+                        plane_ptr(2) + y * stride, w);
     }
   }
 
@@ -192,30 +174,6 @@ struct ImplT final : LevelPyramid::Impl {
       for_blocked(n, [&](size_t x) { dst[x] = clamp(W(src[x])); });
     else
       for_blocked(n, [&](size_t x) { dst[x] = clamp(W(src[x * step])); });
-  }
-
-  // Forward RCT (15444-1 G.2) in place: (R, G, B) -> (Y, Cb, Cr) with
-  // Y = floor((R + 2G + B) / 4), Cb = B - G, Cr = R - G.
-  HTJ2K_NOINLINE static void forward_rct(T* __restrict r, T* __restrict g, T* __restrict b,
-                                         size_t n) {
-    for_blocked(n, [&](size_t x) {
-      const T R = r[x], G = g[x], B = b[x];
-      r[x] = floor_shift<T>(R + 2 * G + B, 2);
-      g[x] = B - G;
-      b[x] = R - G;
-    });
-  }
-
-  // Inverse RCT: G = Y - floor((Cb + Cr) / 4), R = Cr + G, B = Cb + G.
-  HTJ2K_NOINLINE static void inverse_rct(T* __restrict R, T* __restrict G, T* __restrict B,
-                                         const T* __restrict Y, const T* __restrict Cb,
-                                         const T* __restrict Cr, size_t n) {
-    for_blocked(n, [&](size_t x) {
-      const T g = Y[x] - floor_shift<T>(Cb[x] + Cr[x], 2);
-      G[x] = g;
-      R[x] = Cr[x] + g;
-      B[x] = Cb[x] + g;
-    });
   }
 
   // o[x * step] = clamp(src[x] + DC shift) in OutT (modular conversion = the two's
@@ -270,7 +228,7 @@ struct ImplT final : LevelPyramid::Impl {
     auto row = [&](int64_t j) -> T* { return p + size_t(mirror(j)) * stride; };
     auto predict = [&](T* d, int64_t j) {  // high row j (mirrored) into d
       j = mirror(j);
-      predict_row<T>(d, row(j), row(j - 1), row(j + 1), m);
+      predict_row(d, row(j), row(j - 1), row(j + 1), m);
     };
     T* dl = dbuf[0];
     T* dr = dbuf[1];
@@ -282,10 +240,7 @@ struct ImplT final : LevelPyramid::Impl {
       if (!last_mirrored) predict(dr, j + 1);
       T* o = p + size_t(k) * stride;
       T* x = row(j);
-      if (o == x)  // k == 0 with py == 0
-        update_row_inplace<T>(o, dl, last_mirrored ? dl : dr, m);
-      else
-        update_row<T>(o, x, dl, last_mirrored ? dl : dr, m);
+      update_row(o, x, dl, last_mirrored ? dl : dr, m);  // o == x when k == 0 and py == 0
       horizontal(o);
       std::swap(dl, dr);
     }
@@ -299,8 +254,9 @@ struct ImplT final : LevelPyramid::Impl {
     for (uint32_t y = 0; y < h; ++y) {
       uint32_t c = 0;
       if (rct) {
-        inverse_rct(rgb, rgb + m, rgb + 2 * m, plane_ptr(0) + y * stride,
-                    plane_ptr(1) + y * stride, plane_ptr(2) + y * stride, m);
+        for (uint32_t k = 0; k < 3; ++k)
+          std::copy(plane_ptr(k) + y * stride, plane_ptr(k) + y * stride + m, rgb + k * m);
+        rct_inverse_row(rgb, rgb + m, rgb + 2 * m, m);  // (Y, Cb, Cr) -> (R, G, B)
         for (; c < 3; ++c) store_row<OutT>(ob + c, nc, rgb + c * m, m, ranges[c]);
       }
       for (; c < nc; ++c) store_row<OutT>(ob + c, nc, plane_ptr(c) + y * stride, m, ranges[c]);

@@ -19,12 +19,9 @@
 #include <memory>
 #include <vector>
 
-namespace htj2k {
+#include "core/sample_types.hpp"
 
-// 1 (<= 8 bits), 2 (<= 16 bits), 4 otherwise.
-constexpr uint32_t bytes_for_bit_depth(uint32_t bit_depth) {
-  return bit_depth <= 8 ? 1 : bit_depth <= 16 ? 2 : 4;
-}
+namespace htj2k {
 
 struct SampleFormat {
   uint32_t bit_depth = 8;  // 1..32

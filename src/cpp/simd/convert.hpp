@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "simd/sample_types.hpp"
+#include "core/sample_types.hpp"
 
 namespace htj2k {
 

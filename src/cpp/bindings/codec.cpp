@@ -1,0 +1,287 @@
+// htj2k._core codec functions: versions and features, header info, decoder
+// choice, decode, decode_planes, encode.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "backends/openjph/assert_redirect.hpp"
+#include "backends/openjph/openjph_compat.hpp"
+#include "bindings/convert.hpp"
+#include "bindings/register.hpp"
+#include "codestream/header.hpp"
+#include "codestream/validate.hpp"
+#include "core/errors.hpp"
+#include "core/limits.hpp"
+#include "decode/dispatch.hpp"
+#include "decode/frame_decoder.hpp"
+#include "encode/encoder.hpp"
+
+namespace py = pybind11;
+using namespace htj2k;
+using htj2k_bindings::contiguous_bytes;
+using htj2k_bindings::dtype_for;
+using htj2k_bindings::image_view;
+using htj2k_bindings::InputBytes;
+
+namespace {
+
+py::dict style_dict(const CodingStyle& s) {
+  py::dict d;
+  d["progression"] = s.progression < kNumProgressions ? kProgressionNames[s.progression] : "?";
+  d["layers"] = s.layers;
+  d["mct"] = s.mct;
+  d["levels"] = s.levels;
+  d["block_size"] = py::make_tuple(1u << s.log2_cb_w, 1u << s.log2_cb_h);
+  d["block_style"] = s.cb_style;
+  d["reversible"] = s.transform == 1;
+  py::list prec;
+  for (uint8_t p : s.precincts) prec.append(py::make_tuple(1u << (p & 15), 1u << (p >> 4)));
+  d["precincts"] = prec;  // from the lowest resolution up
+  d["user_precincts"] = s.user_precincts;
+  d["sop"] = s.sop;
+  d["eph"] = s.eph;
+  return d;
+}
+
+py::dict header_dict(const CodestreamHeader& h, const CodestreamSpan& span) {
+  py::dict d;
+  d["container"] = container_name(span.container);
+  d["codestream_offset"] = span.offset;
+  d["codestream_length"] = span.length;
+  d["rsiz"] = h.rsiz;
+  d["size"] = py::make_tuple(h.xsiz, h.ysiz);
+  d["origin"] = py::make_tuple(h.x0, h.y0);
+  d["tile_size"] = py::make_tuple(h.tile_w, h.tile_h);
+  d["tile_origin"] = py::make_tuple(h.tile_x0, h.tile_y0);
+  d["num_tiles"] = py::make_tuple(h.num_tiles_x(), h.num_tiles_y());
+  py::list comps;
+  for (const auto& c : h.components)
+    comps.append(py::make_tuple(c.bit_depth, c.is_signed, c.dx, c.dy));
+  d["components"] = comps;
+  d["has_cap"] = h.has_cap;
+  d["pcap"] = h.pcap;
+  d["cod"] = style_dict(h.cod);
+  py::dict q;
+  q["style"] = h.qcd.style;
+  q["guard_bits"] = h.qcd.guard_bits;
+  d["qcd"] = q;
+  py::list overrides;
+  for (const auto& o : h.overrides) {
+    py::dict od;
+    od["component"] = o.component;
+    od["cod"] = o.cod.present ? py::object(style_dict(o.cod)) : py::none();
+    od["qcd_style"] = o.qcd.present ? py::object(py::int_(o.qcd.style)) : py::none();
+    overrides.append(od);
+  }
+  d["overrides"] = overrides;
+  d["has_rgn"] = h.has_rgn;
+  d["has_poc"] = h.has_poc;
+  d["has_tlm"] = h.has_tlm;
+  d["has_plm"] = h.has_plm;
+  d["has_plt"] = h.has_plt;
+  d["has_ppm"] = h.has_ppm;
+  d["has_crg"] = h.has_crg;
+  d["comments"] = h.comments;
+  d["num_tile_parts"] = h.tile_parts.size();
+  d["main_header_length"] = h.main_header_length;
+  d["truncated"] = h.truncated;
+  d["has_eoc"] = h.has_eoc;
+  py::list levels;  // per component, base (most discarded) first: (w, h)
+  for (uint32_t c = 0; c < h.components.size(); ++c) {
+    py::list l;
+    const uint32_t L = h.style_for(c).levels;
+    for (uint32_t r = L + 1; r-- > 0;) l.append(py::make_tuple(level_width(h, c, r), level_height(h, c, r)));
+    levels.append(l);
+  }
+  d["level_sizes"] = levels;
+  d["features"] = header_features(h);
+  return d;
+}
+
+// Parses and validates one frame with the GIL released.
+std::unique_ptr<FrameDecoder> open_frame(const InputBytes& in, const DecodeOptions& opt) {
+  py::gil_scoped_release nogil;
+  return std::make_unique<FrameDecoder>(in.ptr, in.size, opt);
+}
+
+}  // namespace
+
+namespace htj2k_bindings {
+
+namespace {
+
+void register_info(py::module_& m) {
+  m.def("openjph_version", [] {
+    return py::make_tuple(OPENJPH_VERSION_MAJOR, OPENJPH_VERSION_MINOR, OPENJPH_VERSION_PATCH);
+  });
+  m.def("features", [] {
+    py::dict d;
+    d["tlm"] = kOjphHasTlm;
+    d["tileparts"] = kOjphHasTlm;
+    d["scalar_derived_quantization"] = kOjphDecodesScalarDerived;
+    d["coc_qcc"] = kOjphHonoursCoc;
+    d["max_bit_depth"] = kOjphMaxEncodeBitDepth;        // encode
+    d["openjph_max_decode_bit_depth"] = kOjphMaxBitDepth;  // deeper ones go to OpenJPEG
+    // The version gates of backends/openjph/openjph_compat.hpp in force for the linked
+    // OpenJPH (each is a measured defect; tests/test_version_gates.py shows it).
+    py::dict gates;
+    gates["small_band_bugs"] = kOjphSmallBandBugs;
+    gates["zero_level_lowest_value_bug"] = kOjphZeroLevelLowestValueBug;
+    gates["signed_decode_uninitialised"] = kOjphSignedDecodeUninitialised;
+    gates["honours_coc_qcc"] = kOjphHonoursCoc;
+    gates["decodes_scalar_derived"] = kOjphDecodesScalarDerived;
+    gates["has_tlm"] = kOjphHasTlm;
+    gates["max_decode_bit_depth"] = kOjphMaxBitDepth;
+    gates["max_encode_bit_depth"] = kOjphMaxEncodeBitDepth;
+    d["openjph_gates"] = gates;
+    // assert() redirect (backends/openjph/assert_redirect.hpp): only the exact libopenjph we link;
+    // OpenJPEG is never hooked (its inputs are pre-checked, codestream/ht_checks.hpp)
+    py::dict redirect;
+    redirect["openjph"] = redirect_openjph_asserts().state;
+    redirect["openjpeg"] = openjpeg_assert_policy();
+    d["assert_redirect"] = redirect;
+#ifdef HTJ2K_HAVE_OPENJPEG
+    d["openjpeg"] = true;
+#else
+    d["openjpeg"] = false;
+#endif
+    d["openjpeg_version"] = have_openjpeg() ? py::object(py::str(openjpeg_version_string())) : py::none();
+    return d;
+  });
+
+  m.def("parse_info", [](py::object data) {
+    InputBytes in = contiguous_bytes(data, "data");
+    CodestreamSpan span;
+    CodestreamHeader h;
+    {
+      py::gil_scoped_release nogil;
+      span = locate_codestream(in.ptr, in.size);
+      h = parse_header(in.ptr + span.offset, span.length);
+    }
+    return header_dict(h, span);
+  }, py::arg("data"));
+
+
+  // Which decoder decode(..., decoder=...) would use at `level`: "openjph" or
+  // "openjpeg"; raises what decode would raise before decoding when neither can.
+  m.def("select_decoder", [](py::object data, uint32_t level, const std::string& decoder) {
+    InputBytes in = contiguous_bytes(data, "data");
+    const DecoderKind requested = parse_decoder(decoder);
+    DecoderKind chosen;
+    {
+      py::gil_scoped_release nogil;
+      CodestreamSpan span = locate_codestream(in.ptr, in.size);
+      CodestreamHeader h = parse_header(in.ptr + span.offset, span.length);
+      chosen = choose_decoder(h, level, requested, in.ptr + span.offset, span.length);
+    }
+    return std::string(decoder_name(chosen));
+  }, py::arg("data"), py::arg("level") = 0, py::arg("decoder") = "auto");
+
+}
+
+void register_decode(py::module_& m) {
+  m.def("decode", [](py::object data, uint32_t level, uint64_t max_pixels, py::object out,
+                     const std::string& decoder, uint64_t max_memory) {
+    InputBytes in = contiguous_bytes(data, "data");
+    std::unique_ptr<FrameDecoder> dec = open_frame(in, decode_options(level, max_pixels, decoder, max_memory));
+    if (!dec->interleavable()) throw UnsupportedCodestream(dec->interleave_error());
+    const uint32_t h = dec->height(), w = dec->width(), nc = dec->num_components();
+    py::dtype dt = dtype_for(dec->interleaved_type());
+    std::vector<ssize_t> shape = {ssize_t(h), ssize_t(w)};
+    if (nc > 1) shape.push_back(ssize_t(nc));
+    py::array arr;
+    if (out.is_none()) {
+      arr = py::array(dt, shape);
+    } else {
+      if (!py::isinstance<py::array>(out)) throw py::type_error("out: expected a numpy array");
+      arr = py::reinterpret_borrow<py::array>(out);
+      if (!arr.dtype().equal(dt))
+        throw py::value_error("out: dtype must be " + std::string(py::str(dt)) + ", got " +
+                              std::string(py::str(arr.dtype())));
+      bool same = arr.ndim() == ssize_t(shape.size());
+      for (size_t i = 0; same && i < shape.size(); ++i) same = arr.shape(ssize_t(i)) == shape[i];
+      if (!same) throw py::value_error("out: shape must be " + std::string(py::str(py::cast(shape))));
+      if (!arr.writeable()) throw py::value_error("out: array is read-only");
+    }
+    ImageView v = image_view(arr, "out");
+    {
+      py::gil_scoped_release nogil;
+      dec->decode_interleaved(const_cast<void*>(v.data), v.row_stride);
+    }
+    return arr;
+  }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
+     py::arg("out") = py::none(), py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory);
+
+  m.def("decode_planes", [](py::object data, uint32_t level, uint64_t max_pixels,
+                            const std::string& decoder, uint64_t max_memory) {
+    InputBytes in = contiguous_bytes(data, "data");
+    std::unique_ptr<FrameDecoder> dec = open_frame(in, decode_options(level, max_pixels, decoder, max_memory));
+    py::list planes;
+    std::vector<void*> ptrs;
+    std::vector<size_t> strides;
+    for (const auto& p : dec->planes()) {
+      py::array a(dtype_for(p.type), std::vector<ssize_t>{ssize_t(p.height), ssize_t(p.width)});
+      ptrs.push_back(a.mutable_data());
+      strides.push_back(size_t(a.strides(0)));
+      planes.append(a);
+    }
+    {
+      py::gil_scoped_release nogil;
+      dec->decode_planar(ptrs, strides);
+    }
+    return planes;
+  }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
+     py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory);
+
+}
+
+void register_encode(py::module_& m) {
+  m.def("encode", [](py::array array, bool reversible, float qstep, int levels, uint32_t block_w,
+                     uint32_t block_h, std::vector<std::pair<uint32_t, uint32_t>> precincts,
+                     std::string progression, uint32_t tile_w, uint32_t tile_h, uint32_t bit_depth,
+                     int colour_transform, bool tlm, std::string tileparts, bool jph) {
+    ImageView v = image_view(array, "array");
+    EncodeOptions o;
+    o.reversible = reversible;
+    o.qstep = qstep;
+    o.levels = levels;
+    o.block_w = block_w;
+    o.block_h = block_h;
+    o.precincts = std::move(precincts);
+    o.progression = std::move(progression);
+    o.tile_w = tile_w;
+    o.tile_h = tile_h;
+    o.bit_depth = bit_depth;
+    o.colour_transform = colour_transform;
+    o.tlm = tlm;
+    o.tileparts = std::move(tileparts);
+    o.jph = jph;
+    std::vector<uint8_t> result;
+    {
+      py::gil_scoped_release nogil;
+      result = encode_image(v, o);
+    }
+    return py::bytes(reinterpret_cast<const char*>(result.data()), result.size());
+  }, py::arg("array"), py::arg("reversible") = true, py::arg("qstep") = 0.0f, py::arg("levels") = -1,
+     py::arg("block_w") = 64, py::arg("block_h") = 64,
+     py::arg("precincts") = std::vector<std::pair<uint32_t, uint32_t>>{},
+     py::arg("progression") = "RPCL", py::arg("tile_w") = 0, py::arg("tile_h") = 0,
+     py::arg("bit_depth") = 0, py::arg("colour_transform") = -1, py::arg("tlm") = false,
+     py::arg("tileparts") = "", py::arg("jph") = false);
+
+  m.def("max_levels_for_size", &max_levels_for_size);
+}
+
+}  // namespace
+
+void register_codec(py::module_& m) {
+  register_info(m);
+  register_decode(m);
+  register_encode(m);
+}
+
+}  // namespace htj2k_bindings

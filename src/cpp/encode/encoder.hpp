@@ -1,0 +1,46 @@
+// Encoding an image with OpenJPH to an HTJ2K codestream or JPH file.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/image.hpp"
+
+namespace htj2k {
+
+struct EncodeOptions {
+  bool reversible = true;
+  float qstep = 0.0f;        // irreversible only; 0 = OpenJPH default
+  int levels = -1;           // -1 = default 5, capped to what the size allows
+  uint32_t block_w = 64, block_h = 64;
+  // Precinct sizes (w, h), powers of two, from the highest resolution down; the
+  // last one repeats for lower resolutions. Empty = maximal precincts.
+  std::vector<std::pair<uint32_t, uint32_t>> precincts;
+  std::string progression = "RPCL";
+  uint32_t tile_w = 0, tile_h = 0;  // 0 = one tile
+  uint32_t bit_depth = 0;           // 0 = full width of the sample type
+  int colour_transform = -1;        // -1 = on for 3 components, else 0/1
+  bool tlm = false;                 // TLM marker (OpenJPH >= 0.10)
+  std::string tileparts;            // "", "R", "C" or "RC" tile-part divisions (>= 0.10)
+  bool jph = false;                 // wrap in a JPH file
+  bool check_tiles = true;          // refuse edge tiles that vanish at a reduced level
+};
+
+// Largest number of decomposition levels for a w x h image: each level must
+// leave at least one sample in every dimension that has more than one.
+uint32_t max_levels_for_size(uint32_t w, uint32_t h);
+
+// Throws InvalidArgument for bad options, EncodeFailure for values outside the
+// declared bit depth and for OpenJPH failures, UnsupportedCodestream for
+// features the linked OpenJPH lacks.
+std::vector<uint8_t> encode_image(const ImageView& image, const EncodeOptions& options);
+
+// Wraps a codestream in a minimal JPH file (signature, ftyp 'jph ', jp2h with
+// ihdr/colr[/bpcc], jp2c).
+std::vector<uint8_t> wrap_jph(const std::vector<uint8_t>& codestream, uint32_t width, uint32_t height,
+                              const std::vector<std::pair<uint32_t, bool>>& depth_signed,
+                              bool colour);
+
+}  // namespace htj2k

@@ -1,0 +1,54 @@
+// htj2k_testing: a test-only Python extension, built by CMake with
+// -DHTJ2K_BUILD_TESTING=ON into its build directory and never installed
+// (tests/helpers/native_build.py builds and locates it). It holds what must not
+// ship in the wheel:
+//   kernels          the SIMD kernels per Highway target and their scalar twins
+//                    (tests/test_kernels.py, benches/)
+//   encode_unchecked encode() without the edge-tile check (writes codestreams with
+//                    tiles that vanish at a reduced level, as other encoders do)
+// It links its own copy of the C++ core: encode_unchecked installs that copy's
+// OpenJPH message handlers, which are process-global in libopenjph, so call it in
+// a process that does not also use htj2k._core (native_build.encode_unchecked does).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bindings/convert.hpp"
+#include "bindings/errors.hpp"
+#include "encode/encoder.hpp"
+
+namespace py = pybind11;
+
+namespace htj2k_testing {
+void register_kernels(py::module_& m);  // kernels.cpp
+}
+
+PYBIND11_MODULE(htj2k_testing, m) {
+  m.doc() = "htj2k test-only native hooks (never installed)";
+  py::register_exception_translator(&htj2k_bindings::translate_exception);
+  htj2k_testing::register_kernels(m);
+  m.def("encode_unchecked", [](py::array array, bool reversible, float qstep, int levels,
+                               uint32_t tile_w, uint32_t tile_h, uint32_t bit_depth) {
+    htj2k::ImageView v = htj2k_bindings::image_view(array, "array");
+    htj2k::EncodeOptions o;
+    o.reversible = reversible;
+    o.qstep = qstep;
+    o.levels = levels;
+    o.tile_w = tile_w;
+    o.tile_h = tile_h;
+    o.bit_depth = bit_depth;
+    o.check_tiles = false;
+    std::vector<uint8_t> result;
+    {
+      py::gil_scoped_release nogil;
+      result = htj2k::encode_image(v, o);
+    }
+    return py::bytes(reinterpret_cast<const char*>(result.data()), result.size());
+  }, py::arg("array"), py::arg("reversible") = true, py::arg("qstep") = 0.0f, py::arg("levels") = -1,
+     py::arg("tile_w") = 0, py::arg("tile_h") = 0, py::arg("bit_depth") = 0,
+     "_core.encode's keywords of the same names, with the edge-tile check off.");
+}
