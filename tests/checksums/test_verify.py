@@ -367,7 +367,7 @@ def test_tile_empty_at_reduced_resolution(qstep, isolated):
             htj2k.encode(img, bit_depth=12, tile_size=(37, 42), levels=3, qstep=qstep)
         from helpers import native_build  # test-only module, outside the wheel
 
-        data = native_build.encode_unchecked(img, reversible=False, qstep=qstep, levels=3, tile_w=37, tile_h=42,
+        data = native_build.encode_unchecked(img, reversible=False, qstep=qstep, levels=3, tile_size=(37, 42),
                                              bit_depth=12)
     res = isolated.call("htj2k.checksums", data)
     if qstep is None:

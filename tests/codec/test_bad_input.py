@@ -495,7 +495,7 @@ def _img():
         ({"precincts": [(1, 1)], "levels": 2}, ValueError, "precincts"),
         ({"precincts": [(64, 64), (1, 2)], "levels": 2}, ValueError, "precincts"),
         ({"progression": "XYZ"}, ValueError, "progression"),
-        ({"progression": 2}, ValueError, "progression"),
+        ({"progression": 2}, TypeError, "progression"),  # a type, not a value
         ({"tile_size": 0}, ValueError, "tile_size"),
         ({"tile_size": (16, -1)}, ValueError, "tile_size"),
         ({"tile_size": "16"}, TypeError, "tile_size"),

@@ -14,10 +14,10 @@ import sys
 import zlib
 from pathlib import Path
 
+import htj2k
 import numpy as np
 import pytest
-
-import htj2k
+from helpers import native_build
 
 ROOT = Path(__file__).resolve().parents[2]
 GATES = htj2k.features()["openjph_gates"]
@@ -26,16 +26,9 @@ needs_openjpeg = pytest.mark.skipif(not htj2k.features()["openjpeg"], reason="bu
 
 
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory):
-    cxx = shutil.which(os.environ.get("CXX", "g++"))
-    if cxx is None:
-        pytest.fail("no C++ compiler found (g++); the Makefile's set-up installs it")
-    exe = tmp_path_factory.mktemp("probe") / "ojph_probe"
-    build = subprocess.run([cxx, "-std=c++17", "-O1", f"-I{ROOT / 'src' / 'cpp'}",
-                            str(ROOT / "tests" / "native" / "ojph_probe.cpp"), "-lopenjph", "-lz", "-o", str(exe)],
-                           capture_output=True, text=True)
-    assert build.returncode == 0, build.stderr[-3000:]
-    return exe
+def probe():
+    """tests/native/ojph_probe.cpp, built by the one CMake project (testing build)."""
+    return native_build.testing_build().probe
 
 
 def probe_decode(probe, data: bytes, level: int, tmp_path):

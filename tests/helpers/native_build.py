@@ -108,15 +108,14 @@ sys.path.insert(0, sys.argv[1])
 import htj2k_testing
 kw = dict(np.load(sys.argv[2], allow_pickle=False))
 img = kw.pop("array")
-out = htj2k_testing.encode_unchecked(img, **{k: v.item() for k, v in kw.items()})
+out = htj2k_testing.encode_unchecked(img, {k: v.item() if v.ndim == 0 else tuple(v.tolist()) for k, v in kw.items()})
 open(sys.argv[3], "wb").write(out)
 """
 
 
 def encode_unchecked(array: Any, **options: Any) -> bytes:
     """``_core.encode`` without its edge-tile check (writes tiles that vanish at a
-    reduced level, as other encoders may), keywords reversible, qstep, levels,
-    tile_w, tile_h, bit_depth. Runs in a child interpreter: htj2k_testing holds its
+    reduced level, as other encoders may), with encode()'s keyword options. Runs in a child interpreter: htj2k_testing holds its
     own copy of the core, whose OpenJPH message handlers (process-global in
     libopenjph) must never replace those of the htj2k._core under test."""
     import numpy as np

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bindings/convert.hpp"
+#include "bindings/encode_options.hpp"
 #include "bindings/errors.hpp"
 #include "bindings/register.hpp"
 #include "checksum/frame_checksums.hpp"
@@ -144,36 +145,6 @@ py::list checksums_many(const py::sequence& datas, const std::vector<std::vector
   return result;
 }
 
-EncodeOptions encode_options(const py::dict& d) {
-  // The keywords _codec._encode_args produces for _core.encode; an unknown one
-  // means the two bindings diverged: an error, never silently ignored.
-  static const char* const kKeys[] = {"reversible", "qstep",    "levels",           "block_w",
-                                      "block_h",    "precincts", "progression",      "tile_w",
-                                      "tile_h",     "bit_depth", "colour_transform", "tlm",
-                                      "tileparts",  "jph"};
-  for (const auto& kv : d) {
-    const std::string key = py::str(kv.first);
-    if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
-      throw py::value_error("encode_many: option '" + key + "' is not supported by the batch encoder");
-  }
-  EncodeOptions o;
-  o.reversible = d["reversible"].cast<bool>();
-  o.qstep = d["qstep"].cast<float>();
-  o.levels = d["levels"].cast<int>();
-  o.block_w = d["block_w"].cast<uint32_t>();
-  o.block_h = d["block_h"].cast<uint32_t>();
-  o.precincts = d["precincts"].cast<std::vector<std::pair<uint32_t, uint32_t>>>();
-  o.progression = d["progression"].cast<std::string>();
-  o.tile_w = d["tile_w"].cast<uint32_t>();
-  o.tile_h = d["tile_h"].cast<uint32_t>();
-  o.bit_depth = d["bit_depth"].cast<uint32_t>();
-  o.colour_transform = d["colour_transform"].cast<int>();
-  o.tlm = d["tlm"].cast<bool>();
-  o.tileparts = d["tileparts"].cast<std::string>();
-  o.jph = d["jph"].cast<bool>();
-  return o;
-}
-
 struct Encoded {
   py::array keep;  // the source array, alive until the GIL is taken back
   ImageView view;
@@ -233,7 +204,7 @@ void register_batch(py::module_& m) {
         "checksums() of every frame: a list of (rows, range) or exception objects. levels and "
         "with_range hold one entry per frame, or one for all.");
   m.def("encode_many", &encode_many, py::arg("items"), py::arg("threads") = 0,
-        "Encodes (array, options) pairs, options as _core.encode's keywords: a list of bytes or "
+        "Encodes (array, options) pairs, options as for _core.encode: a list of bytes or "
         "exception objects.");
   m.def("batch_info", [] {
     py::dict d;

@@ -11,6 +11,7 @@
 #include "backends/openjph/assert_redirect.hpp"
 #include "backends/openjph/openjph_compat.hpp"
 #include "bindings/convert.hpp"
+#include "bindings/encode_options.hpp"
 #include "bindings/register.hpp"
 #include "codestream/header.hpp"
 #include "codestream/validate.hpp"
@@ -127,7 +128,7 @@ void register_info(py::module_& m) {
     d["max_bit_depth"] = kOjphMaxEncodeBitDepth;        // encode
     d["openjph_max_decode_bit_depth"] = kOjphMaxBitDepth;  // deeper ones go to OpenJPEG
     // The version gates of backends/openjph/openjph_compat.hpp in force for the linked
-    // OpenJPH (each is a measured defect; tests/test_version_gates.py shows it).
+    // OpenJPH (each is a measured defect; tests/codec/test_version_gates.py shows it).
     py::dict gates;
     gates["small_band_bugs"] = kOjphSmallBandBugs;
     gates["zero_level_lowest_value_bug"] = kOjphZeroLevelLowestValueBug;
@@ -240,38 +241,17 @@ void register_decode(py::module_& m) {
 }
 
 void register_encode(py::module_& m) {
-  m.def("encode", [](py::array array, bool reversible, float qstep, int levels, uint32_t block_w,
-                     uint32_t block_h, std::vector<std::pair<uint32_t, uint32_t>> precincts,
-                     std::string progression, uint32_t tile_w, uint32_t tile_h, uint32_t bit_depth,
-                     int colour_transform, bool tlm, std::string tileparts, bool jph) {
+  m.def("encode", [](py::array array, const py::dict& options) {
     ImageView v = image_view(array, "array");
-    EncodeOptions o;
-    o.reversible = reversible;
-    o.qstep = qstep;
-    o.levels = levels;
-    o.block_w = block_w;
-    o.block_h = block_h;
-    o.precincts = std::move(precincts);
-    o.progression = std::move(progression);
-    o.tile_w = tile_w;
-    o.tile_h = tile_h;
-    o.bit_depth = bit_depth;
-    o.colour_transform = colour_transform;
-    o.tlm = tlm;
-    o.tileparts = std::move(tileparts);
-    o.jph = jph;
+    const EncodeOptions o = encode_options(options);
     std::vector<uint8_t> result;
     {
       py::gil_scoped_release nogil;
       result = encode_image(v, o);
     }
     return py::bytes(reinterpret_cast<const char*>(result.data()), result.size());
-  }, py::arg("array"), py::arg("reversible") = true, py::arg("qstep") = 0.0f, py::arg("levels") = -1,
-     py::arg("block_w") = 64, py::arg("block_h") = 64,
-     py::arg("precincts") = std::vector<std::pair<uint32_t, uint32_t>>{},
-     py::arg("progression") = "RPCL", py::arg("tile_w") = 0, py::arg("tile_h") = 0,
-     py::arg("bit_depth") = 0, py::arg("colour_transform") = -1, py::arg("tlm") = false,
-     py::arg("tileparts") = "", py::arg("jph") = false);
+  }, py::arg("array"), py::arg("options") = py::dict(),
+     "Encodes an image with encode()'s keyword options (Python names; None = the default).");
 
   m.def("max_levels_for_size", &max_levels_for_size);
 }

@@ -223,6 +223,53 @@ bool stream_levels(FrameDecoder& dec, const std::vector<uint32_t>& levels, bool 
 
 }  // namespace
 
+namespace {
+
+// The requested levels checked against the codestream's L, sorted, unique; level 0
+// added when the value range is wanted (it comes from the full image).
+std::vector<uint32_t> checked_levels(const std::vector<uint32_t>& requested, uint32_t L, bool with_range) {
+  std::vector<uint32_t> levels = requested;
+  if (levels.empty())
+    for (uint32_t r = 0; r <= L; ++r) levels.push_back(r);
+  for (uint32_t r : levels)
+    if (r > L)
+      throw InvalidArgument("level " + std::to_string(r) + " requested; the codestream has " +
+                            std::to_string(L) + " decomposition levels");
+  std::sort(levels.begin(), levels.end());
+  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+  if (with_range && levels.front() != 0) levels.insert(levels.begin(), 0);
+  return levels;
+}
+
+void note_range(FrameChecksums& result, const Decoded& d, SampleType type) {
+  result.has_range = true;
+  if (d.has_range) {
+    result.min = d.min;
+    result.max = d.max;
+    return;
+  }
+  result.min = INT64_MAX;
+  result.max = INT64_MIN;
+  min_max(d.pixels.get(), d.size / sample_bytes(type), 1, type, &result.min, &result.max);
+}
+
+// The slow path: every level decoded by itself.
+std::vector<LevelChecksum> decode_each_level(const uint8_t* data, size_t size, DecodeOptions opt,
+                                             const std::vector<uint32_t>& levels, bool with_range,
+                                             FrameChecksums& result) {
+  std::vector<LevelChecksum> out;
+  for (uint32_t r : levels) {
+    opt.level = r;
+    FrameDecoder dec(data, size, opt);
+    Decoded d = decode_level(dec, /*keep_pixels=*/false);
+    if (r == 0 && with_range) note_range(result, d, dec.interleaved_type());
+    out.push_back({r, dec.width(), dec.height(), d.crc});
+  }
+  return out;
+}
+
+}  // namespace
+
 FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vector<uint32_t>& requested,
                                uint64_t max_pixels, bool with_range, uint64_t max_memory) {
   DecodeOptions opt;
@@ -237,30 +284,8 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
   const CodestreamHeader& h = full.header();
   const uint32_t L = codestream_levels(h);
 
-  std::vector<uint32_t> levels = requested;
-  if (levels.empty())
-    for (uint32_t r = 0; r <= L; ++r) levels.push_back(r);
-  for (uint32_t r : levels)
-    if (r > L)
-      throw InvalidArgument("level " + std::to_string(r) + " requested; the codestream has " +
-                            std::to_string(L) + " decomposition levels");
-  std::sort(levels.begin(), levels.end());
-  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
-
-  if (with_range && levels.front() != 0) levels.insert(levels.begin(), 0);
+  const std::vector<uint32_t> levels = checked_levels(requested, L, with_range);
   FrameChecksums result;
-  auto note_range = [&](const Decoded& d, const FrameDecoder& dec) {
-    result.has_range = true;
-    if (d.has_range) {
-      result.min = d.min;
-      result.max = d.max;
-      return;
-    }
-    result.min = INT64_MAX;
-    result.max = INT64_MIN;
-    min_max(d.pixels.get(), d.size / sample_bytes(dec.interleaved_type()), 1,
-            dec.interleaved_type(), &result.min, &result.max);
-  };
   std::vector<LevelChecksum> out;
   bool done = false;
   // Streamed derivation where the decoder hands over the components of each row
@@ -285,7 +310,7 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
     }
     check_memory_budget(need, max_memory, "checksumming");
     Decoded d = decode_level(full);
-    if (with_range) note_range(d, full);
+    if (with_range) note_range(result, d, full.interleaved_type());
     if (!d.clamped) {
       const uint32_t top = levels.back();
       std::vector<LevelCrc> derived = levels.size() > 1 ? derive_any(d, full, top, levels) : std::vector<LevelCrc>{};
@@ -301,17 +326,10 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
     }
   }
   if (!done) {
-    out.clear();
     // decode_level() streams a single component's lines; several are interleaved
     // into an image of the level first.
     opt.output_image = full.num_components() != 1;
-    for (uint32_t r : levels) {
-      opt.level = r;
-      FrameDecoder dec(data, size, opt);
-      Decoded d = decode_level(dec, /*keep_pixels=*/false);
-      if (r == 0 && with_range) note_range(d, dec);
-      out.push_back({r, dec.width(), dec.height(), d.crc});
-    }
+    out = decode_each_level(data, size, opt, levels, with_range, result);
   }
   // Base (most levels discarded) first, as the archive lists them.
   std::sort(out.begin(), out.end(), [](const LevelChecksum& a, const LevelChecksum& b) { return a.level > b.level; });

@@ -129,6 +129,8 @@ void PacketChecker::order_packets(uint32_t t, u64 data_bytes) {
     if (poc.layer_end > 0) append_volume(poc.progression, poc.res_start, poc.res_end, poc.comp_start, poc.comp_end, &done);
 }
 
+// Long by nature: the five progression orders of 15444-1 B.12.1 side by side, each
+// reduced to groups of resolutions merged in position order by one heap.
 void PacketChecker::append_volume(uint8_t prog, uint32_t r0, uint32_t r1, uint32_t c0, uint32_t c1,
                    std::vector<std::vector<uint8_t>>* done) {
   std::vector<uint32_t> sel;

@@ -68,6 +68,10 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
   }
   if (openjpeg_over_budget) requested_ = DecoderKind::OpenJPH;  // no OpenJPEG fallback
 
+  lay_out_planes();
+}
+
+void FrameDecoder::lay_out_planes() {
   const size_t nc = header_.components.size();
   planes_.resize(nc);
   uint32_t max_bytes = 1;

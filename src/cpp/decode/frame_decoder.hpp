@@ -114,6 +114,7 @@ class FrameDecoder {
   // Auto mode, when OpenJPH refuses at its headers or fails part-way, decodes again
   // with OpenJPEG into a new begin() sink.
   void run(const std::function<LineSink()>& begin);
+  void lay_out_planes();  // planes_, interleave_error_, interleaved_type_ from the header
   void interleave(void* out, size_t row_stride, const std::function<RowObserver()>& begin_observer,
                   bool* clamped);
 

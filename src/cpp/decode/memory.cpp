@@ -72,7 +72,7 @@
 // counted (the 34 MiB of this codestream). A tiny stream declaring 65536x32768
 // 8-bit (2.1 GB and 17 s to decode, 10.5 GB with OpenJPEG) is estimated at
 // 2132 MiB (OpenJPH) / 18694 MiB (OpenJPEG) and refused by the default budget.
-// tests/test_memory_budget.py repeats one measurement per decoder.
+// tests/codec/test_memory_budget.py repeats one measurement per decoder.
 #include "decode/memory.hpp"
 
 #include <algorithm>

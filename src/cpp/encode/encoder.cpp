@@ -52,6 +52,8 @@ void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_dep
   // allowed); OpenJPH >= 0.10 silently drops such divisions with a warning, so they
   // are refused here, on every version, naming the combination. With LRCP/RLCP a
   // component division implies a resolution division too ("C" writes as "RC").
+  if (!o.tileparts.empty() && o.tileparts != "R" && o.tileparts != "C" && o.tileparts != "RC")
+    throw InvalidArgument("tileparts: expected 'R', 'C' or 'RC', got '" + o.tileparts + "'");
   if (!o.tileparts.empty()) {
     const bool by_c = o.tileparts.find('C') != std::string::npos;
     if (o.progression == "PCRL")
@@ -66,8 +68,87 @@ void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_dep
                                 std::string(OJPH_INT_TO_STRING(OPENJPH_VERSION_MAJOR)) + "." +
                                 OJPH_INT_TO_STRING(OPENJPH_VERSION_MINOR) + "." +
                                 OJPH_INT_TO_STRING(OPENJPH_VERSION_PATCH));
-  if (!o.tileparts.empty() && o.tileparts != "R" && o.tileparts != "C" && o.tileparts != "RC")
-    throw InvalidArgument("tileparts: must be '', 'R', 'C' or 'RC'");
+}
+
+}  // namespace
+
+namespace {
+
+// SIZ, COD, QCD and the tile-part/TLM requests of one encode.
+void configure(ojph::codestream& cs, const ImageView& im, const EncodeOptions& o, uint32_t levels,
+               uint32_t coded_depth, bool coded_signed, bool colour) {
+  const uint32_t nc = im.num_components;
+  ojph::param_siz siz = cs.access_siz();
+  siz.set_image_extent(ojph::point(im.width, im.height));
+  siz.set_num_components(nc);
+  for (uint32_t c = 0; c < nc; ++c)
+    siz.set_component(c, ojph::point(1, 1), coded_depth, coded_signed);
+  siz.set_image_offset(ojph::point(0, 0));
+  siz.set_tile_offset(ojph::point(0, 0));
+  siz.set_tile_size(ojph::size(o.tile_w ? o.tile_w : im.width, o.tile_h ? o.tile_h : im.height));
+
+  ojph::param_cod cod = cs.access_cod();
+  cod.set_num_decomposition(levels);
+  cod.set_block_dims(o.block_w, o.block_h);
+  if (!o.precincts.empty()) {
+    // OpenJPH indexes precincts from the lowest resolution; ours run from the highest.
+    std::vector<ojph::size> p(levels + 1);
+    for (uint32_t r = 0; r <= levels; ++r) {
+      const size_t k = std::min<size_t>(levels - r, o.precincts.size() - 1);
+      p[r] = ojph::size(o.precincts[k].first, o.precincts[k].second);
+    }
+    cod.set_precinct_size(int(levels + 1), p.data());
+  }
+  cod.set_progression_order(o.progression.c_str());
+  cod.set_color_transform(colour);
+  cod.set_reversible(o.reversible);
+  if (!o.reversible && o.qstep > 0) cs.access_qcd().set_irrev_quant(o.qstep);
+#if HTJ2K_OJPH_AT_LEAST(0, 10)
+  if (o.tlm) cs.request_tlm_marker(true);
+  if (!o.tileparts.empty())
+    cs.set_tilepart_divisions(o.tileparts.find('R') != std::string::npos,
+                              o.tileparts.find('C') != std::string::npos);
+#endif
+}
+
+// Hands OpenJPH every line it asks for, `offset` added to each sample.
+void push_lines(ojph::codestream& cs, const ImageView& im, int64_t offset) {
+  const uint32_t nc = im.num_components;
+  const size_t bytes = sample_bytes(im.type);
+  const auto* base = static_cast<const uint8_t*>(im.data);
+  std::vector<uint32_t> rows(nc, 0);
+  ojph::ui32 c = 0;
+  ojph::line_buf* line = cs.exchange(nullptr, c);
+  const uint64_t total = uint64_t(im.height) * nc;
+  for (uint64_t i = 0; i < total; ++i) {
+    if (line == nullptr || c >= nc || rows[c] >= im.height)
+      throw EncodeFailure("OpenJPH asked for an unexpected line");
+    const uint8_t* src = base + size_t(rows[c]) * im.row_stride + size_t(c) * bytes;
+#if HTJ2K_OJPH_AT_LEAST(0, 18)
+    if (!(line->flags & ojph::line_buf::LFT_32BIT))
+      throw UnsupportedCodestream("bit depth needs 64-bit samples; not supported yet");
+#endif
+    load_widen(src, im.width, nc, im.type, line->i32);
+    if (offset)
+      for (uint32_t x = 0; x < im.width; ++x) line->i32[x] = int32_t(int64_t(line->i32[x]) + offset);
+    ++rows[c];
+    line = cs.exchange(line, c);
+  }
+}
+
+// Everything we encode we can decode, at every resolution level: a codestream that
+// neither linked decoder reads correctly at some level is refused.
+void check_decodable(const std::vector<uint8_t>& result, uint32_t levels) {
+  try {
+    const CodestreamHeader written = parse_header(result.data(), result.size());
+    for (uint32_t r = 0; r <= levels; ++r) choose_decoder(written, r, DecoderKind::Auto, result.data(), result.size());
+  } catch (const UnsupportedCodestream& e) {
+    throw UnsupportedCodestream(std::string("these options give a codestream no linked decoder can decode: ") +
+                                e.what());
+  } catch (const InvalidCodestream& e) {
+    throw EncodeFailure(std::string("OpenJPH wrote a codestream that does not parse: ") + e.what());
+  }
+
 }
 
 }  // namespace
@@ -184,37 +265,7 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
   const int64_t offset =
       widen ? (int64_t(1) << (coded_depth - 1)) - (is_signed ? 0 : int64_t(1) << (bit_depth - 1)) : 0;
   ojph::codestream cs;
-  ojph::param_siz siz = cs.access_siz();
-  siz.set_image_extent(ojph::point(im.width, im.height));
-  siz.set_num_components(nc);
-  for (uint32_t c = 0; c < nc; ++c)
-    siz.set_component(c, ojph::point(1, 1), coded_depth, widen ? false : is_signed);
-  siz.set_image_offset(ojph::point(0, 0));
-  siz.set_tile_offset(ojph::point(0, 0));
-  siz.set_tile_size(ojph::size(o.tile_w ? o.tile_w : im.width, o.tile_h ? o.tile_h : im.height));
-
-  ojph::param_cod cod = cs.access_cod();
-  cod.set_num_decomposition(levels);
-  cod.set_block_dims(o.block_w, o.block_h);
-  if (!o.precincts.empty()) {
-    // OpenJPH indexes precincts from the lowest resolution; ours run from the highest.
-    std::vector<ojph::size> p(levels + 1);
-    for (uint32_t r = 0; r <= levels; ++r) {
-      const size_t k = std::min<size_t>(levels - r, o.precincts.size() - 1);
-      p[r] = ojph::size(o.precincts[k].first, o.precincts[k].second);
-    }
-    cod.set_precinct_size(int(levels + 1), p.data());
-  }
-  cod.set_progression_order(o.progression.c_str());
-  cod.set_color_transform(colour);
-  cod.set_reversible(o.reversible);
-  if (!o.reversible && o.qstep > 0) cs.access_qcd().set_irrev_quant(o.qstep);
-#if HTJ2K_OJPH_AT_LEAST(0, 10)
-  if (o.tlm) cs.request_tlm_marker(true);
-  if (!o.tileparts.empty())
-    cs.set_tilepart_divisions(o.tileparts.find('R') != std::string::npos,
-                              o.tileparts.find('C') != std::string::npos);
-#endif
+  configure(cs, im, o, levels, coded_depth, widen ? false : is_signed, colour);
   // Planar when no colour transform: OpenJPH then asks for whole components in turn.
   cs.set_planar(!colour);
 
@@ -222,26 +273,7 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
   out.open(size_t(1) << 16);
   cs.write_headers(&out);
 
-  const size_t bytes = sample_bytes(im.type);
-  const auto* base = static_cast<const uint8_t*>(im.data);
-  std::vector<uint32_t> rows(nc, 0);
-  ojph::ui32 c = 0;
-  ojph::line_buf* line = cs.exchange(nullptr, c);
-  const uint64_t total = uint64_t(im.height) * nc;
-  for (uint64_t i = 0; i < total; ++i) {
-    if (line == nullptr || c >= nc || rows[c] >= im.height)
-      throw EncodeFailure("OpenJPH asked for an unexpected line");
-    const uint8_t* src = base + size_t(rows[c]) * im.row_stride + size_t(c) * bytes;
-#if HTJ2K_OJPH_AT_LEAST(0, 18)
-    if (!(line->flags & ojph::line_buf::LFT_32BIT))
-      throw UnsupportedCodestream("bit depth needs 64-bit samples; not supported yet");
-#endif
-    load_widen(src, im.width, nc, im.type, line->i32);
-    if (offset)
-      for (uint32_t x = 0; x < im.width; ++x) line->i32[x] = int32_t(int64_t(line->i32[x]) + offset);
-    ++rows[c];
-    line = cs.exchange(line, c);
-  }
+  push_lines(cs, im, offset);
   cs.flush();
   const size_t n = size_t(out.tell());
   std::vector<uint8_t> result(out.get_data(), out.get_data() + n);
@@ -255,19 +287,7 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
     for (uint32_t c = 0; c < nc; ++c)
       result[42 + 3 * size_t(c)] = uint8_t((bit_depth - 1) | (is_signed ? 0x80 : 0));
   }
-  // Everything we encode we can decode, at every resolution level: a codestream
-  // that neither linked decoder reads correctly at some level (e.g. 24-bit samples
-  // in 1x1 tiles, or tiles empty at a reduced level, on OpenJPH 0.21: OpenJPH's
-  // small-band defects rule them out, OpenJPEG is used up to 23 bits) is refused.
-  try {
-    const CodestreamHeader written = parse_header(result.data(), result.size());
-    for (uint32_t r = 0; r <= levels; ++r) choose_decoder(written, r, DecoderKind::Auto, result.data(), result.size());
-  } catch (const UnsupportedCodestream& e) {
-    throw UnsupportedCodestream(std::string("these options give a codestream no linked decoder can decode: ") +
-                                e.what());
-  } catch (const InvalidCodestream& e) {
-    throw EncodeFailure(std::string("OpenJPH wrote a codestream that does not parse: ") + e.what());
-  }
+  check_decodable(result, levels);
 
   if (o.jph) {
     std::vector<std::pair<uint32_t, bool>> ds(nc, {bit_depth, is_signed});

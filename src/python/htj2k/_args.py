@@ -6,11 +6,11 @@ core cannot see (e.g. a ``bool`` passed for an ``int``)."""
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ._rules import DECODERS, DEFAULT_MAX_MEMORY, PROGRESSIONS
+from ._rules import DECODERS, DEFAULT_MAX_MEMORY, MAX_LEVELS
 
 BytesLike = Union[bytes, bytearray, memoryview, np.ndarray]
 
@@ -41,12 +41,21 @@ def as_buffer(data: Any, name: str = "data") -> Any:
     raise TypeError(f"{name}: expected bytes-like data, a path or a binary file, got {type(data).__name__}")
 
 
+def check_count(value: Any, name: str) -> int:
+    """An int >= 0 (the core takes unsigned values; their upper bounds are its own)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    if not 0 <= value < 2**32:
+        raise ValueError(f"{name}: must be a non-negative 32-bit value, got {value}")
+    return int(value)
+
+
 def check_level(level: Any) -> int:
-    if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
-        raise TypeError(f"level: expected an int, got {type(level).__name__}")
-    if not 0 <= level <= 32:
-        raise ValueError(f"level: must be in 0..32 (resolution levels to discard), got {level}")
-    return int(level)
+    """Resolution levels to discard (0 = full resolution)."""
+    level = check_count(level, "level")
+    if level > MAX_LEVELS:
+        raise ValueError(f"level: must be in 0..{MAX_LEVELS} (resolution levels to discard), got {level}")
+    return level
 
 
 
@@ -89,42 +98,76 @@ def pair(value: Any, name: str) -> Tuple[int, int]:
         raise TypeError(f"{name}: expected an int or a (width, height) pair, got {value!r}") from None
 
 
-def encode_options(
-    array: np.ndarray,
-    *,
-    reversible: Optional[bool] = None,
-    qstep: Optional[float] = None,
-    levels: Optional[int] = None,
-    block_size: Union[int, Tuple[int, int]] = (64, 64),
-    precincts: Optional[Sequence[Tuple[int, int]]] = None,
-    progression: str = "RPCL",
-    tile_size: Optional[Union[int, Tuple[int, int]]] = None,
-    bit_depth: Optional[int] = None,
-    colour_transform: Optional[bool] = None,
-    tlm: bool = False,
-    tileparts: Optional[str] = None,
-    container: str = "j2c",
-) -> Tuple[np.ndarray, Dict[str, Any]]:
-    """Checks and normalises :func:`encode`'s arguments: the array to hand to
-    ``_core.encode`` and its keyword arguments (shared with :func:`encode_many`)."""
+def _optional(check):
+    def run(value: Any, name: str) -> Any:
+        return None if value is None else check(value, name)
+
+    return run
+
+
+def _integer(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    return int(value)
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a float, got {type(value).__name__}")
+    return float(value)
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_, int, np.integer)):
+        raise TypeError(f"{name}: expected a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected a str, got {value!r}")
+    return value
+
+
+def _pairs(value: Any, name: str) -> List[Tuple[int, int]]:
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name}: expected a list of (width, height) pairs, got {value!r}")
+    return [pair(p, name) for p in value]
+
+
+#: encode()'s keyword options and the type each takes (the optional ones take None:
+#: the core's default).
+#: The values are checked by the C++ core (bindings/encode_options.hpp, check_options).
+ENCODE_OPTIONS = {
+    "reversible": _optional(_flag),
+    "qstep": _optional(_number),
+    "levels": _optional(_integer),
+    "block_size": pair,
+    "precincts": _optional(_pairs),
+    "progression": _text,
+    "tile_size": _optional(pair),
+    "bit_depth": _optional(_integer),
+    "colour_transform": _optional(_flag),
+    "tlm": _flag,
+    "tileparts": _optional(_text),
+    "container": _text,
+}
+
+
+def encode_array(array: Any) -> Tuple[np.ndarray, Optional[int]]:
+    """The array as ``_core.encode`` reads it (integer samples, little-endian, rows
+    C-contiguous at a positive stride) and the bit depth a bool array implies."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"array: expected a numpy array, got {type(array).__name__}")
+    implied = None
     if array.dtype == np.bool_:
-        array = array.view(np.uint8)
-        if bit_depth is None:
-            bit_depth = 1
+        array, implied = array.view(np.uint8), 1
     if array.dtype.kind not in "ui" or array.dtype.itemsize not in (1, 2, 4):
-        raise TypeError(
-            f"array: dtype {array.dtype} is not supported; use uint8/int8/uint16/int16/uint32/int32"
-        )
+        raise TypeError(f"array: dtype {array.dtype} is not supported; use uint8/int8/uint16/int16/uint32/int32")
     if array.ndim not in (2, 3):
         raise ValueError(f"array: expected (H, W) or (H, W, C), got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"array: empty image of shape {array.shape}")
-    if array.ndim == 3 and array.shape[2] > 16384:
-        raise ValueError(f"array: {array.shape[2]} components; at most 16384")
-    if array.shape[0] >= 2**32 or array.shape[1] >= 2**32:
-        raise ValueError(f"array: shape {array.shape} too large")
     if array.dtype.byteorder == ">" or (array.dtype.byteorder == "=" and not np.little_endian):
         array = array.astype(array.dtype.newbyteorder("<"))
     if array.ndim == 3:
@@ -133,69 +176,20 @@ def encode_options(
         inner_ok = array.strides[1] == array.itemsize
     if not inner_ok or array.strides[0] < 0:
         array = np.ascontiguousarray(array)
+    return array, implied
 
-    if qstep is not None:
-        if reversible:
-            raise ValueError("qstep: only applies to irreversible encoding (reversible=False)")
-        if not isinstance(qstep, (int, float, np.floating, np.integer)) or isinstance(qstep, bool):
-            raise TypeError(f"qstep: expected a float, got {type(qstep).__name__}")
-        if not (0 < float(qstep) <= 2.0):
-            raise ValueError(f"qstep: must be in (0, 2], got {qstep}")
-        reversible = False
-    if reversible is None:
-        reversible = True
-    if levels is None:
-        levels_i = -1
-    else:
-        if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)):
-            raise TypeError(f"levels: expected an int, got {type(levels).__name__}")
-        if not 0 <= levels <= 32:
-            raise ValueError(f"levels: must be in 0..32, got {levels}")
-        levels_i = int(levels)
-    bw, bh = pair(block_size, "block_size")
-    prec = [] if precincts is None else [pair(p, "precincts") for p in precincts]
-    if not isinstance(progression, str) or progression.upper() not in PROGRESSIONS:
-        raise ValueError(f"progression: expected one of {', '.join(PROGRESSIONS)}, got {progression!r}")
-    tw, th = (0, 0) if tile_size is None else pair(tile_size, "tile_size")
-    if tile_size is not None and (tw <= 0 or th <= 0):
-        raise ValueError(f"tile_size: must be positive, got {tile_size!r}")
-    if bit_depth is None:
-        bd = 0
-    else:
-        if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)):
-            raise TypeError(f"bit_depth: expected an int, got {type(bit_depth).__name__}")
-        if not 1 <= bit_depth <= array.dtype.itemsize * 8:
-            raise ValueError(
-                f"bit_depth: {bit_depth} does not fit dtype {array.dtype} (1..{array.dtype.itemsize * 8})"
-            )
-        bd = int(bit_depth)
-    ct = -1 if colour_transform is None else int(bool(colour_transform))
-    ncomp = array.shape[2] if array.ndim == 3 else 1
-    if colour_transform and ncomp < 3:
-        raise ValueError(f"colour_transform: needs at least 3 components, the array has {ncomp}")
-    if tileparts is None:
-        tileparts = ""
-    if not isinstance(tileparts, str) or tileparts.upper() not in ("", "R", "C", "RC", "CR"):
-        raise ValueError(f"tileparts: expected 'R', 'C' or 'RC', got {tileparts!r}")
-    tileparts = "RC" if tileparts.upper() == "CR" else tileparts.upper()
-    if container not in ("j2c", "j2k", "jph"):
-        raise ValueError(f"container: expected 'j2c' or 'jph', got {container!r}")
-    return array, dict(
-        reversible=bool(reversible),
-        qstep=float(qstep or 0.0),
-        levels=levels_i,
-        block_w=bw,
-        block_h=bh,
-        precincts=prec,
-        progression=progression.upper(),
-        tile_w=tw,
-        tile_h=th,
-        bit_depth=bd,
-        colour_transform=ct,
-        tlm=bool(tlm),
-        tileparts=tileparts,
-        jph=container == "jph",
-    )
+
+def encode_options(array: Any, options: Dict[str, Any]) -> Tuple[np.ndarray, Dict[str, Any]]:
+    """The array and options dict to hand to ``_core.encode`` (shared with
+    :func:`htj2k.encode_many`); an unknown option is a TypeError."""
+    unknown = sorted(set(options) - set(ENCODE_OPTIONS))
+    if unknown:
+        raise TypeError(f"encode: unknown option(s) {', '.join(unknown)}")
+    array, implied_depth = encode_array(array)
+    checked = {k: ENCODE_OPTIONS[k](v, k) for k, v in options.items()}
+    if checked.get("bit_depth") is None and implied_depth is not None:
+        checked["bit_depth"] = implied_depth
+    return array, checked
 
 
 def levels_list(levels: Optional[Iterable[int]]) -> List[int]:
@@ -207,8 +201,8 @@ def levels_list(levels: Optional[Iterable[int]]) -> List[int]:
     for r in levels:
         if isinstance(r, bool) or not isinstance(r, (int, np.integer)):
             raise TypeError(f"levels: expected ints, got {type(r).__name__}")
-        if not 0 <= r <= 32:
-            raise ValueError(f"levels: each must be in 0..32, got {r}")
+        if not 0 <= r <= MAX_LEVELS:
+            raise ValueError(f"levels: each must be in 0..{MAX_LEVELS}, got {r}")
         out.append(int(r))
     return out
 

@@ -62,23 +62,9 @@ def decode(
 def decode_planes(
     data: _Bytes, level: int = 0, max_pixels: int = ..., decoder: str = "auto", max_memory: int = ...
 ) -> List[np.ndarray]: ...
-def encode(
-    array: np.ndarray,
-    reversible: bool = True,
-    qstep: float = 0.0,
-    levels: int = -1,
-    block_w: int = 64,
-    block_h: int = 64,
-    precincts: Sequence[Tuple[int, int]] = ...,
-    progression: str = "RPCL",
-    tile_w: int = 0,
-    tile_h: int = 0,
-    bit_depth: int = 0,
-    colour_transform: int = -1,
-    tlm: bool = False,
-    tileparts: str = "",
-    jph: bool = False,
-) -> bytes: ...
+def encode(array: np.ndarray, options: Dict[str, Any] = ...) -> bytes:
+    """options: encode()'s keyword options by their Python names (None = the default)."""
+    ...
 def max_levels_for_size(w: int, h: int) -> int: ...
 
 # ---- checksums -----------------------------------------------------------------

@@ -15,26 +15,29 @@ import numpy as np
 from . import _core
 
 #: Progression orders the encoder accepts (ISO/IEC 15444-1 Table A.16).
-PROGRESSIONS: Tuple[str, ...] = tuple(getattr(_core, "PROGRESSIONS", ("LRCP", "RLCP", "RPCL", "PCRL", "CPRL")))
+PROGRESSIONS: Tuple[str, ...] = tuple(_core.PROGRESSIONS)
 #: Decomposition levels of an encode when none are given (capped by the image size).
-DEFAULT_LEVELS: int = int(getattr(_core, "DEFAULT_LEVELS", 5))
+DEFAULT_LEVELS: int = int(_core.DEFAULT_LEVELS)
+#: The deepest samples a decoded array holds (32-bit integers).
+MAX_SAMPLE_BIT_DEPTH: int = int(_core.MAX_SAMPLE_BIT_DEPTH)
+#: The most decomposition levels a codestream may have (15444-1).
+MAX_LEVELS: int = int(_core.MAX_LEVELS)
 #: Default ``max_pixels`` guard: total samples (width x height x components) a
 #: codestream may declare before decoding is refused without allocating.
-DEFAULT_MAX_PIXELS: int = int(getattr(_core, "DEFAULT_MAX_PIXELS", 1 << 31))
+DEFAULT_MAX_PIXELS: int = int(_core.DEFAULT_MAX_PIXELS)
 #: Default ``max_memory`` budget (2 GiB): the working memory a decode is estimated
 #: to need from the header (the output image plus the decoding library's own
 #: buffers: OpenJPH's lines and code-block buffers, OpenJPEG's int32 tile and
 #: image), checked before anything is allocated.
-DEFAULT_MAX_MEMORY: int = int(getattr(_core, "DEFAULT_MAX_MEMORY", 2 << 30))
+DEFAULT_MAX_MEMORY: int = int(_core.DEFAULT_MAX_MEMORY)
+#: Decoder names of decode(decoder=...).
 DECODERS: Tuple[str, ...] = ("auto", "openjph", "openjpeg")
 
 
 def sample_bytes(bit_depth: int) -> int:
     """Bytes of the smallest little-endian integer holding ``bit_depth`` bits (1, 2 or 4):
     the size of a sample in decoded arrays and in checksummed data."""
-    if hasattr(_core, "sample_bytes"):
-        return int(_core.sample_bytes(int(bit_depth)))
-    return 1 if bit_depth <= 8 else 2 if bit_depth <= 16 else 4
+    return int(_core.sample_bytes(int(bit_depth)))
 
 
 def sample_dtype(bit_depth: int, signed: bool) -> np.dtype:
@@ -44,12 +47,8 @@ def sample_dtype(bit_depth: int, signed: bool) -> np.dtype:
 
 def nominal_range(bit_depth: int, signed: bool) -> Tuple[int, int]:
     """``(lowest, highest)`` value of ``bit_depth`` bits: ``0..2^B-1`` or ``-2^(B-1)..2^(B-1)-1``."""
-    if hasattr(_core, "nominal_range"):
-        lo, hi = _core.nominal_range(int(bit_depth), bool(signed))
-        return int(lo), int(hi)
-    if signed:
-        return -(1 << (bit_depth - 1)), (1 << (bit_depth - 1)) - 1
-    return 0, (1 << bit_depth) - 1
+    lo, hi = _core.nominal_range(int(bit_depth), bool(signed))
+    return int(lo), int(hi)
 
 
 def range_problem(pixels: np.ndarray, bit_depth: int, signed: bool, what: str = "bit depth") -> Optional[str]:

@@ -28,7 +28,6 @@ Either way the exception gets an ``index`` attribute: the position of its frame.
 
 from __future__ import annotations
 
-import inspect
 import os
 from typing import Any, Iterable, List, Optional, Union
 
@@ -36,6 +35,7 @@ import numpy as np
 
 from . import _core
 from ._args import (
+    ENCODE_OPTIONS,
     BytesLike,
     as_buffer,
     check_decoder,
@@ -57,7 +57,6 @@ __all__ = ["decode_many", "checksums_many", "verify_many", "encode_many"]
 Frame = Union[BytesLike, str, os.PathLike]
 
 
-_ENCODE_OPTIONS = frozenset(inspect.signature(encode_options).parameters) - {"array"}
 
 
 def _buffers(datas: list) -> list:
@@ -227,13 +226,13 @@ def encode_many(
     arrays = frame_sequence(arrays, "arrays") if not isinstance(arrays, np.ndarray) else list(arrays)
     nthreads = check_threads(threads)
     errors = check_errors(errors)
-    unknown = sorted(set(options) - _ENCODE_OPTIONS)
+    unknown = sorted(set(options) - set(ENCODE_OPTIONS))
     if unknown:
         raise TypeError(f"encode_many: unknown option(s) {', '.join(unknown)}")
     items: List[Any] = []
     for a in arrays:
         try:
-            items.append(encode_options(a, **options))
+            items.append(encode_options(a, options))
         except (TypeError, ValueError) as e:
             items.append(e)
     results = _run(items, lambda good: _core.encode_many(good, nthreads))

@@ -18,7 +18,15 @@ from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Unio
 import numpy as np
 
 from . import _core
-from ._args import BytesLike, as_buffer, check_max_memory, check_max_pixels, levels_list
+from ._args import (
+    BytesLike,
+    as_buffer,
+    check_count,
+    check_max_memory,
+    check_max_pixels,
+    encode_array,
+    levels_list,
+)
 from ._errors import Htj2kError
 from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS
 from ._types import LevelChecksum
@@ -111,33 +119,11 @@ def pixel_checksums(
         bit_depth: declared bits per sample; default the dtype's width.
         signed: default from the dtype. Values must lie in the declared range.
     """
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"array: expected a numpy array, got {type(array).__name__}")
-    if array.dtype == np.bool_:
-        array = array.view(np.uint8)
-        bit_depth = 1 if bit_depth is None else bit_depth
-    if array.dtype.kind not in "ui" or array.dtype.itemsize not in (1, 2, 4):
-        raise TypeError(f"array: dtype {array.dtype} is not supported; use uint8/int8/uint16/int16/uint32/int32")
-    if array.ndim not in (2, 3):
-        raise ValueError(f"array: expected (H, W) or (H, W, C), got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"array: empty image of shape {array.shape}")
-    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)):
-        raise TypeError(f"levels: expected an int, got {type(levels).__name__}")
-    if not 0 <= levels <= 32:
-        raise ValueError(f"levels: must be in 0..32, got {levels}")
-    if bit_depth is not None:
-        if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)):
-            raise TypeError(f"bit_depth: expected an int, got {type(bit_depth).__name__}")
-        if not 1 <= bit_depth <= array.dtype.itemsize * 8:
-            raise ValueError(f"bit_depth: {bit_depth} does not fit dtype {array.dtype}")
+    array, implied_depth = encode_array(array)  # the same images encode() takes
+    levels = check_count(levels, "levels")
+    bit_depth = implied_depth if bit_depth is None else check_count(bit_depth, "bit_depth")
     ncomp = array.shape[2] if array.ndim == 3 else 1
     rct = (ncomp == 3) if colour_transform is None else bool(colour_transform)
-    if rct and ncomp < 3:
-        raise ValueError(f"colour_transform: needs at least 3 components, the array has {ncomp}")
-    array = np.ascontiguousarray(array)
-    if array.dtype.byteorder == ">":
-        array = array.astype(array.dtype.newbyteorder("<"))
     rows = _core.pixel_checksums(
         array, int(levels), int(bit_depth or 0), -1 if signed is None else int(bool(signed)), rct
     )

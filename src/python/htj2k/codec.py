@@ -19,7 +19,7 @@ from ._args import (
     encode_options,
 )
 from ._errors import Htj2kError
-from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS, sample_dtype
+from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS, MAX_SAMPLE_BIT_DEPTH, sample_dtype
 from ._types import CodestreamInfo, ComponentInfo
 
 __all__ = [
@@ -159,22 +159,10 @@ def encode(
     Returns:
         The encoded bytes.
     """
-    array, kwargs = encode_options(
-        array,
-        reversible=reversible,
-        qstep=qstep,
-        levels=levels,
-        block_size=block_size,
-        precincts=precincts,
-        progression=progression,
-        tile_size=tile_size,
-        bit_depth=bit_depth,
-        colour_transform=colour_transform,
-        tlm=tlm,
-        tileparts=tileparts,
-        container=container,
-    )
-    return _core.encode(array, **kwargs)
+    options = dict(locals())  # the keyword options, exactly as given
+    array = options.pop("array")
+    array, checked = encode_options(array, options)
+    return _core.encode(array, checked)
 
 
 _QUANT = {0: "none", 1: "scalar derived", 2: "scalar expounded"}
@@ -191,7 +179,8 @@ def _info_from_dict(d: Dict[str, Any]) -> CodestreamInfo:
     dtype = None
     if same:
         bits = max(c.bit_depth for c in comps)
-        dtype = sample_dtype(bits, comps[0].signed).name
+        if bits <= MAX_SAMPLE_BIT_DEPTH:  # deeper codestreams parse but decode to nothing
+            dtype = sample_dtype(bits, comps[0].signed).name
     precincts = tuple(reversed([tuple(p) for p in cod["precincts"]])) if cod["user_precincts"] else ()
     block_styles = [cod["block_style"]] + [o["cod"]["block_style"] for o in d["overrides"] if o["cod"]]
     return CodestreamInfo(

@@ -3,7 +3,7 @@
 // (tests/helpers/native_build.py builds and locates it). It holds what must not
 // ship in the wheel:
 //   kernels          the SIMD kernels per Highway target and their scalar twins
-//                    (tests/test_kernels.py, benches/)
+//                    (tests/native/test_kernels.py, benches/)
 //   encode_unchecked encode() without the edge-tile check (writes codestreams with
 //                    tiles that vanish at a reduced level, as other encoders do)
 // It links its own copy of the C++ core: encode_unchecked installs that copy's
@@ -19,6 +19,7 @@
 
 #include "bindings/convert.hpp"
 #include "bindings/errors.hpp"
+#include "bindings/encode_options.hpp"
 #include "encode/encoder.hpp"
 
 namespace py = pybind11;
@@ -31,16 +32,9 @@ PYBIND11_MODULE(htj2k_testing, m) {
   m.doc() = "htj2k test-only native hooks (never installed)";
   py::register_exception_translator(&htj2k_bindings::translate_exception);
   htj2k_testing::register_kernels(m);
-  m.def("encode_unchecked", [](py::array array, bool reversible, float qstep, int levels,
-                               uint32_t tile_w, uint32_t tile_h, uint32_t bit_depth) {
+  m.def("encode_unchecked", [](py::array array, const py::dict& options) {
     htj2k::ImageView v = htj2k_bindings::image_view(array, "array");
-    htj2k::EncodeOptions o;
-    o.reversible = reversible;
-    o.qstep = qstep;
-    o.levels = levels;
-    o.tile_w = tile_w;
-    o.tile_h = tile_h;
-    o.bit_depth = bit_depth;
+    htj2k::EncodeOptions o = htj2k_bindings::encode_options(options);
     o.check_tiles = false;
     std::vector<uint8_t> result;
     {
@@ -48,7 +42,6 @@ PYBIND11_MODULE(htj2k_testing, m) {
       result = htj2k::encode_image(v, o);
     }
     return py::bytes(reinterpret_cast<const char*>(result.data()), result.size());
-  }, py::arg("array"), py::arg("reversible") = true, py::arg("qstep") = 0.0f, py::arg("levels") = -1,
-     py::arg("tile_w") = 0, py::arg("tile_h") = 0, py::arg("bit_depth") = 0,
-     "_core.encode's keywords of the same names, with the edge-tile check off.");
+  }, py::arg("array"), py::arg("options") = py::dict(),
+     "_core.encode (the same options) with the edge-tile check off.");
 }

@@ -54,7 +54,7 @@ bool openjpeg_mel_init_asserts() {
 // signed and unsigned; 1 and 3 components with the RCT; 0..7 levels) round-trip
 // through it up to 23 bits. At 24 bits with the RCT they do not (OpenJPEG's encoder
 // or decoder overflows its 32-bit integers; which one cannot be told apart here),
-// and it refuses more than 31 bits itself. See tests/test_openjpeg_fallback.py.
+// and it refuses more than 31 bits itself. See tests/codec/test_openjpeg_fallback.py.
 constexpr uint32_t kOpjMaxBitDepth = 23;
 
 // Main-header marker segments of Part 1 and Part 15. Anything else (Part 2's MCT,
