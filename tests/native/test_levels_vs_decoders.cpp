@@ -371,7 +371,10 @@ int run_cross_check() {
               Planes got;
               if (opj_decode(j2c, im, r, got)) {
                 const bool ok = compare("opj<-openjph", im, r, got, mine[r]);
-                count(ok);
+                // A stream OpenJPH did not round-trip may be wrong itself (OpenJPH 0.21's
+                // 0-level lowest-value defect, kOjphZeroLevelLowestValueBug, which our
+                // encoder works around): it is reported below, not held against ours.
+                if (ojph_lossless) count(ok);
                 all_agree &= ok;
               } else {
                 ++g_skip;
