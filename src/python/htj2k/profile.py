@@ -36,7 +36,7 @@ def encode_params() -> Dict[str, Any]:
     """The fixed :func:`htj2k.encode` keyword arguments of the archive-like encoding
     (``levels``, ``bit_depth`` and ``colour_transform`` come from each frame)."""
     feats = features()
-    tlm = bool(feats.get("tlm"))
+    tlm = bool(feats.get("tlm"))  # every release (our tile-part writer before OpenJPH 0.10)
     return {
         "reversible": True,
         "progression": PROGRESSION,
