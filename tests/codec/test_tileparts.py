@@ -176,3 +176,22 @@ def test_the_archive_profile_writes_progressive_frames():
     inf = htj2k.info(data)
     assert inf.has_tlm and inf.tile_parts == inf.levels + 1 == 6
     np.testing.assert_array_equal(htj2k.decode(data), img)
+
+
+@pytest.mark.skipif(not OPJ_DECOMPRESS, reason="opj_decompress not installed")
+@pytest.mark.parametrize("tiles", [None, (64, 64)])
+def test_prefixes_at_tile_part_boundaries_decode_their_level(tiles):
+    """The layout is progressive: the bytes up to the last tile-part of resolution r
+    (plus EOC) decode, with OpenJPEG at reduce L - r, to decode(full, level=L - r).
+    (Our own decode of prefixes is the next step of the codestream layer.)"""
+    levels = 4
+    img = make_image((128, 96), "u2", 12, "random", 1)
+    data = htj2k.encode(img, bit_depth=12, tlm=True, tileparts="R", levels=levels, tile_size=tiles)
+    ends: Dict[int, int] = {}
+    for p in _tile_parts(data):
+        ends[p["tpsot"]] = p["end"]
+    assert sorted(ends) == list(range(levels + 1))
+    for r, end in ends.items():
+        got, diag = opj_decompress(data[:end] + b"\xff\xd9", reduce=levels - r)
+        assert got is not None, diag
+        np.testing.assert_array_equal(got, htj2k.decode(data, level=levels - r))
