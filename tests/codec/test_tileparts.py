@@ -100,8 +100,12 @@ def test_structure_tlm_and_packet_bytes(case):
     assert inf.tile_parts == tiles * (levels + 1)
     parts = _tile_parts(data)
     assert len(parts) == inf.tile_parts
-    # resolution-major: every tile's tile-part r before any tile's r + 1
-    assert [(p["tpsot"], p["tile"]) for p in parts] == [(r, t) for r in range(levels + 1) for t in range(tiles)]
+    # each tile's tile-parts in order; ours resolution-major: every tile's tile-part r
+    # before any tile's r + 1 (OpenJPH >= 0.10 chooses its own interleaving)
+    for t in range(tiles):
+        assert [p["tpsot"] for p in parts if p["tile"] == t] == list(range(levels + 1))
+    if OURS:
+        assert [(p["tpsot"], p["tile"]) for p in parts] == [(r, t) for r in range(levels + 1) for t in range(tiles)]
     assert all(p["tnsot"] == levels + 1 for p in parts)
     assert parts[-1]["end"] + 2 == len(data) and data[-2:] == b"\xff\xd9"
     for a, b in zip(parts, parts[1:]):
@@ -149,7 +153,7 @@ def test_tlm_alone_and_tileparts_alone():
     assert inf.has_tlm and inf.tile_parts == 6
     parts = _tile_parts(tlm_only)
     assert _tlm_entries(tlm_only) == [(p["tile"], p["psot"]) for p in parts]
-    assert all(p["tpsot"] == 0 and p["tnsot"] == 1 for p in parts)
+    assert all(p["tpsot"] == 0 and p["tnsot"] in ((1,) if OURS else (0, 1)) for p in parts)
     np.testing.assert_array_equal(htj2k.decode(tlm_only, decoder="openjpeg"), img)
     divided = htj2k.encode(img, tileparts="R", levels=3)
     inf = htj2k.info(divided)
@@ -188,8 +192,8 @@ def test_prefixes_at_tile_part_boundaries_decode_their_level(tiles):
     img = make_image((128, 96), "u2", 12, "random", 1)
     data = htj2k.encode(img, bit_depth=12, tlm=True, tileparts="R", levels=levels, tile_size=tiles)
     ends: Dict[int, int] = {}
-    for p in _tile_parts(data):
-        ends[p["tpsot"]] = p["end"]
+    for p in _tile_parts(data):  # where the last tile's tile-part r ends
+        ends[p["tpsot"]] = max(ends.get(p["tpsot"], 0), p["end"])
     assert sorted(ends) == list(range(levels + 1))
     for r, end in ends.items():
         got, diag = opj_decompress(data[:end] + b"\xff\xd9", reduce=levels - r)
