@@ -121,8 +121,17 @@ void register_info(py::module_& m) {
   });
   m.def("features", [] {
     py::dict d;
-    d["tlm"] = kOjphHasTlm;
-    d["tileparts"] = kOjphHasTlm;
+    // TLM and resolution tile-parts: OpenJPH's own from 0.10, our tile-part writer
+    // (codestream/tileparts.hpp) before; component divisions need OpenJPH >= 0.10.
+    d["tlm"] = true;
+    d["tileparts"] = true;
+    py::list divisions;
+    divisions.append("R");
+    if (kOjphHasTlm) {
+      divisions.append("C");
+      divisions.append("RC");
+    }
+    d["tilepart_divisions"] = divisions;
     d["scalar_derived_quantization"] = kOjphDecodesScalarDerived;
     d["coc_qcc"] = kOjphHonoursCoc;
     d["max_bit_depth"] = kOjphMaxEncodeBitDepth;        // encode

@@ -127,7 +127,16 @@ class PacketChecker {
       if (tp.tile >= num_tiles) continue;  // parse_header refuses these
       parts[tp.tile].push_back(locate_body(tp));
     }
-    for (u64 t = 0; t < num_tiles; ++t) check_tile(uint32_t(t), parts[t]);
+    for (u64 t = 0; t < num_tiles; ++t) {
+      if (spans_ && !parts[t].empty()) {
+        if (parts[t].size() > 1)
+          throw UnsupportedCodestream("tile " + str(t) + " has " + str(parts[t].size()) +
+                                      " tile-parts; packet spans are reported for one tile-part per tile");
+        (*spans_)[t].body_begin = parts[t][0].begin;
+        (*spans_)[t].body_end = parts[t][0].end;
+      }
+      check_tile(uint32_t(t), parts[t]);
+    }
   }
 
  private:
@@ -336,7 +345,9 @@ class PacketChecker {
       if (pos >= parts[pi].end)
         throw InvalidCodestream("tile " + str(t) + ": packet data ends (" + part_end(x) + ") before packet " +
                                 str(i + 1) + " of " + str(packets_.size()) + " (" + describe(x) + ")");
+      const size_t start = pos;
       pos = parse_packet(x, pos);
+      if (spans_ && !ojph_view) (*spans_)[t].packets.push_back(PacketSpan{x.g->r, start, pos});
       if (record)
         for (Block& blk : blocks_) {
           blk.packet = i;
@@ -353,6 +364,8 @@ class PacketChecker {
   // The first valid feature the linked OpenJPH misreads, reported once every packet
   // has been found well-formed.
   std::string unsupported_;
+  // When set (packet_spans), one entry per tile receives the packets walked.
+  std::vector<TilePackets>* spans_ = nullptr;
 
  private:
   const uint8_t* cs_;

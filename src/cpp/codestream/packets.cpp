@@ -163,4 +163,14 @@ void check_packets_for_openjpeg(const uint8_t* cs, size_t size, const Codestream
   checker.run();  // OpenJPH's quirks (unsupported_) do not matter here
 }
 
+std::vector<TilePackets> packet_spans(const uint8_t* cs, size_t size, const CodestreamHeader& h) {
+  const uint64_t num_tiles = uint64_t(h.num_tiles_x()) * h.num_tiles_y();
+  std::vector<TilePackets> spans(size_t(h.components.empty() ? 0 : num_tiles));
+  if (!cs || h.components.empty() || h.tile_parts.empty() || size < 4) return spans;
+  PacketChecker checker(cs, size, h, true, nullptr, false);
+  checker.spans_ = &spans;
+  checker.run();
+  return spans;
+}
+
 }  // namespace htj2k

@@ -52,4 +52,25 @@ struct ProgressionChange {
 void check_packets_for_openjpeg(const uint8_t* cs, size_t size, const CodestreamHeader& h,
                                 const std::vector<ProgressionChange>& pocs, bool check_mel);
 
+// One packet as the standard reads it: its bytes (SOP, header, EPH, body) are
+// [begin, end) of the codestream; `resolution` is its resolution level r (0 lowest).
+struct PacketSpan {
+  uint32_t resolution = 0;
+  size_t begin = 0, end = 0;
+};
+
+// The packets of one tile in progression order. Packets after the last one with
+// code-blocks are not read (a packet without code-blocks is at most a zero-length
+// header), so [packets.back().end, body_end) may hold such headers.
+struct TilePackets {
+  size_t body_begin = 0, body_end = 0;  // the packet data of its tile-parts (one tile-part: one range)
+  std::vector<PacketSpan> packets;
+};
+
+// The packet walk of check_packets_for_openjpeg (the standard's reading, same bounds
+// checks and errors, progression from COD) reporting every packet's place, one entry
+// per tile. For one-layer codestreams without POC/PPM/PPT whose tiles have one
+// tile-part each; throws InvalidCodestream / UnsupportedCodestream as that walk does.
+std::vector<TilePackets> packet_spans(const uint8_t* cs, size_t size, const CodestreamHeader& h);
+
 }  // namespace htj2k

@@ -11,6 +11,7 @@
 #include "decode/dispatch.hpp"
 #include "core/errors.hpp"
 #include "codestream/header.hpp"
+#include "codestream/tileparts.hpp"
 #include "backends/openjph/messages.hpp"
 #include "backends/openjph/openjph_compat.hpp"
 #include "simd/convert.hpp"
@@ -63,12 +64,24 @@ void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_dep
       throw InvalidArgument("tileparts: '" + o.tileparts + "' with RPCL would need a tile-part per precinct; "
                             "use 'R' (or CPRL/LRCP/RLCP for component divisions)");
   }
-  if ((o.tlm || !o.tileparts.empty()) && !kOjphHasTlm)
-    throw UnsupportedCodestream("TLM markers and tile-part divisions need OpenJPH >= 0.10; linked " +
-                                std::string(OJPH_INT_TO_STRING(OPENJPH_VERSION_MAJOR)) + "." +
+  // Where the linked OpenJPH cannot divide tile-parts or write TLM, our tile-part
+  // writer (codestream/tileparts.hpp) does both for resolution divisions.
+  if (!kOjphHasTlm && !o.tileparts.empty() && o.tileparts != "R")
+    throw UnsupportedCodestream("tileparts: '" + o.tileparts + "' (component divisions) needs OpenJPH >= 0.10; "
+                                "linked " + std::string(OJPH_INT_TO_STRING(OPENJPH_VERSION_MAJOR)) + "." +
                                 OJPH_INT_TO_STRING(OPENJPH_VERSION_MINOR) + "." +
-                                OJPH_INT_TO_STRING(OPENJPH_VERSION_PATCH));
+                                OJPH_INT_TO_STRING(OPENJPH_VERSION_PATCH) + " writes only 'R' (our tile-part writer)");
+  if (!kOjphHasTlm && o.tileparts == "R") {
+    const uint8_t prog = uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames),
+                                           o.progression) - std::begin(kProgressionNames));
+    if (const char* why = resolution_tile_parts_refusal(prog))
+      throw UnsupportedCodestream("tileparts: 'R' with " + o.progression + " on OpenJPH < 0.10 (our tile-part "
+                                  "writer): " + why);
+  }
 }
+
+// TLM and tile-part divisions the linked OpenJPH cannot write, added by our writer.
+bool rewrite_tile_parts_after(const EncodeOptions& o) { return !kOjphHasTlm && (o.tlm || o.tileparts == "R"); }
 
 }  // namespace
 
@@ -288,6 +301,17 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
       result[42 + 3 * size_t(c)] = uint8_t((bit_depth - 1) | (is_signed ? 0x80 : 0));
   }
   check_decodable(result, levels);
+  if (rewrite_tile_parts_after(o)) {
+    TilePartLayout layout;
+    layout.by_resolution = o.tileparts == "R";
+    layout.tlm = o.tlm;
+    try {
+      result = rewrite_tile_parts(result.data(), result.size(), layout);
+    } catch (const Error& e) {
+      throw EncodeFailure(std::string("writing the tile-parts of OpenJPH's codestream: ") + e.what());
+    }
+    check_decodable(result, levels);
+  }
 
   if (o.jph) {
     std::vector<std::pair<uint32_t, bool>> ds(nc, {bit_depth, is_signed});

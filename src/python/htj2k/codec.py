@@ -151,9 +151,10 @@ def encode(
             range are an :class:`EncodeError`, never clipped. Default: the dtype's width.
         colour_transform: reversible/irreversible colour transform on the first three
             components; default on for exactly 3 components.
-        tlm: write a TLM marker (OpenJPH >= 0.10; see :func:`features`).
-        tileparts: tile-part divisions: "R" (per resolution), "C" (per component),
-            "RC" (OpenJPH >= 0.10).
+        tlm: write a TLM marker (every OpenJPH; before 0.10 our tile-part writer adds it).
+        tileparts: tile-part divisions: "R" (one per resolution level per tile; every
+            OpenJPH, with RPCL, RLCP or LRCP before 0.10), "C" (per component), "RC"
+            (OpenJPH >= 0.10; ``features()["tilepart_divisions"]``).
         container: "j2c" for a bare codestream, "jph" for a JPH file.
 
     Returns:
@@ -236,7 +237,8 @@ def info(data: Union[BytesLike, str, os.PathLike]) -> CodestreamInfo:
 
 
 def features() -> Dict[str, Any]:
-    """What the linked libraries support: ``tlm``, ``tileparts``, ``scalar_derived_quantization``,
+    """What the linked libraries support: ``tlm``, ``tileparts``, ``tilepart_divisions``
+    (``["R"]``, or ``["R", "C", "RC"]`` with OpenJPH >= 0.10), ``scalar_derived_quantization``,
     ``coc_qcc``, ``max_bit_depth``, ``openjpeg`` (built with the OpenJPEG fallback
     decoder), ``openjpeg_version`` (``None`` without it), and ``openjph_version``."""
     d = dict(_core.features())

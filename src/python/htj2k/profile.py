@@ -1,8 +1,9 @@
 """The archive encoding profile: how frames are encoded for an imaging archive.
 
 Lossless 5/3, RPCL, 64x64 code-blocks, maximal precincts, one tile, at most
-``MAX_LEVELS`` decomposition levels (see :func:`levels_for_size`), TLM markers
-and one tile-part per resolution level when the linked OpenJPH can write them.
+``MAX_LEVELS`` decomposition levels (see :func:`levels_for_size`), a TLM marker
+and one tile-part per resolution level (on every OpenJPH: our tile-part writer
+where OpenJPH < 0.10 cannot).
 ``htj2k roundtrip``, the DICOM transcoder and the CLI all take the profile from
 here.
 """
@@ -36,7 +37,7 @@ def encode_params() -> Dict[str, Any]:
     """The fixed :func:`htj2k.encode` keyword arguments of the archive-like encoding
     (``levels``, ``bit_depth`` and ``colour_transform`` come from each frame)."""
     feats = features()
-    tlm = bool(feats.get("tlm"))
+    tlm = bool(feats.get("tlm"))  # every release (our tile-part writer before OpenJPH 0.10)
     return {
         "reversible": True,
         "progression": PROGRESSION,

@@ -23,7 +23,7 @@ Transfer syntaxes:
 
 * ``1.2.840.10008.1.2.4.201`` HTJ2K Lossless (what :func:`to_htj2k_dataset` writes),
 * ``1.2.840.10008.1.2.4.202`` HTJ2K with RPCL Options (Lossless), written when
-  the linked OpenJPH can add TLM markers (``htj2k.features()["tlm"]``),
+  TLM markers are written (``htj2k.features()["tlm"]``: every release),
 * ``1.2.840.10008.1.2.4.203`` HTJ2K (lossless or lossy; decoded only).
 """
 

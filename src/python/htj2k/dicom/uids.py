@@ -45,7 +45,8 @@ def transfer_syntax(dataset: Dataset) -> UID:
 def htj2k_transfer_syntax(tlm: Optional[bool] = None) -> UID:
     """The transfer syntax our lossless RPCL frames qualify for: HTJ2K with RPCL
     Options (``.202``) when they carry TLM markers, else HTJ2K Lossless (``.201``).
-    ``tlm=None`` asks the linked OpenJPH (``htj2k.features()["tlm"]``)."""
+    ``tlm=None`` asks :func:`htj2k.features` (``"tlm"``: True on every release, our
+    tile-part writer adding TLM where OpenJPH cannot)."""
     if tlm is None:
         tlm = bool(features().get("tlm"))
     return HTJ2K_LOSSLESS_RPCL if tlm else HTJ2K_LOSSLESS

@@ -1,0 +1,184 @@
+// Tile-part writer (see tileparts.hpp). Written from ISO/IEC 15444-1 A.4.2 (SOT:
+// Lsot 10, Isot, Psot = bytes from the first byte of SOT to the end of the tile-part's
+// data, TPsot, TNsot), A.4.3 (SOD), A.7.1 (TLM: Ltlm, Ztlm, Stlm with ST in bits
+// 4-5 and SP in bit 6, then Ttlm (ST bytes) and Ptlm (2 or 4 bytes) per tile-part in
+// codestream order) and B.12 (progression orders). The packet boundaries come from
+// the one packet walk (codestream/packets.hpp packet_spans).
+#include "codestream/tileparts.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "codestream/header.hpp"
+#include "codestream/markers.hpp"
+#include "codestream/packets.hpp"
+#include "core/errors.hpp"
+
+namespace htj2k {
+namespace {
+
+std::string str(uint64_t v) { return std::to_string(v); }
+
+[[noreturn]] void refuse(const std::string& why) {
+  throw UnsupportedCodestream("cannot re-emit the tile-parts: " + why);
+}
+
+// What the rewrite cannot carry over unchanged, refused naming the feature.
+void check_input(const CodestreamHeader& h, const TilePartLayout& layout, uint64_t num_tiles) {
+  if (h.truncated || !h.has_eoc) throw InvalidCodestream("codestream truncated: no EOC after the last tile-part");
+  if (h.cod.layers != 1) refuse(str(h.cod.layers) + " quality layers (the packet walk reads one)");
+  if (h.has_poc) refuse("a POC marker (progression changes)");
+  if (h.has_ppm) refuse("a PPM marker (packet headers in the main header)");
+  if (h.has_plm || h.has_plt) refuse("packet lengths (PLM/PLT) would need splitting");
+  if (h.has_tlm) refuse("the codestream already has a TLM marker");
+  if (layout.by_resolution) {
+    if (const char* why = resolution_tile_parts_refusal(h.cod.progression)) refuse(why);
+  }
+  std::vector<uint32_t> count(size_t(num_tiles), 0);
+  for (const TilePartInfo& tp : h.tile_parts) {
+    if (tp.tile >= num_tiles) throw InvalidCodestream("tile-part of tile " + str(tp.tile) + ": no such tile");
+    if (++count[tp.tile] > 1) refuse("tile " + str(tp.tile) + " already has several tile-parts");
+    for (const std::string& m : tp.header_markers)
+      if (m == "COD" || m == "COC" || m == "POC" || m == "PPT" || m == "PLT")
+        refuse(m + " in the tile-part header of tile " + str(tp.tile));
+  }
+  for (uint64_t t = 0; t < num_tiles; ++t)
+    if (!count[size_t(t)]) throw InvalidCodestream("codestream incomplete: tile " + str(t) + " has no tile-parts");
+}
+
+// Byte offsets bound[0..nres] in the tile's packet data: resolution r's packets are
+// [bound[r], bound[r + 1]). Bytes after the last packet read (headers of packets
+// without code-blocks) stay with the last resolution.
+std::vector<size_t> resolution_bounds(const TilePackets& tile, uint32_t nres, uint64_t t) {
+  std::vector<size_t> bound(nres + 1, tile.body_end);
+  bound[0] = tile.body_begin;
+  uint32_t prev = 0;
+  for (const PacketSpan& p : tile.packets) {
+    if (p.resolution < prev)
+      refuse("in tile " + str(t) + " a packet of resolution " + str(p.resolution) + " follows one of resolution " +
+             str(prev) + " (resolutions are not contiguous)");
+    for (uint32_t r = prev + 1; r <= p.resolution && r < nres; ++r) bound[r] = p.begin;
+    prev = p.resolution;
+  }
+  return bound;
+}
+
+void put16(std::vector<uint8_t>& v, uint32_t x) {
+  v.push_back(uint8_t(x >> 8));
+  v.push_back(uint8_t(x));
+}
+void put32(std::vector<uint8_t>& v, uint32_t x) {
+  put16(v, x >> 16);
+  put16(v, x & 0xFFFF);
+}
+
+struct OutPart {
+  uint32_t tile = 0;
+  uint8_t tpsot = 0, tnsot = 1;
+  const uint8_t* header = nullptr;  // tile-part header segments after SOT (first tile-part only)
+  size_t header_len = 0;
+  size_t begin = 0, end = 0;  // packet data in the input
+  uint64_t psot() const { return 12 + header_len + 2 + (end - begin); }
+};
+
+// The TLM segments listing `parts` (A.7.1): Ttlm on 1 byte when every tile index
+// fits 0..254, else 2; Ptlm on 2 bytes when every Psot fits, else 4.
+void put_tlm(std::vector<uint8_t>& out, const std::vector<OutPart>& parts, uint64_t num_tiles) {
+  const unsigned st = num_tiles <= 255 ? 1 : 2;
+  bool small = true;
+  for (const OutPart& p : parts) small = small && p.psot() <= 0xFFFF;
+  const unsigned sp = small ? 0 : 1;
+  const size_t entry = st + (sp ? 4 : 2);
+  const size_t per_segment = (0xFFFF - 4) / entry;
+  const size_t segments = (parts.size() + per_segment - 1) / per_segment;
+  if (segments > 256) refuse(str(parts.size()) + " tile-parts are more than 256 TLM segments can list");
+  for (size_t s = 0; s < segments; ++s) {
+    const size_t first = s * per_segment, n = std::min(per_segment, parts.size() - first);
+    put16(out, kTLM);
+    put16(out, uint32_t(4 + n * entry));
+    out.push_back(uint8_t(s));                       // Ztlm
+    out.push_back(uint8_t((sp << 6) | (st << 4)));  // Stlm
+    for (size_t i = first; i < first + n; ++i) {
+      if (st == 1) out.push_back(uint8_t(parts[i].tile));
+      else put16(out, parts[i].tile);
+      if (sp) put32(out, uint32_t(parts[i].psot()));
+      else put16(out, uint32_t(parts[i].psot()));
+    }
+  }
+}
+
+// The tile-parts to write, in codestream order.
+std::vector<OutPart> plan(const uint8_t* cs, const CodestreamHeader& h, const std::vector<TilePackets>& spans,
+                          const TilePartLayout& layout) {
+  uint32_t nres = 1;
+  if (layout.by_resolution)
+    for (uint32_t c = 0; c < h.components.size(); ++c) nres = std::max<uint32_t>(nres, h.style_for(c).levels + 1u);
+  const size_t num_tiles = spans.size();
+  std::vector<std::vector<size_t>> bounds(num_tiles);
+  std::vector<const TilePartInfo*> original(num_tiles, nullptr);
+  for (const TilePartInfo& tp : h.tile_parts) original[tp.tile] = &tp;
+  for (size_t t = 0; t < num_tiles; ++t) bounds[t] = resolution_bounds(spans[t], nres, t);
+  std::vector<OutPart> parts;
+  for (uint32_t r = 0; r < nres; ++r)
+    for (size_t t = 0; t < num_tiles; ++t) {
+      OutPart p;
+      p.tile = uint32_t(t);
+      p.tpsot = uint8_t(r);
+      p.tnsot = uint8_t(nres);
+      if (r == 0) {  // the original tile-part header's segments, between SOT and SOD
+        p.header = cs + original[t]->offset + 12;
+        p.header_len = spans[t].body_begin - 2 - (original[t]->offset + 12);
+      }
+      p.begin = bounds[t][r];
+      p.end = bounds[t][r + 1];
+      if (p.psot() > 0xFFFFFFFFu) refuse("tile-part " + str(r) + " of tile " + str(t) + " exceeds 2^32 bytes");
+      parts.push_back(p);
+    }
+  return parts;
+}
+
+}  // namespace
+
+const char* resolution_tile_parts_refusal(uint8_t prog) {
+  switch (prog) {
+    case 0:  // LRCP: with one layer, resolution-major like RLCP
+    case 1:
+    case 2:
+      return nullptr;
+    case 3:
+      return "a tile-part per resolution with PCRL: its packets of one resolution are spread over every "
+             "precinct position (use RPCL, RLCP or LRCP)";
+    default:
+      return "a tile-part per resolution with CPRL: its packets of one resolution are spread over every "
+             "component and precinct position (use RPCL, RLCP or LRCP)";
+  }
+}
+
+std::vector<uint8_t> rewrite_tile_parts(const uint8_t* cs, size_t size, const TilePartLayout& layout) {
+  const CodestreamHeader h = parse_header(cs, size);
+  const uint64_t num_tiles = uint64_t(h.num_tiles_x()) * h.num_tiles_y();
+  check_input(h, layout, num_tiles);
+  const std::vector<TilePackets> spans = packet_spans(cs, size, h);
+  const std::vector<OutPart> parts = plan(cs, h, spans, layout);
+  uint64_t total = h.main_header_length + 2;
+  for (const OutPart& p : parts) total += p.psot() + (layout.tlm ? 6 : 0);
+  std::vector<uint8_t> out;
+  out.reserve(size_t(total));
+  out.insert(out.end(), cs, cs + h.main_header_length);
+  if (layout.tlm) put_tlm(out, parts, num_tiles);
+  for (const OutPart& p : parts) {
+    put16(out, kSOT);
+    put16(out, 10);
+    put16(out, p.tile);
+    put32(out, uint32_t(p.psot()));
+    out.push_back(p.tpsot);
+    out.push_back(p.tnsot);
+    out.insert(out.end(), p.header, p.header + p.header_len);
+    put16(out, kSOD);
+    out.insert(out.end(), cs + p.begin, cs + p.end);
+  }
+  put16(out, kEOC);
+  return out;
+}
+
+}  // namespace htj2k

@@ -1,0 +1,35 @@
+// Our own tile-part writer (ISO/IEC 15444-1 A.4.2 SOT, A.7.1 TLM): re-emits a
+// codestream whose tiles have one tile-part each (what OpenJPH writes) with one
+// tile-part per resolution level per tile and/or a TLM marker segment. No packet
+// byte changes; only SOT segments are rewritten and TLM is added to the main header.
+// Used by the encoder where the linked OpenJPH cannot divide tile-parts or write TLM.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace htj2k {
+
+struct TilePartLayout {
+  // One tile-part per resolution level per tile, in resolution-major order: every
+  // tile's tile-part of resolution 0, then every tile's of resolution 1, ... so that
+  // each prefix ending at a tile-part boundary of resolution r holds, for every
+  // tile, everything resolution r needs. Otherwise one tile-part per tile.
+  bool by_resolution = false;
+  bool tlm = false;  // a TLM segment (Ttlm and Ptlm of every tile-part) in the main header
+};
+
+// nullptr when progression `prog` (0 LRCP .. 4 CPRL, one quality layer) keeps the
+// packets of each resolution contiguous within a tile, so that a tile-part per
+// resolution holds whole packets in progression order; otherwise why not.
+const char* resolution_tile_parts_refusal(uint8_t prog);
+
+// The codestream `cs` (bare, SOC first) re-emitted in `layout`. Throws
+// InvalidCodestream for malformed input (the packet walk's checks, codestream/packets.hpp)
+// and UnsupportedCodestream, naming the feature, for input it cannot re-emit: several
+// tile-parts in a tile, several quality layers, POC, PPM/PPT, PLM/PLT (packet lengths
+// would need splitting), an existing TLM, tile-part COD/COC, a progression refused by
+// resolution_tile_parts_refusal (with by_resolution), or more tile-parts than TLM can list.
+std::vector<uint8_t> rewrite_tile_parts(const uint8_t* cs, size_t size, const TilePartLayout& layout);
+
+}  // namespace htj2k

@@ -1,0 +1,201 @@
+"""``encode(..., tlm=True, tileparts="R")``: one tile-part per resolution level per tile
+and a TLM index, on every OpenJPH (OpenJPH's own from 0.10, our tile-part writer
+``codestream/tileparts.*`` before). The output decodes bit-exactly with OpenJPH,
+OpenJPEG (library and ``opj_decompress``), its TLM agrees with its SOT segments, its
+packet bytes are those of the single-tile-part encode, and its checksums are the same.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Dict, List, Tuple
+
+import numpy as np
+import pytest
+
+import htj2k
+from htj2k import Htj2kError, UnsupportedCodestreamError
+
+from helpers.codestream import walk_markers
+from helpers.images import make_image
+from helpers.openjpeg import OPJ_DECOMPRESS, opj_decompress
+
+OURS = tuple(int(v) for v in htj2k.openjph_version().split(".")) < (0, 10)
+
+# (shape, dtype, bit depth, tile size or None, levels, progression)
+CASES = [
+    ((64, 64), "u1", 8, None, 5, "RPCL"),
+    ((67, 45, 3), "u2", 12, None, 5, "RPCL"),
+    ((67, 45, 3), "u2", 12, (32, 16), 4, "RPCL"),
+    ((33, 47), "u2", 16, None, 3, "RPCL"),
+    ((1, 37), "u1", 8, None, 0, "RPCL"),
+    ((41, 1), "u2", 10, None, 0, "RPCL"),
+    ((2, 2), "u1", 8, None, 1, "RPCL"),
+    ((128, 96, 3), "u1", 8, (64, 64), 5, "RPCL"),
+    ((100, 80), "u2", 16, (32, 32), 5, "RPCL"),
+    ((50, 70), "i2", 14, (64, 32), 2, "RPCL"),
+    ((31, 29, 3), "i1", 8, None, 4, "RLCP"),
+    ((64, 48), "u2", 9, (32, 32), 3, "LRCP"),
+    ((96, 96), "u1", 8, (32, 32), 5, "RPCL"),
+]
+
+
+def _ids(case) -> str:
+    shape, dt, bits, tiles, levels, prog = case
+    return f"{'x'.join(map(str, shape))}-{dt}{bits}-{'t' + 'x'.join(map(str, tiles)) if tiles else 'one'}-L{levels}-{prog}"
+
+
+def _encode(case, **kw) -> Tuple[np.ndarray, bytes, bytes]:
+    shape, dt, bits, tiles, levels, prog = case
+    img = make_image(shape, dt, bits, "random", sum(shape) + bits)
+    opts = dict(bit_depth=bits, levels=levels, progression=prog, tile_size=tiles)
+    return img, htj2k.encode(img, tlm=True, tileparts="R", **opts, **kw), htj2k.encode(img, **opts, **kw)
+
+
+def _tile_parts(cs: bytes) -> List[Dict[str, int]]:
+    """Every SOT: offset, Isot, Psot, TPsot, TNsot and its packet data range."""
+    out: List[Dict[str, int]] = []
+    markers = walk_markers(cs)
+    for i, m in enumerate(markers):
+        if m.code != 0xFF90:
+            continue
+        isot, psot, tpsot, tnsot = struct.unpack(">HIBB", cs[m.offset + 4 : m.offset + 12])
+        sod = next(s for s in markers[i + 1 :] if s.code == 0xFF93)
+        out.append(dict(offset=m.offset, tile=isot, psot=psot, tpsot=tpsot, tnsot=tnsot, body=sod.end,
+                        end=m.offset + psot))
+    return out
+
+
+def _tlm_entries(cs: bytes) -> List[Tuple[int, int]]:
+    """(Ttlm, Ptlm) of every TLM segment, in Ztlm order (15444-1 A.7.1)."""
+    segments = []
+    for m in walk_markers(cs):
+        if m.code == 0xFFD9 or m.code == 0xFF90:
+            break
+        if m.code != 0xFF55:
+            continue
+        ztlm, stlm = cs[m.offset + 4], cs[m.offset + 5]
+        st, sp = (stlm >> 4) & 3, (stlm >> 6) & 1
+        assert st in (1, 2), f"Stlm 0x{stlm:02X}: tile indices must be listed with several tile-parts per tile"
+        size = st + (4 if sp else 2)
+        body = cs[m.offset + 6 : m.end]
+        assert len(body) % size == 0
+        entries = []
+        for k in range(0, len(body), size):
+            t = int.from_bytes(body[k : k + st], "big")
+            p = int.from_bytes(body[k + st : k + size], "big")
+            entries.append((t, p))
+        segments.append((ztlm, entries))
+    assert [z for z, _ in segments] == list(range(len(segments)))
+    return [e for _, es in segments for e in es]
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_structure_tlm_and_packet_bytes(case):
+    img, data, single = _encode(case)
+    levels = case[4]
+    inf, ref = htj2k.info(data), htj2k.info(single)
+    tiles = ref.tile_parts  # the single-tile-part encode: one per tile
+    assert inf.has_tlm and not ref.has_tlm
+    assert inf.tile_parts == tiles * (levels + 1)
+    parts = _tile_parts(data)
+    assert len(parts) == inf.tile_parts
+    # each tile's tile-parts in order; ours resolution-major: every tile's tile-part r
+    # before any tile's r + 1 (OpenJPH >= 0.10 chooses its own interleaving)
+    for t in range(tiles):
+        assert [p["tpsot"] for p in parts if p["tile"] == t] == list(range(levels + 1))
+    if OURS:
+        assert [(p["tpsot"], p["tile"]) for p in parts] == [(r, t) for r in range(levels + 1) for t in range(tiles)]
+    assert all(p["tnsot"] == levels + 1 for p in parts)
+    assert parts[-1]["end"] + 2 == len(data) and data[-2:] == b"\xff\xd9"
+    for a, b in zip(parts, parts[1:]):
+        assert a["end"] == b["offset"]
+    assert _tlm_entries(data) == [(p["tile"], p["psot"]) for p in parts]
+    # no packet byte changes: each tile's tile-part bodies, concatenated, are its body
+    for t, whole in enumerate(_tile_parts(single)):
+        ours = b"".join(data[p["body"] : p["end"]] for p in parts if p["tile"] == t)
+        assert ours == single[whole["body"] : whole["end"]]
+    assert htj2k.checksums(data) == htj2k.checksums(single)
+
+
+def _same_outcome(fn):
+    try:
+        return "ok", fn()
+    except Htj2kError as e:
+        return type(e).__name__, None
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_decodes_bit_exactly_with_every_decoder(case, isolated):
+    img, data, single = _encode(case)
+    want = img.astype(np.int64)
+    np.testing.assert_array_equal(htj2k.decode(data).astype(np.int64), want)
+    np.testing.assert_array_equal(htj2k.decode(data, decoder="openjpeg").astype(np.int64), want)
+    # OpenJPH (in a child: 0.9.0 can crash): where it decodes the single-tile-part
+    # encode, it decodes ours to the same pixels; where that is refused, ours is too.
+    res = isolated.call("htj2k.decode", data, decoder="openjph")
+    ref = isolated.call("htj2k.decode", single, decoder="openjph")
+    assert res.kind == ref.kind, (res.describe(), ref.describe())
+    if res.kind == "ok":
+        np.testing.assert_array_equal(np.asarray(res.value).astype(np.int64), want)
+    for level in range(1, case[4] + 1):
+        np.testing.assert_array_equal(htj2k.decode(data, level=level), htj2k.decode(single, level=level))
+    if OPJ_DECOMPRESS:
+        got, diag = opj_decompress(data)
+        assert got is not None, diag
+        np.testing.assert_array_equal(got, want)
+
+
+def test_tlm_alone_and_tileparts_alone():
+    img = make_image((70, 60), "u1", 8, "random", 3)
+    tlm_only = htj2k.encode(img, tlm=True, tile_size=(32, 32))
+    inf = htj2k.info(tlm_only)
+    assert inf.has_tlm and inf.tile_parts == 6
+    parts = _tile_parts(tlm_only)
+    assert _tlm_entries(tlm_only) == [(p["tile"], p["psot"]) for p in parts]
+    assert all(p["tpsot"] == 0 and p["tnsot"] in ((1,) if OURS else (0, 1)) for p in parts)
+    np.testing.assert_array_equal(htj2k.decode(tlm_only, decoder="openjpeg"), img)
+    divided = htj2k.encode(img, tileparts="R", levels=3)
+    inf = htj2k.info(divided)
+    assert not inf.has_tlm and inf.tile_parts == 4
+    np.testing.assert_array_equal(htj2k.decode(divided), img)
+
+
+@pytest.mark.skipif(not OURS, reason="OpenJPH >= 0.10 divides tile-parts itself")
+@pytest.mark.parametrize("progression", ["CPRL"])
+def test_progressions_without_contiguous_resolutions_are_refused(progression):
+    img = make_image((32, 32), "u1", 8, "random", 0)
+    with pytest.raises(UnsupportedCodestreamError, match=f"'R' with {progression}.*RPCL"):
+        htj2k.encode(img, tileparts="R", progression=progression)
+
+
+def test_the_archive_profile_writes_progressive_frames():
+    """RPCL, one tile-part per resolution level and TLM on every OpenJPH."""
+    from htj2k.profile import encode_frame, encode_params
+
+    p = encode_params()
+    assert p["tlm"] is True and p["tileparts"] == "R" and p["progression"] == "RPCL"
+    img = make_image((64, 80), "u2", 12, "random", 5)
+    data = encode_frame(img, 12, False, False)
+    inf = htj2k.info(data)
+    assert inf.has_tlm and inf.tile_parts == inf.levels + 1 == 6
+    np.testing.assert_array_equal(htj2k.decode(data), img)
+
+
+@pytest.mark.skipif(not OPJ_DECOMPRESS, reason="opj_decompress not installed")
+@pytest.mark.parametrize("tiles", [None, (64, 64)])
+def test_prefixes_at_tile_part_boundaries_decode_their_level(tiles):
+    """The layout is progressive: the bytes up to the last tile-part of resolution r
+    (plus EOC) decode, with OpenJPEG at reduce L - r, to decode(full, level=L - r).
+    (Our own decode of prefixes is the next step of the codestream layer.)"""
+    levels = 4
+    img = make_image((128, 96), "u2", 12, "random", 1)
+    data = htj2k.encode(img, bit_depth=12, tlm=True, tileparts="R", levels=levels, tile_size=tiles)
+    ends: Dict[int, int] = {}
+    for p in _tile_parts(data):  # where the last tile's tile-part r ends
+        ends[p["tpsot"]] = max(ends.get(p["tpsot"], 0), p["end"])
+    assert sorted(ends) == list(range(levels + 1))
+    for r, end in ends.items():
+        got, diag = opj_decompress(data[:end] + b"\xff\xd9", reduce=levels - r)
+        assert got is not None, diag
+        np.testing.assert_array_equal(got, htj2k.decode(data, level=levels - r))
