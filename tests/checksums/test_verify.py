@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import zlib
 
+import htj2k
 import numpy as np
 import pytest
-from hypothesis import reject, HealthCheck, given, settings
-from hypothesis import strategies as st
-
-import htj2k
+from helpers.images import expected_dtype, nominal_range
 from htj2k import _core
+from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
 
 # --------------------------------------------------------------------------- reference
 
@@ -55,15 +55,8 @@ def lowpass53(x: np.ndarray, axis: int) -> np.ndarray:
     return np.moveaxis(np.stack(low), 0, axis)
 
 
-def nominal_range(bit_depth: int, signed: bool):
-    if signed:
-        return -(1 << (bit_depth - 1)), (1 << (bit_depth - 1)) - 1
-    return 0, (1 << bit_depth) - 1
-
-
 def checksum_dtype(bit_depth: int, signed: bool) -> np.dtype:
-    size = 1 if bit_depth <= 8 else 2 if bit_depth <= 16 else 4
-    return np.dtype(f"<{'i' if signed else 'u'}{size}")
+    return expected_dtype(bit_depth, signed).newbyteorder("<")
 
 
 def reference_levels(img, levels, bit_depth, signed, rct=None, clamp=True):
