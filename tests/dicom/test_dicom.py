@@ -257,3 +257,20 @@ def test_plugin_reports_corrupt_codestream(tmp_path):
     ds.pixel_array_options(decoding_plugin="htj2k")
     with pytest.raises(RuntimeError, match="htj2k:"):
         ds.pixel_array
+
+
+def test_rpcl_transfer_syntax_only_for_frames_that_qualify():
+    """PS3.5 10.18: .202 needs RPCL, TLM and a base resolution at most 64 wide or high."""
+    import numpy as np
+
+    import htj2k
+    from htj2k import dicom as hdicom
+
+    img = (np.arange(200 * 200, dtype=np.uint16).reshape(200, 200) * 3) % 4096
+    kw = dict(bit_depth=12, progression="RPCL", tlm=True, tileparts="R")
+    thumb = htj2k.encode(img, levels=2, **kw)   # base 50x50
+    coarse = htj2k.encode(img, levels=1, **kw)  # base 100x100
+    assert hdicom.transfer_syntax_of([thumb]) == hdicom.HTJ2K_LOSSLESS_RPCL
+    assert hdicom.transfer_syntax_of([thumb, coarse]) == hdicom.HTJ2K_LOSSLESS
+    assert hdicom.transfer_syntax_of([htj2k.encode(img, levels=2, bit_depth=12)]) == hdicom.HTJ2K_LOSSLESS  # no TLM
+    assert hdicom.transfer_syntax_of([htj2k.encode(img, levels=2, bit_depth=12, qstep=0.01)]) == hdicom.HTJ2K

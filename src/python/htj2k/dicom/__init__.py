@@ -54,6 +54,7 @@ from .uids import (
     HTJ2K_TRANSFER_SYNTAXES,
     htj2k_transfer_syntax,
     transfer_syntax,
+    transfer_syntax_of,
 )
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "frames",
     "to_htj2k_dataset",
     "htj2k_transfer_syntax",
+    "transfer_syntax_of",
     "register_pydicom_plugin",
     "unregister_pydicom_plugin",
     "is_available",

@@ -12,7 +12,7 @@ from pydicom.uid import UID
 from ..profile import encode_frame
 from .errors import DicomImageError
 from .frames import frames, image_parameters
-from .uids import _YBR_TO_RGB, htj2k_transfer_syntax
+from .uids import _YBR_TO_RGB, transfer_syntax_of
 
 _DROP_WITH_PIXELS = ("ExtendedOffsetTable", "ExtendedOffsetTableLengths")
 
@@ -94,7 +94,7 @@ def to_htj2k_dataset(
         pi = "RGB"
     if pi == "YBR_FULL_422":  # decoders return it upsampled
         pi = "YBR_FULL"
-    ts = UID(transfer_syntax_uid) if transfer_syntax_uid else htj2k_transfer_syntax()
+    ts = UID(transfer_syntax_uid) if transfer_syntax_uid else transfer_syntax_of(encoded_frames)
 
     out = _copy_without_pixels(dataset, ts)
     out.PixelData = encapsulate(list(encoded_frames), has_bot=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-from ..codec import features
+from ..codec import features, info
 from .errors import DicomImageError
 
 HTJ2K_LOSSLESS = UID("1.2.840.10008.1.2.4.201")
@@ -50,3 +50,23 @@ def htj2k_transfer_syntax(tlm: Optional[bool] = None) -> UID:
     if tlm is None:
         tlm = bool(features().get("tlm"))
     return HTJ2K_LOSSLESS_RPCL if tlm else HTJ2K_LOSSLESS
+
+
+#: PS3.5 10.18: the base resolution of an HTJ2K Lossless RPCL frame is at most this
+#: wide or high (enough decompositions for a thumbnail).
+RPCL_BASE_MAX = 64
+
+
+def transfer_syntax_of(codestreams: Sequence[bytes]) -> UID:
+    """The transfer syntax encoded frames qualify for, from the frames themselves:
+    HTJ2K Lossless RPCL (``.202``) when every one is reversible, RPCL, carries TLM
+    markers and has enough decompositions for its base resolution to be at most
+    64 wide or high (PS3.5 10.18); else HTJ2K Lossless (``.201``) when every one is
+    reversible; else HTJ2K (``.203``)."""
+    infos = [info(c) for c in codestreams]
+    if not infos or not all(i.reversible for i in infos):
+        return HTJ2K
+    rpcl = all(
+        i.progression == "RPCL" and i.has_tlm and min(i.level_sizes[0]) <= RPCL_BASE_MAX for i in infos
+    )
+    return HTJ2K_LOSSLESS_RPCL if rpcl else HTJ2K_LOSSLESS

@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional
 from ..._types import LevelChecksum
 from ...archive import FrameRecord, build_metadata, uid_from_name
 from ...checksums import crc32
-from ...profile import as_sample_dtype, encode_params
+from ...profile import as_sample_dtype
 from .records import STATUS_MISMATCH, STATUS_OK, RoundtripOptions, _err
 from .report import _sort_key
 
@@ -35,12 +35,10 @@ def _transcode(
     if rel.startswith(os.pardir):
         rel = os.path.basename(path)
     dest = os.path.join(opts.transcode_dir or ".", rel)
-    tlm = bool(encode_params()["tlm"])
-    out = hdicom.to_htj2k_dataset(
+    out = hdicom.to_htj2k_dataset(  # the transfer syntax follows from the frames (.202 where they qualify)
         ds,
         encoded_frames=encoded,
         photometric_interpretation=pis[0] if pis else None,
-        transfer_syntax_uid=str(hdicom.htj2k_transfer_syntax(tlm)),
     )
     os.makedirs(os.path.dirname(dest) or ".", exist_ok=True)
     tmp = f"{dest}.tmp{os.getpid()}"
