@@ -146,30 +146,26 @@ void register_kernels(py::module_& parent) {
 
   // 5/3 lifting rows (simd/dwt53.hpp), int32 arrays: out = x - ((a + b) >> 1) and
   // out = x + ((a + b + 2) >> 2); split: even/odd samples of src.
-  m.def("dwt53_predict", [](const std::string& target, py::array out, py::array x, py::array a,
-                            py::array b, size_t repeat) {
-    const Dwt53Kernels k = dwt_kernels_for(target);
-    const size_t n = size_t(x.size());
-    for (const py::array* v : {&out, &a, &b})
-      if (size_t(v->size()) < n) throw py::value_error("arrays: at least len(x) samples each");
-    int32_data(out, "out");
-    auto* o = static_cast<int32_t*>(out.mutable_data());
-    const int32_t *px = int32_data(x, "x"), *pa = int32_data(a, "a"), *pb = int32_data(b, "b");
-    py::gil_scoped_release nogil;
-    for (size_t r = 0; r < repeat; ++r) k.predict(o, px, pa, pb, n);
-  }, py::arg("target"), py::arg("out"), py::arg("x"), py::arg("a"), py::arg("b"), py::arg("repeat") = 1);
-  m.def("dwt53_update", [](const std::string& target, py::array out, py::array x, py::array a,
-                           py::array b, size_t repeat) {
-    const Dwt53Kernels k = dwt_kernels_for(target);
-    const size_t n = size_t(x.size());
-    for (const py::array* v : {&out, &a, &b})
-      if (size_t(v->size()) < n) throw py::value_error("arrays: at least len(x) samples each");
-    int32_data(out, "out");
-    auto* o = static_cast<int32_t*>(out.mutable_data());
-    const int32_t *px = int32_data(x, "x"), *pa = int32_data(a, "a"), *pb = int32_data(b, "b");
-    py::gil_scoped_release nogil;
-    for (size_t r = 0; r < repeat; ++r) k.update(o, px, pa, pb, n);
-  }, py::arg("target"), py::arg("out"), py::arg("x"), py::arg("a"), py::arg("b"), py::arg("repeat") = 1);
+  // predict and update differ only in the kernel they run.
+  using LiftingRow = void (*Dwt53Kernels::*)(int32_t*, const int32_t*, const int32_t*, const int32_t*, size_t);
+  auto lifting = [](LiftingRow kernel) {
+    return [kernel](const std::string& target, py::array out, py::array x, py::array a, py::array b,
+                    size_t repeat) {
+      const Dwt53Kernels k = dwt_kernels_for(target);
+      const size_t n = size_t(x.size());
+      for (const py::array* v : {&out, &a, &b})
+        if (size_t(v->size()) < n) throw py::value_error("arrays: at least len(x) samples each");
+      int32_data(out, "out");
+      auto* o = static_cast<int32_t*>(out.mutable_data());
+      const int32_t *px = int32_data(x, "x"), *pa = int32_data(a, "a"), *pb = int32_data(b, "b");
+      py::gil_scoped_release nogil;
+      for (size_t r = 0; r < repeat; ++r) (k.*kernel)(o, px, pa, pb, n);
+    };
+  };
+  m.def("dwt53_predict", lifting(&Dwt53Kernels::predict), py::arg("target"), py::arg("out"), py::arg("x"),
+        py::arg("a"), py::arg("b"), py::arg("repeat") = 1);
+  m.def("dwt53_update", lifting(&Dwt53Kernels::update), py::arg("target"), py::arg("out"), py::arg("x"),
+        py::arg("a"), py::arg("b"), py::arg("repeat") = 1);
   m.def("dwt53_split", [](const std::string& target, py::array src, py::array even, py::array odd,
                           size_t repeat) {
     const Dwt53Kernels k = dwt_kernels_for(target);
