@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))  # native_build
+sys.path.append(str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))  # native_build (after benches/: both have images.py)
 
 import images  # noqa: E402
 

@@ -186,6 +186,24 @@ def section_targets(r: Results) -> List[str]:
             worst = min(x for _, x in rows)
             detail = ", ".join(f"{i} {x:.2f}x" for i, x in rows)
             lines.append(f"| full verification >= {need}x faster than {peer} + zlib.crc32 | worst {worst:.2f}x ({detail}) | {verdict(worst >= need)} |")
+    for op, what in (("level_ranges", "prefix detection (info().level_ranges)"), ("split_levels", "split_levels")):
+        rows = []
+        for im in IMAGES:  # against a full decode timed in the same test (test_progressive.py)
+            e = r.get(op, im, "htj2k")
+            if e and e.get("decode_s"):
+                rows.append((im, e["median"] / e["decode_s"]))
+        if rows:
+            worst = max(x for _, x in rows)
+            detail = ", ".join(f"{short(i)} {100 * x:.2f}%" for i, x in rows)
+            lines.append(f"| {what} <= 5% of a full decode | worst {100 * worst:.2f}% ({detail}) | {verdict(worst <= 0.05)} |")
+    rows = []
+    for im in IMAGES:
+        e = r.get("decode_prefix_l2", im, "htj2k")
+        if e and e.get("whole_l2_s"):
+            rows.append((im, e["median"] / e["whole_l2_s"]))
+    if rows:
+        detail = ", ".join(f"{short(i)} {x:.2f}x" for i, x in rows)
+        lines.append(f"| level 2 from the bytes that hold it / from the whole frame (informative) | {detail} | informative |")
     crc = r.by.get(("crc32", "1MiB", "isa-l"))
     if crc:
         gbs = crc["raw_bytes"] / crc["median"] / 1e9

@@ -565,10 +565,9 @@ def test_verify_frame_mapping_forms(frame, tmp_path):
         lambda d: b"",
         lambda d: b"not a codestream at all",
         lambda d: d[:40],  # headers cut
-        lambda d: d[: len(d) // 2],  # body cut
         lambda d: b"\xff\x4f\xff\x51" + b"\x00" * 60,
     ],
-    ids=["empty", "garbage", "headers-cut", "body-cut", "bad-siz"],
+    ids=["empty", "garbage", "headers-cut", "bad-siz"],
 )
 def test_verify_undecodable_frame_is_a_result(frame, make):
     _, data, checks = frame
@@ -576,6 +575,18 @@ def test_verify_undecodable_frame_is_a_result(frame, make):
     assert not v.ok
     assert v.error, v
     assert [lr.status for lr in v.levels] == ["absent"] * len(checks)
+
+
+def test_verify_body_cut_checks_the_levels_held(frame):
+    """Half a frame is the first bytes of a frame: the levels it holds are checked,
+    the others are "not_in_data" (not ok unless partial=True; tests/codec/test_prefix.py)."""
+    _, data, checks = frame
+    v = htj2k.verify(data[: len(data) // 2], checks)
+    statuses = [lr.status for lr in v.levels]
+    assert not v.ok and v.error is None
+    assert "not_in_data" in statuses and set(statuses) <= {"match", "not_in_data"}
+    assert statuses[0] == "match" and statuses[-1] == "not_in_data"  # base first
+    assert htj2k.verify(data[: len(data) // 2], checks, partial=True).ok
 
 
 def test_verify_corrupted_body_is_a_result(frame):

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 import htj2k
-from htj2k import InvalidCodestreamError, LimitExceededError, UnsupportedCodestreamError
+from htj2k import IncompleteCodestreamError, InvalidCodestreamError, LimitExceededError, UnsupportedCodestreamError
 
 from helpers.codestream import find_marker
 from helpers.images import make_image
@@ -410,7 +410,7 @@ def test_truncated_part1_refused_before_openjpeg(isolated, tools, tmp_path):
     for cut in (len(cs) - 2, len(cs) - 100, len(cs) // 2):
         for decoder in ("auto", "openjpeg"):
             e = _raises(isolated, "htj2k.decode", cs[:cut], decoder=decoder)
-            assert isinstance(e, InvalidCodestreamError) and "truncated" in str(e), e
+            assert isinstance(e, IncompleteCodestreamError) and "truncated" in str(e), e
 
 
 def test_guards_and_arguments(isolated, tools, tmp_path):

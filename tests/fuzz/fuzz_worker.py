@@ -34,6 +34,15 @@ for i, line in enumerate(sys.stdin):
     # (a level the frame does not have is a bad argument: ValueError)
     check(i, "decode(level=1)", lambda: htj2k.decode(data, level=1, **LIMIT), (htj2k.Htj2kError, ValueError))
     check(i, "decode_planes", lambda: htj2k.decode_planes(data, **LIMIT))
+    # the first bytes of a frame: the finest level held, and the same as asking for it
+    best = check(i, "decode(level='best')", lambda: htj2k.decode(data, level="best", **LIMIT))
+    if best is not None:
+        same = check(i, "decode(level=best)", lambda: htj2k.decode(data, level=best[1], **LIMIT))
+        if same is not None and not np.array_equal(same, best[0]):
+            print(f"bad {i} decode(level='best') differs from decode(level={best[1]})", flush=True)
+    pieces = check(i, "split_levels", lambda: htj2k.split_levels(data))
+    if pieces is not None and b"".join(pieces) != data:
+        print(f"bad {i} split_levels pieces do not join to the input", flush=True)
     first = check(i, "checksums", lambda: htj2k.checksums(data, **LIMIT))
     if first is not None:
         again = check(i, "checksums", lambda: htj2k.checksums(data, **LIMIT))

@@ -82,12 +82,15 @@ def decode_levels(data, levels):
 
 
 def decode_each(datas, level=0):
-    """decode every input; per input ("ok", shape, dtype) or ("raised", exception)."""
+    """decode every input; per input ("ok", shape, dtype, CRC-32 of the pixels) or
+    ("raised", exception)."""
+    import zlib
+
     out = []
     for d in datas:
         try:
             a = htj2k.decode(d, level=level)
-            out.append(("ok", a.shape, str(a.dtype)))
+            out.append(("ok", a.shape, str(a.dtype), zlib.crc32(a.tobytes())))
         except Exception as e:
             try:
                 pickle.dumps(e)

@@ -4,7 +4,9 @@
 // exception, sanitizer report) is a bug. Built and run by `make fuzz`.
 // Every decoder is driven: OpenJPEG forced (its assert()s are live, so our
 // HT code-block checks must refuse what would reach them), Auto (OpenJPH, then
-// OpenJPEG as fallback) and OpenJPH.
+// OpenJPEG as fallback) and OpenJPH. Inputs that end early are the first bytes
+// of a frame: decoded at the finest level they hold (codestream/prefix.hpp) too,
+// and the prefix analysis and the tile-part writer run on every input.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -13,6 +15,33 @@
 #include "decode/frame_decoder.hpp"
 #include "core/errors.hpp"
 #include "codestream/header.hpp"
+#include "codestream/prefix.hpp"
+#include "codestream/tileparts.hpp"
+
+namespace {
+
+void decode_all(const uint8_t* data, size_t size, const htj2k::DecodeOptions& opt) {
+  using namespace htj2k;
+  FrameDecoder dec(data, size, opt);
+  if (dec.interleavable()) {
+    std::vector<uint8_t> out(size_t(dec.width()) * dec.height() * dec.num_components() *
+                             sample_bytes(dec.interleaved_type()));
+    dec.decode_interleaved(out.data(), size_t(dec.width()) * dec.num_components() *
+                                           sample_bytes(dec.interleaved_type()));
+    return;
+  }
+  std::vector<std::vector<uint8_t>> planes;
+  std::vector<void*> ptrs;
+  std::vector<size_t> strides;
+  for (const auto& p : dec.planes()) {
+    planes.emplace_back(size_t(p.width) * p.height * sample_bytes(p.type));
+    ptrs.push_back(planes.back().data());
+    strides.push_back(size_t(p.width) * sample_bytes(p.type));
+  }
+  dec.decode_planar(ptrs, strides);
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace htj2k;
@@ -23,28 +52,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       opt.level = level;
       opt.decoder = kind;
       opt.max_pixels = 1u << 22;  // keep each input cheap
-      FrameDecoder dec(data, size, opt);
-      if (dec.interleavable()) {
-        std::vector<uint8_t> out(size_t(dec.width()) * dec.height() * dec.num_components() *
-                                 sample_bytes(dec.interleaved_type()));
-        dec.decode_interleaved(out.data(), size_t(dec.width()) * dec.num_components() *
-                                               sample_bytes(dec.interleaved_type()));
-      } else {
-        std::vector<std::vector<uint8_t>> planes;
-        std::vector<void*> ptrs;
-        std::vector<size_t> strides;
-        for (const auto& p : dec.planes()) {
-          planes.emplace_back(size_t(p.width) * p.height * sample_bytes(p.type));
-          ptrs.push_back(planes.back().data());
-          strides.push_back(size_t(p.width) * sample_bytes(p.type));
-        }
-        dec.decode_planar(ptrs, strides);
-      }
+      decode_all(data, size, opt);
     } catch (const Error&) {
     }
   }
   try {
+    DecodeOptions opt;
+    opt.best_level = true;
+    opt.max_pixels = 1u << 22;
+    decode_all(data, size, opt);
+  } catch (const Error&) {
+  }
+  try {
     frame_checksums(data, size, {}, 1u << 22);
+  } catch (const Error&) {
+  }
+  try {
+    const CodestreamSpan span = locate_codestream(data, size);
+    const CodestreamHeader h = parse_header(data + span.offset, span.length);
+    const CodestreamPrefix prefix(data + span.offset, span.length, h, span.offset);
+    for (uint32_t r = 0; r <= prefix.levels(); ++r)
+      if (prefix.complete(r)) prefix.completed(r);
+    TilePartLayout layout;
+    layout.by_resolution = layout.tlm = true;
+    rewrite_tile_parts(data + span.offset, span.length, layout);
   } catch (const Error&) {
   }
   return 0;

@@ -177,8 +177,11 @@ TEST(HeaderParse, MainHeaderErrors) {
     validate_for_openjph(h, 2, good.b.size());
   }
   EXPECT_THROW_WITH(InvalidCodestream, parse_header(nullptr, 0), "no SOC marker at offset 0");
-  EXPECT_THROW_WITH(InvalidCodestream, parse(Bytes{0xFF}), "no SOC marker at offset 0");
-  EXPECT_THROW_WITH(InvalidCodestream, parse(Bytes{0xFF, 0x4F, 0xFF}), "SIZ must follow SOC at offset 2");
+  // The first bytes of SOC SIZ: a codestream cut short.
+  EXPECT_THROW_WITH(IncompleteCodestream, parse(Bytes{0xFF}), "inside the SOC/SIZ markers");
+  EXPECT_THROW_WITH(IncompleteCodestream, parse(Bytes{0xFF, 0x4F, 0xFF}), "inside the SOC/SIZ markers");
+  EXPECT_THROW_WITH(InvalidCodestream, parse(Bytes{0x00}), "no SOC marker at offset 0");
+  EXPECT_THROW_WITH(InvalidCodestream, parse(Bytes{0xFF, 0x4F, 0xFF, 0x52}), "SIZ must follow SOC at offset 2");
   {
     Bytes b = good.b;
     b[3] = 0x52;  // SOC then COD

@@ -14,6 +14,7 @@
 #include "bindings/encode_options.hpp"
 #include "bindings/register.hpp"
 #include "codestream/header.hpp"
+#include "codestream/prefix.hpp"
 #include "codestream/validate.hpp"
 #include "core/errors.hpp"
 #include "core/limits.hpp"
@@ -103,6 +104,49 @@ py::dict header_dict(const CodestreamHeader& h, const CodestreamSpan& span) {
   return d;
 }
 
+struct LevelRanges {
+  std::vector<uint64_t> needed;  // per level r (0 = full): leading bytes of the input that hold it, 0 unknown
+  int best = -1;                 // the finest level the data holds
+  std::string error;             // why the ranges are not known (empty when they are)
+};
+
+// What prefix of the input holds each level (codestream/prefix.hpp); never throws
+// for what the packet walk cannot read: the ranges are then unknown, with the reason.
+LevelRanges level_ranges(const uint8_t* cs, const CodestreamHeader& h, const CodestreamSpan& span) {
+  LevelRanges out;
+  try {
+    const CodestreamPrefix prefix(cs, span.length, h, span.offset);
+    for (uint32_t r = 0; r <= prefix.levels(); ++r) out.needed.push_back(prefix.needed(r));
+    out.best = prefix.best();
+  } catch (const htj2k::Error& e) {
+    out.error = e.what();
+    if (!h.truncated) out.best = 0;
+  }
+  return out;
+}
+
+// parse_info(): the header fields, and where each level lies (base first, as level_sizes).
+py::dict info_dict(py::object data) {
+  InputBytes in = contiguous_bytes(data, "data");
+  CodestreamSpan span;
+  CodestreamHeader h;
+  LevelRanges ranges;
+  {
+    py::gil_scoped_release nogil;
+    span = locate_codestream(in.ptr, in.size);
+    h = parse_header(in.ptr + span.offset, span.length);
+    ranges = level_ranges(in.ptr + span.offset, h, span);
+  }
+  py::dict d = header_dict(h, span);
+  py::list ends;  // base first, as level_sizes
+  for (size_t i = ranges.needed.size(); i-- > 0;)
+    ends.append(ranges.needed[i] ? py::object(py::int_(ranges.needed[i])) : py::none());
+  d["level_ranges"] = ends;
+  d["best_level"] = ranges.best >= 0 ? py::object(py::int_(ranges.best)) : py::none();
+  d["level_ranges_error"] = ranges.error;
+  return d;
+}
+
 // Parses and validates one frame with the GIL released.
 std::unique_ptr<FrameDecoder> open_frame(const InputBytes& in, const DecodeOptions& opt) {
   py::gil_scoped_release nogil;
@@ -163,17 +207,7 @@ void register_info(py::module_& m) {
     return d;
   });
 
-  m.def("parse_info", [](py::object data) {
-    InputBytes in = contiguous_bytes(data, "data");
-    CodestreamSpan span;
-    CodestreamHeader h;
-    {
-      py::gil_scoped_release nogil;
-      span = locate_codestream(in.ptr, in.size);
-      h = parse_header(in.ptr + span.offset, span.length);
-    }
-    return header_dict(h, span);
-  }, py::arg("data"));
+  m.def("parse_info", &info_dict, py::arg("data"));
 
 
   // Which decoder decode(..., decoder=...) would use at `level`: "openjph" or
@@ -186,7 +220,14 @@ void register_info(py::module_& m) {
       py::gil_scoped_release nogil;
       CodestreamSpan span = locate_codestream(in.ptr, in.size);
       CodestreamHeader h = parse_header(in.ptr + span.offset, span.length);
-      chosen = choose_decoder(h, level, requested, in.ptr + span.offset, span.length);
+      if (h.truncated) {  // a prefix: the decoder of the completed codestream (codestream/prefix.hpp)
+        DecodeOptions opt;
+        opt.level = level;
+        opt.decoder = requested;
+        chosen = FrameDecoder(in.ptr, in.size, opt).decoder();
+      } else {
+        chosen = choose_decoder(h, level, requested, in.ptr + span.offset, span.length);
+      }
     }
     return std::string(decoder_name(chosen));
   }, py::arg("data"), py::arg("level") = 0, py::arg("decoder") = "auto");
@@ -194,10 +235,14 @@ void register_info(py::module_& m) {
 }
 
 void register_decode(py::module_& m) {
+  // best: decode the finest level the data holds (a prefix of a frame) and return
+  // (array, level) instead of the array.
   m.def("decode", [](py::object data, uint32_t level, uint64_t max_pixels, py::object out,
-                     const std::string& decoder, uint64_t max_memory) {
+                     const std::string& decoder, uint64_t max_memory, bool best) -> py::object {
     InputBytes in = contiguous_bytes(data, "data");
-    std::unique_ptr<FrameDecoder> dec = open_frame(in, decode_options(level, max_pixels, decoder, max_memory));
+    DecodeOptions opt = decode_options(level, max_pixels, decoder, max_memory);
+    opt.best_level = best;
+    std::unique_ptr<FrameDecoder> dec = open_frame(in, opt);
     if (!dec->interleavable()) throw UnsupportedCodestream(dec->interleave_error());
     const uint32_t h = dec->height(), w = dec->width(), nc = dec->num_components();
     py::dtype dt = dtype_for(dec->interleaved_type());
@@ -222,14 +267,18 @@ void register_decode(py::module_& m) {
       py::gil_scoped_release nogil;
       dec->decode_interleaved(const_cast<void*>(v.data), v.row_stride);
     }
-    return arr;
+    if (best) return py::make_tuple(arr, dec->level());
+    return std::move(arr);
   }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
-     py::arg("out") = py::none(), py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory);
+     py::arg("out") = py::none(), py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory,
+     py::arg("best") = false);
 
   m.def("decode_planes", [](py::object data, uint32_t level, uint64_t max_pixels,
-                            const std::string& decoder, uint64_t max_memory) {
+                            const std::string& decoder, uint64_t max_memory, bool best) -> py::object {
     InputBytes in = contiguous_bytes(data, "data");
-    std::unique_ptr<FrameDecoder> dec = open_frame(in, decode_options(level, max_pixels, decoder, max_memory));
+    DecodeOptions opt = decode_options(level, max_pixels, decoder, max_memory);
+    opt.best_level = best;
+    std::unique_ptr<FrameDecoder> dec = open_frame(in, opt);
     py::list planes;
     std::vector<void*> ptrs;
     std::vector<size_t> strides;
@@ -243,9 +292,10 @@ void register_decode(py::module_& m) {
       py::gil_scoped_release nogil;
       dec->decode_planar(ptrs, strides);
     }
-    return planes;
+    if (best) return py::make_tuple(planes, dec->level());
+    return std::move(planes);
   }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
-     py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory);
+     py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory, py::arg("best") = false);
 
 }
 

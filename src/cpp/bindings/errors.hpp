@@ -5,6 +5,7 @@
 //   htj2k::InvalidArgument       -> ValueError
 //   htj2k::LimitExceeded         -> htj2k.LimitExceededError (std::bad_alloc too)
 //   htj2k::UnsupportedCodestream -> htj2k.UnsupportedCodestreamError
+//   htj2k::IncompleteCodestream  -> htj2k.IncompleteCodestreamError (bytes_needed)
 //   htj2k::InvalidCodestream     -> htj2k.InvalidCodestreamError
 //   htj2k::EncodeFailure         -> htj2k.EncodeError
 //   htj2k::Error, const char*    -> htj2k.Htj2kError (OpenJPH's allocator throws a string literal)
@@ -25,6 +26,11 @@ namespace py = pybind11;
 struct PythonError {
   py::object type;  // None when the exception is not one of ours
   std::string message;
+  py::object bytes_needed = py::none();  // IncompleteCodestreamError's second argument
+
+  py::object instance() const {
+    return bytes_needed.is_none() ? type(message) : type(message, bytes_needed);
+  }
 };
 
 // Python exception classes live in htj2k._errors so they can be documented and
@@ -41,6 +47,10 @@ inline PythonError python_error_for(std::exception_ptr p) {
     return {py::reinterpret_borrow<py::object>(PyExc_ValueError), e.what()};
   } catch (const htj2k::LimitExceeded& e) {
     return ours("LimitExceededError", e.what());
+  } catch (const htj2k::IncompleteCodestream& e) {
+    PythonError r = ours("IncompleteCodestreamError", e.what());
+    if (e.needed) r.bytes_needed = py::int_(e.needed);
+    return r;
   } catch (const htj2k::UnsupportedCodestream& e) {
     return ours("UnsupportedCodestreamError", e.what());
   } catch (const htj2k::InvalidCodestream& e) {
@@ -64,13 +74,13 @@ inline void translate_exception(std::exception_ptr p) {
   if (!p) return;
   PythonError e = python_error_for(p);
   if (e.type.is_none()) std::rethrow_exception(p);
-  PyErr_SetString(e.type.ptr(), e.message.c_str());
+  PyErr_SetObject(e.type.ptr(), e.instance().ptr());
 }
 
 // The exception object the single-item call would raise for `p` (GIL held).
 inline py::object exception_object(std::exception_ptr p) {
   PythonError e = python_error_for(p);
-  if (!e.type.is_none()) return e.type(e.message);
+  if (!e.type.is_none()) return e.instance();
   try {
     std::rethrow_exception(p);
   } catch (py::error_already_set& err) {

@@ -268,6 +268,27 @@ std::vector<LevelChecksum> decode_each_level(const uint8_t* data, size_t size, D
   return out;
 }
 
+// Opens the frame at full resolution; for the first bytes of a frame without it,
+// at the finest level wanted, and by default (`wanted` empty) at the finest level
+// they hold, filling `wanted` with the levels they hold.
+std::unique_ptr<FrameDecoder> open_frame(const uint8_t* data, size_t size, DecodeOptions opt, bool with_range,
+                                         std::vector<uint32_t>& wanted) {
+  try {
+    return std::make_unique<FrameDecoder>(data, size, opt);  // parses and validates once
+  } catch (const IncompleteCodestream&) {
+    // min/max come from full resolution: nothing to fall back to
+    if (with_range || std::find(wanted.begin(), wanted.end(), 0u) != wanted.end()) throw;
+    if (!wanted.empty()) {
+      opt.level = *std::min_element(wanted.begin(), wanted.end());
+      return std::make_unique<FrameDecoder>(data, size, opt);
+    }
+    opt.best_level = true;
+    auto dec = std::make_unique<FrameDecoder>(data, size, opt);
+    for (uint32_t r = dec->level(); r <= codestream_levels(dec->header()); ++r) wanted.push_back(r);
+    return dec;
+  }
+}
+
 }  // namespace
 
 FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vector<uint32_t>& requested,
@@ -280,11 +301,13 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
   // paths that keep one (and the level pyramid) are checked below before they
   // allocate it.
   opt.output_image = false;
-  FrameDecoder full(data, size, opt);  // parses and validates once
+  std::vector<uint32_t> wanted = requested;
+  const std::unique_ptr<FrameDecoder> opened = open_frame(data, size, opt, with_range, wanted);
+  FrameDecoder& full = *opened;
   const CodestreamHeader& h = full.header();
   const uint32_t L = codestream_levels(h);
 
-  const std::vector<uint32_t> levels = checked_levels(requested, L, with_range);
+  const std::vector<uint32_t> levels = checked_levels(wanted, L, with_range);
   FrameChecksums result;
   std::vector<LevelChecksum> out;
   bool done = false;

@@ -24,7 +24,8 @@ struct FrameChecksums {
   int64_t min = 0, max = 0;           // over all samples at full resolution
 };
 
-// Checksums of the requested levels (empty = every level 0..L), base first.
+// Checksums of the requested levels (empty = every level 0..L; for the first bytes
+// of a frame, every level they hold: codestream/prefix.hpp), base first.
 // Reversible single-tile codestreams are decoded once at the finest level
 // requested and lower levels derived with the forward 5/3 DWT (exact);
 // others are decoded at each level.

@@ -13,6 +13,35 @@ namespace {
 
 [[noreturn]] void fail(const std::string& msg) { throw InvalidCodestream(msg); }
 
+const uint8_t kSocSiz[4] = {0xFF, 0x4F, 0xFF, 0x51};
+
+// Box type as printable text (escaped: it ends up in messages read as UTF-8).
+std::string box_type(const uint8_t* p) {
+  std::string type;
+  for (int i = 0; i < 4; ++i) {
+    const uint8_t ch = p[i];
+    if (ch >= 0x20 && ch < 0x7F) {
+      type += char(ch);
+    } else {
+      static const char* hex = "0123456789abcdef";
+      type += "\\x";
+      type += hex[ch >> 4];
+      type += hex[ch & 15];
+    }
+  }
+  return type;
+}
+
+// The first bytes of a codestream (SOC SIZ) or of a JP2 signature box, cut short:
+// the first bytes of a frame, too few to tell anything.
+void refuse_cut_signature(const uint8_t* data, size_t size, const uint8_t* signature) {
+  if (!data || size == 0) return;
+  if ((size < 4 && std::memcmp(data, kSocSiz, size) == 0) || (size < 12 && std::memcmp(data, signature, size) == 0))
+    throw IncompleteCodestream("codestream incomplete: the data ends after " + std::to_string(size) +
+                                   " bytes, inside the " + (data[0] == 0xFF ? "SOC/SIZ markers" : "JP2 signature box"),
+                               0);
+}
+
 }  // namespace
 
 const char* container_name(Container c) {
@@ -29,6 +58,7 @@ CodestreamSpan locate_codestream(const uint8_t* data, size_t size) {
     return CodestreamSpan{0, size, Container::Codestream};
   static const uint8_t kSignature[12] = {0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50,
                                          0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
+  refuse_cut_signature(data, size, kSignature);
   if (!data || size < 12 || std::memcmp(data, kSignature, 12) != 0)
     fail("not a JPEG 2000 codestream or JP2-family file");
 
@@ -36,21 +66,11 @@ CodestreamSpan locate_codestream(const uint8_t* data, size_t size) {
   size_t pos = 12;
   while (pos < size) {
     const size_t left = size - pos;
-    if (left < 8) fail("box header at offset " + std::to_string(pos) + " runs past end of file");
+    if (left < 8)
+      throw IncompleteCodestream("codestream incomplete: box header at offset " + std::to_string(pos) +
+                                     " runs past end of file", 0);
     uint64_t len = be32(data + pos);
-    // Box type as printable text (escaped: it ends up in messages read as UTF-8).
-    std::string type;
-    for (int i = 0; i < 4; ++i) {
-      const uint8_t ch = data[pos + 4 + i];
-      if (ch >= 0x20 && ch < 0x7F) {
-        type += char(ch);
-      } else {
-        static const char* hex = "0123456789abcdef";
-        type += "\\x";
-        type += hex[ch >> 4];
-        type += hex[ch & 15];
-      }
-    }
+    const std::string type = box_type(data + pos + 4);
     size_t header = 8;
     if (len == 1) {  // 64-bit XLBox follows
       if (left < 16)
@@ -71,8 +91,10 @@ CodestreamSpan locate_codestream(const uint8_t* data, size_t size) {
     // truncation precisely. Any other box must fit.
     if (len > left) {
       if (!is_jp2c)
-        fail("box '" + type + "' at offset " + std::to_string(pos) + ": length " +
-             std::to_string(len) + " runs past end of file (" + std::to_string(size) + " bytes)");
+        throw IncompleteCodestream("codestream incomplete: box '" + type + "' at offset " + std::to_string(pos) +
+                                       ": length " + std::to_string(len) + " runs past end of file (" +
+                                       std::to_string(size) + " bytes)",
+                                   0);
       len = left;
     }
     if (type == "ftyp") {
@@ -82,6 +104,9 @@ CodestreamSpan locate_codestream(const uint8_t* data, size_t size) {
     } else if (is_jp2c) {
       const size_t payload = pos + header;
       const size_t n = size_t(len) - header;
+      if (n < 4 && std::memcmp(data + payload, kSocSiz, n) == 0)
+        throw IncompleteCodestream("codestream incomplete: the data ends " + std::to_string(n) +
+                                       " bytes into the jp2c box at offset " + std::to_string(pos), 0);
       if (n < 4 || be16(data + payload) != kSOC || be16(data + payload + 2) != kSIZ)
         fail("jp2c box at offset " + std::to_string(pos) +
              ": payload does not start with SOC and SIZ");
@@ -89,7 +114,10 @@ CodestreamSpan locate_codestream(const uint8_t* data, size_t size) {
     }
     pos += size_t(len);
   }
-  fail("JP2-family file has no jp2c (codestream) box");
+  // A prefix of a JPH file may end before its codestream starts.
+  throw IncompleteCodestream("codestream incomplete: the data ends (" + std::to_string(size) +
+                                 " bytes) before a jp2c (codestream) box",
+                             0);
 }
 
 }  // namespace htj2k

@@ -21,6 +21,10 @@ namespace htj2k {
 namespace {
 
 [[noreturn]] void fail(const std::string& msg) { throw InvalidCodestream(msg); }
+// The data ends inside the main header: a prefix too short for anything.
+[[noreturn]] void incomplete(const std::string& msg) {
+  throw IncompleteCodestream("codestream incomplete: " + msg, 0);
+}
 
 // "COD at offset 123: "
 std::string at(uint16_t marker, size_t offset) {
@@ -227,8 +231,36 @@ size_t override_for(CodestreamHeader& h, MainHeaderOffsets& off, uint16_t c) {
   return h.overrides.size() - 1;
 }
 
+// TLM (A.7.1): Ztlm, Stlm (ST = bits 4-5: Ttlm bytes, 0..2; SP = bit 6: Ptlm on 2 or
+// 4 bytes), then (Ttlm, Ptlm) pairs. Never an error: a malformed one clears tlm_ok.
+void parse_tlm(SegmentReader& r, CodestreamHeader& h) {
+  h.has_tlm = true;
+  if (!h.tlm_ok || r.remaining() < 2) {
+    h.tlm_ok = false;
+    return;
+  }
+  const uint8_t z = r.u8(), stlm = r.u8();
+  const unsigned st = (stlm >> 4) & 3, sp = (stlm >> 6) & 1;
+  const size_t entry = st + (sp ? 4 : 2);
+  // Segments are read in codestream order, so their Ztlm must count 0, 1, 2...
+  if (st == 3 || (stlm & 0x8F) || r.remaining() % entry || z != h.tlm_segments) {
+    h.tlm_ok = false;
+    return;
+  }
+  while (r.remaining()) {
+    TlmEntry e;
+    e.tile = st == 0 ? uint32_t(h.tlm.size()) : st == 1 ? r.u8() : r.u16();
+    e.length = sp ? r.u32() : r.u16();
+    h.tlm.push_back(e);
+  }
+  ++h.tlm_segments;
+}
+
 // Long by nature: one loop over the main-header marker segments, one case per marker (15444-1 A.2-A.9).
 size_t parse_main_header(const uint8_t* cs, size_t size, CodestreamHeader& h) {
+  static const uint8_t kSocSiz[4] = {0xFF, 0x4F, 0xFF, 0x51};
+  if (size > 0 && size < 4 && std::memcmp(cs, kSocSiz, size) == 0)
+    incomplete("the data ends after " + std::to_string(size) + " bytes, inside the SOC/SIZ markers");
   if (size < 2 || be16(cs) != kSOC) fail("not a JPEG 2000 codestream: no SOC marker at offset 0");
   if (size < 4 || be16(cs + 2) != kSIZ) fail("SIZ must follow SOC at offset 2");
 
@@ -237,7 +269,7 @@ size_t parse_main_header(const uint8_t* cs, size_t size, CodestreamHeader& h) {
   size_t pos = 2;
   while (true) {
     if (size - pos < 2)
-      fail("main header not terminated by SOT: data ends at offset " + std::to_string(size));
+      incomplete("main header not terminated by SOT: data ends at offset " + std::to_string(size));
     uint16_t m = be16(cs + pos);
     if ((m >> 8) != 0xFF || m < 0xFF30)
       fail("main header not terminated by SOT: expected a marker at offset " +
@@ -251,11 +283,11 @@ size_t parse_main_header(const uint8_t* cs, size_t size, CodestreamHeader& h) {
       fail("main header not terminated by SOT: " + marker_name(m) + " at offset " +
            std::to_string(pos));
     }
-    if (size - pos < 4) fail(at(m, pos) + "length field runs past end of data");
+    if (size - pos < 4) incomplete(at(m, pos) + "length field runs past end of data");
     uint16_t lmar = be16(cs + pos + 2);
     if (lmar < 2) fail(at(m, pos) + "length " + std::to_string(lmar));
     if (uint64_t(pos) + 2 + lmar > size)
-      fail(at(m, pos) + "length " + std::to_string(lmar) + " runs past end of data (" +
+      incomplete(at(m, pos) + "length " + std::to_string(lmar) + " runs past end of data (" +
            std::to_string(size) + " bytes)");
     SegmentReader r(cs + pos, pos, size_t(lmar) + 2);
     const size_t csiz = h.components.size();
@@ -303,7 +335,9 @@ size_t parse_main_header(const uint8_t* cs, size_t size, CodestreamHeader& h) {
         h.has_rgn = true;
         break;
       case kPOC: h.has_poc = true; break;
-      case kTLM: h.has_tlm = true; break;
+      case kTLM:
+        parse_tlm(r, h);
+        break;
       case kPLM: h.has_plm = true; break;
       case kPPM: h.has_ppm = true; break;
       case kCRG: h.has_crg = true; break;

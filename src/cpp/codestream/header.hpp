@@ -66,6 +66,11 @@ struct TilePartInfo {
   std::vector<std::string> header_markers;  // names of markers in its header ("COD","QCD","PLT",...)
 };
 
+struct TlmEntry {  // one tile-part listed by TLM (15444-1 A.7.1)
+  uint32_t tile = 0;    // Ttlm (implied by position when ST = 0)
+  uint32_t length = 0;  // Ptlm: the tile-part's Psot
+};
+
 struct CodestreamHeader {
   // SIZ
   uint16_t rsiz = 0;
@@ -83,6 +88,11 @@ struct CodestreamHeader {
   // presence of other main-header markers
   bool has_rgn = false, has_poc = false, has_tlm = false, has_plm = false, has_ppm = false,
        has_crg = false;
+  // TLM entries of every TLM segment in Ztlm order; tlm_ok false when a segment is
+  // malformed or the Ztlm are not 0, 1, 2... (decoders ignore TLM, so this is no error).
+  std::vector<TlmEntry> tlm;
+  bool tlm_ok = true;
+  uint32_t tlm_segments = 0;  // well-formed TLM segments read (the next Ztlm expected)
   std::vector<std::string> comments;  // COM, Latin-1 ones only
   size_t main_header_length = 0;      // bytes from SOC to the first SOT
   // tile-parts, walked via SOT/Psot

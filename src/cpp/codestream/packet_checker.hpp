@@ -54,6 +54,8 @@ inline const char* const kBandName[4] = {"LL", "HL", "LH", "HH"};
 struct Part {
   size_t begin = 0, end = 0;
   uint32_t tpsot = 0;
+  bool clipped = false;  // the data ends before the tile-part does (packet_prefix)
+  u64 declared_end = 0;  // where its Psot says it ends
 };
 
 struct BandGeom {
@@ -119,6 +121,9 @@ class PacketChecker {
     }
   }
 
+  // packet_prefix (packets.hpp): the walk over data that may end early.
+  void run_prefix(std::vector<TilePrefix>& out);
+
   void run() {
     const u64 num_tiles = u64(h_.num_tiles_x()) * h_.num_tiles_y();
     // Tile-parts of each tile in codestream order; packets continue across them.
@@ -143,6 +148,9 @@ class PacketChecker {
   // ---------------------------------------------------------------- geometry
 
   Part locate_body(const TilePartInfo& tp) const;
+  // As locate_body, for data that may end early: false when the data ends before SOD.
+  bool locate_body_in_prefix(const TilePartInfo& tp, Part& out) const;
+  void walk_prefix(uint32_t t, const std::vector<Part>& parts, TilePrefix& out);
 
   // Resolutions of every component of tile t (B.5, B.6, B.7, B.15), component-major.
   void tile_geometry(uint32_t t);

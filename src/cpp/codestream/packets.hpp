@@ -57,6 +57,7 @@ void check_packets_for_openjpeg(const uint8_t* cs, size_t size, const Codestream
 struct PacketSpan {
   uint32_t resolution = 0;
   size_t begin = 0, end = 0;
+  uint32_t component = 0;
 };
 
 // The packets of one tile in progression order. Packets after the last one with
@@ -72,5 +73,32 @@ struct TilePackets {
 // per tile. For one-layer codestreams without POC/PPM/PPT whose tiles have one
 // tile-part each; throws InvalidCodestream / UnsupportedCodestream as that walk does.
 std::vector<TilePackets> packet_spans(const uint8_t* cs, size_t size, const CodestreamHeader& h);
+
+// One packet of a tile in progression order: its component and resolution, and
+// whether its precinct has code-blocks at all (otherwise OpenJPH reads no header).
+struct PacketEntry {
+  uint16_t component = 0;
+  uint8_t resolution = 0;
+  bool has_cb = false;
+};
+
+// What the data holds of one tile when it may end early (a prefix of a frame).
+struct TilePrefix {
+  bool header = false;            // the header of its first tile-part (SOT..SOD) is in the data
+  size_t header_begin = 0;        // its marker segments between SOT and SOD: [header_begin, header_end)
+  size_t header_end = 0;
+  size_t body_begin = 0;          // the first byte after that SOD
+  std::vector<PacketEntry> order; // every packet of the tile, in progression order
+  std::vector<PacketSpan> parsed; // order[0..parsed.size()) wholly in the data, where each lies
+};
+
+// The standard's packet walk (as packet_spans) over data that may end anywhere
+// after the main header: each tile's packets are read in order across its
+// tile-parts until one does not fit in the data or the tile's tile-parts present
+// run out. Malformed packet headers before the end of the data still throw
+// InvalidCodestream; a tile declaring more packets than 2^20 plus the bytes of its
+// tile-parts (as Psot declares them) throws too, so work stays bounded. One
+// quality layer, no POC/PPM/PPT (the callers check first).
+std::vector<TilePrefix> packet_prefix(const uint8_t* cs, size_t size, const CodestreamHeader& h);
 
 }  // namespace htj2k

@@ -10,6 +10,7 @@
 #include "backends/openjpeg/openjpeg_decoder.hpp"
 #include "backends/openjph/openjph_compat.hpp"
 #include "codestream/packets.hpp"
+#include "codestream/prefix.hpp"
 #include "codestream/validate.hpp"
 #include "simd/convert.hpp"
 
@@ -19,6 +20,28 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
     : data_(data), level_(options.level) {
   span_ = locate_codestream(data, size);
   header_ = parse_header(data + span_.offset, span_.length);
+  if (header_.truncated) {
+    // A prefix of a frame: decoded through a complete codestream that holds what
+    // the level needs (OpenJPH would decode the missing code-blocks as zeros).
+    std::unique_ptr<CodestreamPrefix> walked;
+    try {
+      walked = std::make_unique<CodestreamPrefix>(data + span_.offset, span_.length, header_, span_.offset);
+    } catch (const UnsupportedCodestream& e) {  // several layers, POC, PPM/PPT: no prefix decoding
+      throw IncompleteCodestream("codestream truncated (the data ends before EOC) and its first bytes cannot be "
+                                 "decoded: " + std::string(e.what()), 0);
+    }
+    const CodestreamPrefix& prefix = *walked;
+    if (options.best_level) {
+      if (prefix.best() < 0) prefix.throw_incomplete(prefix.levels());
+      level_ = uint32_t(prefix.best());
+    }
+    if (level_ <= prefix.levels()) {  // a level beyond is refused below as for any codestream
+      completed_ = prefix.completed(level_);
+      data_ = completed_.data();
+      span_ = CodestreamSpan{0, completed_.size(), Container::Codestream};
+      header_ = parse_header(data_, completed_.size());
+    }
+  }
 
   // Resource guard before anything is allocated for the image.
   uint64_t samples = 0;
@@ -29,7 +52,7 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
                         " samples, more than max_pixels=" + std::to_string(options.max_pixels));
 
   requested_ = options.decoder;
-  decoder_ = choose_decoder(header_, level_, requested_, data + span_.offset, span_.length);
+  decoder_ = choose_decoder(header_, level_, requested_, data_ + span_.offset, span_.length);
 
   // Memory budget (decode/memory.hpp), before any decoder allocates: the decoder
   // chosen must fit. In Auto mode OpenJPEG may still take over from OpenJPH (a
@@ -55,9 +78,9 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
   // OpenJPH would misread goes to OpenJPEG when allowed.
   if (decoder_ == DecoderKind::OpenJPH) {
     try {
-      check_packets(data + span_.offset, span_.length, header_);
+      check_packets(data_ + span_.offset, span_.length, header_);
     } catch (const UnsupportedCodestream& e) {
-      if (!openjpeg_takes_over(header_, level_, requested_, e.what(), /*report_both=*/true, data + span_.offset,
+      if (!openjpeg_takes_over(header_, level_, requested_, e.what(), /*report_both=*/true, data_ + span_.offset,
                                span_.length))
         throw;
       if (openjpeg_over_budget)

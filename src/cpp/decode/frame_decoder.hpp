@@ -23,6 +23,9 @@ constexpr uint64_t kDefaultMaxMemory = uint64_t(2) << 30;
 
 struct DecodeOptions {
   uint32_t level = 0;                       // resolution levels to discard
+  // Instead of `level`: the finest level the data holds (0 unless it is a prefix of a
+  // frame, codestream/prefix.hpp).
+  bool best_level = false;
   uint64_t max_pixels = kDefaultMaxPixels;  // samples (width*height*components) at full size
   // Estimated working memory in bytes (decode/memory.hpp): refused with LimitExceeded
   // at construction when the decoder chosen would need more. In Auto mode an
@@ -55,7 +58,11 @@ class FrameDecoder {
   FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions& options);
 
   const CodestreamHeader& header() const { return header_; }
+  // The codestream decoded: in the input, or the completed prefix (prefix()).
   const CodestreamSpan& span() const { return span_; }
+  // Whether the input was a prefix of a frame (data ending before EOC), decoded
+  // through an equivalent complete codestream built from it (codestream/prefix.hpp).
+  bool prefix() const { return !completed_.empty(); }
   uint32_t level() const { return level_; }
   // The decoder that decodes (OpenJPH or OpenJPEG; chosen at construction, and
   // switched to OpenJPEG by a retry in Auto mode).
@@ -120,6 +127,7 @@ class FrameDecoder {
 
   const uint8_t* data_;
   CodestreamSpan span_;
+  std::vector<uint8_t> completed_;  // the completed prefix, when the input is one
   CodestreamHeader header_;
   uint32_t level_;
   DecoderKind requested_ = DecoderKind::Auto;

@@ -11,6 +11,7 @@ CRC-32 checksums matching an imaging archive's ``PixelDataChecksumFromBaseToFull
 from ._errors import (
     EncodeError,
     Htj2kError,
+    IncompleteCodestreamError,
     InvalidCodestreamError,
     LimitExceededError,
     UnsupportedCodestreamError,
@@ -37,6 +38,7 @@ from .codec import (
     info,
     openjph_version,
 )
+from .progressive import split_levels
 
 __version__ = "0.1.0"
 
@@ -47,6 +49,7 @@ __all__ = [
     "info",
     "features",
     "openjph_version",
+    "split_levels",
     "DEFAULT_MAX_MEMORY",
     "DEFAULT_MAX_PIXELS",
     "CodestreamInfo",
@@ -65,6 +68,7 @@ __all__ = [
     "verify_many",
     "encode_many",
     "Htj2kError",
+    "IncompleteCodestreamError",
     "InvalidCodestreamError",
     "UnsupportedCodestreamError",
     "EncodeError",

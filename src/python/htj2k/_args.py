@@ -60,6 +60,17 @@ def check_level(level: Any) -> int:
 
 
 
+def check_decode_level(level: Any) -> Tuple[int, bool]:
+    """decode()'s level: a count, or ``"best"`` (the finest level the data holds).
+
+    Returns ``(level, best)``."""
+    if isinstance(level, str):
+        if level != "best":
+            raise TypeError(f"level: expected an int (levels to discard) or 'best', got {level!r}")
+        return 0, True
+    return check_level(level), False
+
+
 def check_decoder(decoder: Any) -> str:
     if not isinstance(decoder, str):
         raise TypeError(f"decoder: expected a str, got {type(decoder).__name__}")

@@ -47,7 +47,9 @@ def nominal_range(bits: int, signed: bool) -> Tuple[int, int]:
 # ---- codec ---------------------------------------------------------------------
 def openjph_version() -> Tuple[int, int, int]: ...
 def features() -> Dict[str, Any]: ...
-def parse_info(data: _Bytes) -> Dict[str, Any]: ...
+def parse_info(data: _Bytes) -> Dict[str, Any]:
+    """Header fields, and where each level lies: level_ranges (base first, None unknown),
+    best_level, level_ranges_error."""
 def select_decoder(data: _Bytes, level: int = 0, decoder: str = "auto") -> str:
     """"openjph" or "openjpeg": the decoder decode() would use; raises what it would raise."""
 
@@ -58,10 +60,13 @@ def decode(
     out: Optional[np.ndarray] = None,
     decoder: str = "auto",
     max_memory: int = ...,
-) -> np.ndarray: ...
+    best: bool = False,
+) -> Union[np.ndarray, Tuple[np.ndarray, int]]:
+    """best: the finest level the data holds, returned as (array, level)."""
 def decode_planes(
-    data: _Bytes, level: int = 0, max_pixels: int = ..., decoder: str = "auto", max_memory: int = ...
-) -> List[np.ndarray]: ...
+    data: _Bytes, level: int = 0, max_pixels: int = ..., decoder: str = "auto", max_memory: int = ...,
+    best: bool = False,
+) -> Union[List[np.ndarray], Tuple[List[np.ndarray], int]]: ...
 def encode(array: np.ndarray, options: Dict[str, Any] = ...) -> bytes:
     """options: encode()'s keyword options by their Python names (None = the default)."""
     ...

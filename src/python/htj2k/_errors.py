@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 __all__ = [
     "Htj2kError",
     "InvalidCodestreamError",
+    "IncompleteCodestreamError",
     "UnsupportedCodestreamError",
     "EncodeError",
     "LimitExceededError",
@@ -17,6 +20,21 @@ class Htj2kError(Exception):
 
 class InvalidCodestreamError(Htj2kError, ValueError):
     """The bytes are not a valid or complete HTJ2K codestream / JPH file."""
+
+
+class IncompleteCodestreamError(InvalidCodestreamError):
+    """The data is the first bytes of a frame and lacks what was asked for.
+
+    ``bytes_needed`` is how many leading bytes of the frame would hold it, when the
+    data tells (a TLM marker lists the tile-parts); ``None`` otherwise.
+    """
+
+    def __init__(self, message: str, bytes_needed: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.bytes_needed = bytes_needed
+
+    def __reduce__(self):  # keeps bytes_needed across processes (batch workers)
+        return (type(self), (str(self), self.bytes_needed))
 
 
 class UnsupportedCodestreamError(Htj2kError):

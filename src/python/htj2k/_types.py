@@ -59,6 +59,20 @@ class CodestreamInfo:
     #: Which library ``htj2k.decode(data, decoder="auto")`` uses at full resolution:
     #: ``"openjph"`` or ``"openjpeg"``; ``None`` when not supported (or not known).
     decoder: Optional[str] = None
+    #: True when the data ends before the codestream does (the first bytes of a
+    #: frame): :func:`htj2k.decode` decodes the levels it holds.
+    truncated: bool = False
+    #: Base first, as ``level_sizes``: for each resolution level, how many leading
+    #: bytes of the data (boxes included) hold everything decoding it needs, the
+    #: offset an HTTP range request for that level ends at; ``None`` where not
+    #: known (a prefix without TLM that ends before the level, or a codestream the
+    #: packet walk does not read: several quality layers, POC, PPM/PPT).
+    level_ranges: Tuple[Optional[int], ...] = ()
+    #: The finest level (resolution levels discarded) the data holds: 0 for a
+    #: whole frame, ``None`` when a prefix holds none.
+    best_level: Optional[int] = 0
+    #: How many resolution levels, from the base up, the data holds.
+    complete_levels: int = 0
 
     @property
     def num_components(self) -> int:

@@ -159,6 +159,7 @@ def verify_many(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
     errors: str = "return",
+    partial: bool = False,
 ) -> List[Union[Verification, Exception]]:
     """:func:`htj2k.verify` of every frame against its expected checksums
     (``expecteds[i]`` for ``datas[i]``: a checksum list or a frame mapping, as
@@ -167,6 +168,7 @@ def verify_many(
     As with :func:`htj2k.verify`, a frame that does not match or cannot be
     decoded gives a :class:`~htj2k.Verification` with ``ok=False``; only a
     malformed ``expected`` entry is an error (``errors`` decides how it is reported).
+    ``partial`` as for :func:`htj2k.verify` (frames that are the first bytes of a frame).
     """
     datas = frame_sequence(datas, "datas")
     expecteds = frame_sequence(expecteds, "expecteds")
@@ -181,7 +183,7 @@ def verify_many(
     todo = []  # (slot, plan) of frames that need checksums
     for i, (data, expected) in enumerate(zip(datas, expecteds)):
         try:
-            plan = _verify_plan(data, expected, max_pixels=max_pixels, max_memory=max_memory)
+            plan = _verify_plan(data, expected, max_pixels=max_pixels, max_memory=max_memory, partial=partial)
         except (TypeError, ValueError) as e:
             results.append(e)
             continue

@@ -69,7 +69,9 @@ def checksums(
     Args:
         data: codestream or JPH bytes, or a path.
         levels: levels to compute (``r`` = levels discarded); ``None`` = all
-            (decomposition levels + 1).
+            (decomposition levels + 1), or for the first bytes of a frame every
+            level they hold (see :func:`htj2k.info`'s ``best_level``); a requested
+            level they do not hold raises :class:`IncompleteCodestreamError`.
 
     For a reversible single-tile codestream the full resolution is decoded once
     and lower levels derived by the forward 5/3 DWT (exact); otherwise each
@@ -143,8 +145,9 @@ def level_for_size(data: Union[BytesLike, str, os.PathLike], width: int, height:
 class LevelResult:
     """Outcome for one expected ``{Width, Height, Checksum}`` entry.
 
-    ``status`` is ``"match"``, ``"mismatch"`` or ``"absent"`` (no level of the
-    codestream has that size).
+    ``status`` is ``"match"``, ``"mismatch"``, ``"absent"`` (no level of the
+    codestream has that size) or ``"not_in_data"`` (the data is the first bytes of
+    the frame and does not hold that level: neither a match nor a mismatch).
     """
 
     width: int
@@ -158,12 +161,16 @@ class LevelResult:
 @dataclass(frozen=True)
 class Verification:
     """Result of :func:`verify`. ``ok`` when every listed level matches, the
-    min/max checks (if any) pass, and the frame decoded."""
+    min/max checks (if any) pass, and the frame decoded; with ``partial=True``
+    when every listed level the data holds matches (at least one), and the min/max
+    checks pass where the data holds full resolution. ``min_pixel_value`` and
+    ``max_pixel_value`` are ``(expected, actual)``, actual ``None`` when the data
+    does not hold full resolution."""
 
     ok: bool
     levels: Tuple[LevelResult, ...]
-    min_pixel_value: Optional[Tuple[int, int]] = None  # (expected, actual)
-    max_pixel_value: Optional[Tuple[int, int]] = None
+    min_pixel_value: Optional[Tuple[int, Optional[int]]] = None  # (expected, actual)
+    max_pixel_value: Optional[Tuple[int, Optional[int]]] = None
     error: Optional[str] = None
 
     @property
@@ -239,6 +246,7 @@ def verify(
     max_pixel_value: Optional[int] = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
+    partial: bool = False,
 ) -> Verification:
     """Verify a frame against an expected checksum list.
 
@@ -248,8 +256,12 @@ def verify(
     ``MinPixelValue``/``MaxPixelValue`` are checked too). Entries are matched to
     levels by size. A mismatch is a result, not an exception; a frame that
     cannot be decoded gives ``ok=False`` with ``error`` set.
+
+    ``data`` may be the first bytes of a frame (a progressive download): the
+    levels it holds are checked, the others reported as ``"not_in_data"``; ``ok``
+    stays False for such data unless ``partial=True``.
     """
-    plan = _verify_plan(data, expected, min_pixel_value, max_pixel_value, max_pixels, max_memory)
+    plan = _verify_plan(data, expected, min_pixel_value, max_pixel_value, max_pixels, max_memory, partial)
     if plan.early_result is None and plan.levels is not None:
         try:
             rows, rng = _core.checksums(plan.buf, plan.levels, plan.max_pixels, plan.want_range, plan.max_memory)
@@ -268,9 +280,11 @@ class _VerifyPlan:
     (shared with :func:`htj2k.verify_many`, which runs the checksums in a batch)."""
 
     __slots__ = ("entries", "mn", "mx", "want_range", "buf", "by_size", "levels", "max_pixels", "max_memory",
-                 "early_result")
+                 "early_result", "partial", "held")
 
-    def __init__(self, entries, mn, mx):
+    def __init__(self, entries, mn, mx, partial=False):
+        self.partial = bool(partial)
+        self.held = None  # for the first bytes of a frame: the levels they hold
         self.entries = entries
         self.mn = mn
         self.mx = mx
@@ -295,17 +309,27 @@ class _VerifyPlan:
             r = self.by_size.get((w, h))
             if r is None:
                 results.append(LevelResult(w, h, c, None, None, "absent"))
+            elif self.held is not None and r not in self.held:
+                results.append(LevelResult(w, h, c, None, r, "not_in_data"))
             else:
                 a = actual[r]
                 results.append(LevelResult(w, h, c, a, r, "match" if a == c else "mismatch"))
-        ok = bool(results) and all(r.status == "match" for r in results)
+        checked = [r for r in results if r.status != "not_in_data"]
+        if self.partial:
+            ok = bool(checked) and all(r.status == "match" for r in checked)
+        else:
+            ok = bool(results) and all(r.status == "match" for r in results)
         minv = maxv = None
-        if self.mn is not None:
-            minv = (int(self.mn), int(rng[0]))
-            ok = ok and minv[0] == minv[1]
-        if self.mx is not None:
-            maxv = (int(self.mx), int(rng[1]))
-            ok = ok and maxv[0] == maxv[1]
+        have_range = rng is not None and (self.held is None or 0 in self.held)
+        for which, expected in ((0, self.mn), (1, self.mx)):
+            if expected is None:
+                continue
+            pair = (int(expected), int(rng[which]) if have_range else None)
+            ok = ok and (pair[0] == pair[1] if have_range else self.partial)
+            if which == 0:
+                minv = pair
+            else:
+                maxv = pair
         return Verification(ok=ok, levels=tuple(results), min_pixel_value=minv, max_pixel_value=maxv)
 
 
@@ -316,23 +340,34 @@ def _verify_plan(
     max_pixel_value: Optional[int] = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
+    partial: bool = False,
 ) -> _VerifyPlan:
     """Parses ``expected`` (raising TypeError/ValueError when malformed) and the
     frame's headers; a frame that cannot be read gives a plan whose ``error`` is set."""
     entries, mn, mx = _expected_entries(expected)
     mn = _expected_int(min_pixel_value, "min_pixel_value") if min_pixel_value is not None else mn
     mx = _expected_int(max_pixel_value, "max_pixel_value") if max_pixel_value is not None else mx
-    plan = _VerifyPlan(entries, mn, mx)
+    if not isinstance(partial, bool):
+        raise TypeError(f"partial: expected a bool, got {type(partial).__name__}")
+    plan = _VerifyPlan(entries, mn, mx, partial)
     plan.max_memory = check_max_memory(max_memory)
     try:
         plan.buf = as_buffer(data)
         plan.max_pixels = check_max_pixels(max_pixels)
-        sizes = _core.parse_info(plan.buf)["level_sizes"][0]  # base first, component 0
+        header = _core.parse_info(plan.buf)
+        sizes = header["level_sizes"][0]  # base first, component 0
         by_size = plan.by_size
         for i, s in enumerate(sizes):  # a size seen twice maps to the finer level
             by_size[tuple(s)] = len(sizes) - 1 - i
         wanted = sorted({by_size[(w, h)] for w, h, _ in entries if (w, h) in by_size})
-        if wanted or plan.want_range:
+        want_range = plan.want_range
+        if header["truncated"]:  # the first bytes of a frame: what they hold
+            best = header["best_level"]
+            plan.held = set() if best is None else set(range(best, len(header["level_ranges"])))
+            wanted = [r for r in wanted if r in plan.held]
+            want_range = want_range and 0 in plan.held
+            plan.want_range = want_range
+        if wanted or want_range:
             plan.levels = wanted or [0]
     except _VERIFY_ERRORS as e:
         plan.early_result = plan.failed(e)

@@ -12,8 +12,8 @@ from . import _core
 from ._args import (
     BytesLike,
     as_buffer,
+    check_decode_level,
     check_decoder,
-    check_level,
     check_max_memory,
     check_max_pixels,
     encode_options,
@@ -36,7 +36,7 @@ __all__ = [
 
 def decode(
     data: Union[BytesLike, str, os.PathLike],
-    level: int = 0,
+    level: Union[int, str] = 0,
     out: Optional[np.ndarray] = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -50,7 +50,11 @@ def decode(
             a uint8 array), a path to read, or a binary file-like object (read to the
             end: an open file, ``io.BytesIO``, boto3's ``StreamingBody``).
         level: resolution levels to discard (0 = full resolution); the result is
-            ``ceil(W / 2**level)`` wide for an origin-0 image.
+            ``ceil(W / 2**level)`` wide for an origin-0 image. ``"best"``: the finest
+            level the data holds (0 for a whole frame), returned as
+            ``(array, level)``. The data may be the first bytes of a frame (see
+            "Progressive frames" in the README): a level the bytes hold decodes
+            bit-identically to the same level of the whole frame.
         out: optional array to decode into; must have the exact shape and dtype
             the decode produces and C-contiguous rows.
         max_pixels: refuse codestreams declaring more samples than this.
@@ -76,7 +80,9 @@ def decode(
         Samples are clamped to the nominal range of each component's bit depth.
 
     Raises:
-        InvalidCodestreamError: the bytes are not a valid, complete codestream.
+        InvalidCodestreamError: the bytes are not a valid codestream.
+        IncompleteCodestreamError: the bytes are the first bytes of a frame and do
+            not hold ``level`` (``bytes_needed`` says how many would, when TLM tells).
         UnsupportedCodestreamError: a feature the decoder cannot decode correctly
             (the message names it), or components of different sizes (use
             :func:`decode_planes`).
@@ -86,18 +92,18 @@ def decode(
             wrong ``out`` array.
     """
     buf = as_buffer(data)
-    level = check_level(level)
+    level, best = check_decode_level(level)
     max_pixels = check_max_pixels(max_pixels)
     max_memory = check_max_memory(max_memory)
     decoder = check_decoder(decoder)
     if out is not None and not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a numpy array, got {type(out).__name__}")
-    return _core.decode(buf, level, max_pixels, out, decoder, max_memory)
+    return _core.decode(buf, level, max_pixels, out, decoder, max_memory, best)
 
 
 def decode_planes(
     data: Union[BytesLike, str, os.PathLike],
-    level: int = 0,
+    level: Union[int, str] = 0,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     decoder: str = "auto",
@@ -106,13 +112,13 @@ def decode_planes(
     """Decode every component to its own 2-D array (for subsampled or mixed components).
 
     Each plane has its own size (after subsampling and ``level``) and the
-    smallest dtype holding its bit depth. ``decoder``, ``max_memory`` and errors as
-    :func:`decode`.
+    smallest dtype holding its bit depth. ``level`` (``"best"`` returns
+    ``(planes, level)``), ``decoder``, ``max_memory`` and errors as :func:`decode`.
     """
     buf = as_buffer(data)
+    level, best = check_decode_level(level)
     return _core.decode_planes(
-        buf, check_level(level), check_max_pixels(max_pixels), check_decoder(decoder),
-        check_max_memory(max_memory),
+        buf, level, check_max_pixels(max_pixels), check_decoder(decoder), check_max_memory(max_memory), best,
     )
 
 
@@ -212,7 +218,19 @@ def _info_from_dict(d: Dict[str, Any]) -> CodestreamInfo:
         dtype=dtype,
         features=tuple(d["features"]),
         comments=tuple(d["comments"]),
+        truncated=bool(d["truncated"]),
+        level_ranges=tuple(d["level_ranges"]),
+        best_level=d["best_level"],
+        complete_levels=_complete_levels(d, int(cod["levels"])),
     )
+
+
+def _complete_levels(d: Dict[str, Any], levels: int) -> int:
+    best = d["best_level"]
+    if best is None:
+        return 0
+    decodable = len(d["level_ranges"]) or levels + 1  # every component's levels
+    return decodable - int(best)
 
 
 def info(data: Union[BytesLike, str, os.PathLike]) -> CodestreamInfo:
@@ -229,8 +247,9 @@ def info(data: Union[BytesLike, str, os.PathLike]) -> CodestreamInfo:
     buf = as_buffer(data)
     d = _core.parse_info(buf)
     result = _info_from_dict(d)
+    level = result.best_level if result.truncated and result.best_level is not None else 0
     try:
-        result = replace(result, decoder=_core.select_decoder(buf, 0, "auto"))
+        result = replace(result, decoder=_core.select_decoder(buf, level, "auto"))
     except Htj2kError as e:
         result = replace(result, supported=False, unsupported_reason=str(e))
     return result

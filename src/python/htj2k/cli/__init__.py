@@ -3,6 +3,7 @@
     htj2k encode image.pgm image.j2c --levels 5
     htj2k decode image.j2c image.npy --level 1
     htj2k info image.j2c other.jph --json
+    htj2k levels frame.jph --json
     htj2k checksums frame.jph image.npy --json
     htj2k verify --metadata metadata.json.gz frames/ --json-out report.json
     htj2k roundtrip archive/ --json-out report.jsonl
@@ -34,7 +35,7 @@ from typing import Optional, Sequence, Tuple
 
 from .. import __version__, openjph_version
 from .._errors import Htj2kError
-from . import checksums, codec, roundtrip, verify
+from . import checksums, codec, progressive, roundtrip, verify
 from ._common import (
     EXIT_INTERNAL_ERROR,
     EXIT_INTERRUPTED,
@@ -54,7 +55,9 @@ from ._common import (
 __all__ = ["main", "build_parser", "COMMANDS", "Command", "CliError"]
 
 #: Every subcommand, in the order ``htj2k --help`` lists them.
-COMMANDS: Tuple[Command, ...] = codec.COMMANDS + checksums.COMMANDS + verify.COMMANDS + roundtrip.COMMANDS
+COMMANDS: Tuple[Command, ...] = (
+    codec.COMMANDS + progressive.COMMANDS + checksums.COMMANDS + verify.COMMANDS + roundtrip.COMMANDS
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -120,9 +120,15 @@ def _run_encode(args: argparse.Namespace) -> int:
 def _add_decode_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="IN", help="codestream or JPH/JP2 file")
     p.add_argument("output", metavar="OUT", help="image: .npy, .pgm/.ppm/.pnm (uint8/uint16, 1 or 3 components) or .raw (little-endian samples)")
-    p.add_argument("--level", type=nonneg_int, default=0, metavar="R", help="resolution levels to discard (0 = full resolution)")
+    p.add_argument("--level", type=_decode_level, default=0, metavar="R|best",
+                   help="resolution levels to discard (0 = full resolution); 'best': the finest level IN holds "
+                        "(IN may be the first bytes of a frame)")
     add_max_memory(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+
+def _decode_level(text: str) -> Union[int, str]:
+    return "best" if text.strip().lower() == "best" else nonneg_int(text)
 
 
 def _run_decode(args: argparse.Namespace) -> int:
@@ -151,6 +157,9 @@ def _run_decode(args: argparse.Namespace) -> int:
         array = htj2k.decode(data, level=args.level, max_memory=args.max_memory)
     except (Htj2kError, ValueError, TypeError) as e:
         raise CliError(f"{src}: {one_line(e)}") from e
+    level = args.level
+    if level == "best":
+        array, level = array
 
     if fmt == "pnm":
         image_io.write_image(dst, array, bit_depth=inf.bit_depth)
@@ -161,8 +170,10 @@ def _run_decode(args: argparse.Namespace) -> int:
         height, width = array.shape[:2]
         comps = array.shape[2] if array.ndim == 3 else 1
         line = f"{src} -> {dst}: {describe(width, height, comps, inf.bit_depth, inf.signed)}"
-        if args.level:
-            line += f", level {args.level}"
+        if level or args.level == "best":
+            line += f", level {level}"
+            if inf.truncated:
+                line += f" (the finest of levels {level}..{len(inf.level_ranges) - 1} the file holds)"
         if fmt == "raw":
             shape = "x".join(str(d) for d in array.shape)
             order = " little-endian" if array.dtype.itemsize > 1 else ""
@@ -225,6 +236,12 @@ def format_info(name: str, inf: Any) -> str:
         ("markers", f"TLM {_yes(inf.has_tlm)}, PLT {_yes(inf.has_plt)}, PLM {_yes(inf.has_plm)}, CAP {_yes(inf.has_cap)}")
     )
     rows.append(("level sizes", " -> ".join(_pair_text(s) for s in inf.level_sizes) + "  (base -> full)"))
+    if inf.level_ranges:
+        ends = ", ".join("?" if e is None else str(e) for e in inf.level_ranges)
+        rows.append(("level ends", f"{ends}  (leading bytes each level needs, base -> full)"))
+    if inf.truncated:
+        held = "none" if inf.best_level is None else f"levels {inf.best_level}..{len(inf.level_ranges) - 1}"
+        rows.append(("truncated", f"yes: the data ends before the codestream; it holds {held}"))
     if inf.features:
         rows.append(("features", ", ".join(inf.features)))
     for c in inf.comments:

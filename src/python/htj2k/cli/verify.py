@@ -33,7 +33,7 @@ __all__ = ["COMMANDS", "FRAME_EXTENSIONS"]
 
 #: Frame files ``verify`` looks for in FRAMES_DIR (``<ImageFrameID><ext>``), in order of preference.
 FRAME_EXTENSIONS = (".jph", ".j2c", ".j2k", ".jhc")
-_STATUSES = ("ok", "mismatch", "missing", "undecodable", "unreadable", "no-checksums")
+_STATUSES = ("ok", "mismatch", "missing", "incomplete", "undecodable", "unreadable", "no-checksums")
 
 
 def _default_jobs() -> int:
@@ -60,6 +60,10 @@ def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
         "--strict", action="store_true",
         help="frames in FRAMES_DIR that the metadata does not list also fail the run",
     )
+    p.add_argument(
+        "--partial", action="store_true",
+        help="frames may be the first bytes of a frame (a progressive download): check the levels they hold",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="list only frames that did not verify")
 
 
@@ -67,7 +71,7 @@ def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
 class _FrameOutcome:
     record: Any  # FrameRecord
     path: Optional[str]
-    status: str  # ok, mismatch, missing, undecodable, unreadable, no-checksums
+    status: str  # one of _STATUSES
     matched: int = 0
     listed: int = 0
     details: List[str] = field(default_factory=list)
@@ -154,13 +158,21 @@ def _outcome(record: Any, path: Optional[str], data: Union[bytes, str, None], v:
             )
         elif lr.status == "absent":
             details.append(f"{lr.width}x{lr.height}: no level of that size in the codestream")
+    missing = [lr for lr in v.levels if lr.status == "not_in_data"]
+    if missing:
+        sizes = ", ".join(f"{lr.width}x{lr.height}" for lr in missing)
+        details.append(f"not in the file (the first {len(data)} bytes of the frame): {sizes}")
     for what, pair in (("MinPixelValue", v.min_pixel_value), ("MaxPixelValue", v.max_pixel_value)):
-        if pair is not None and pair[0] != pair[1]:
+        if pair is not None and pair[1] is not None and pair[0] != pair[1]:
             details.append(f"{what}: expected {pair[0]}, got {pair[1]}")
     if not listed:
         details.insert(0, "the metadata lists no checksums for this frame")
         return _FrameOutcome(record, path, "no-checksums", 0, 0, details, v)
-    status = "ok" if v.ok else "mismatch"
+    mismatched = any(lr.status in ("mismatch", "absent") for lr in v.levels) or any(
+        pair is not None and pair[1] is not None and pair[0] != pair[1]
+        for pair in (v.min_pixel_value, v.max_pixel_value)
+    )
+    status = "ok" if v.ok else "incomplete" if missing and not mismatched else "mismatch"
     return _FrameOutcome(record, path, status, matched, listed, details, v)
 
 
@@ -174,14 +186,14 @@ def _table(rows: List[List[str]]) -> List[str]:
 
 
 def _verify_frames(records: List[Any], files: Dict[str, List[str]], jobs: int,
-                   max_memory: Optional[int]) -> List[_FrameOutcome]:
+                   max_memory: Optional[int], partial: bool = False) -> List[_FrameOutcome]:
     """Every listed frame read and verified (on ``jobs`` threads, by :func:`htj2k.verify_many`)."""
     paths = [files[r.frame_id][0] if r.frame_id in files else None for r in records]
     datas = [None if p is None else _read_frame(p) for p in paths]
     readable = [i for i, d in enumerate(datas) if isinstance(d, bytes)]
     results = htj2k.verify_many(
         [datas[i] for i in readable], [records[i].as_dict() for i in readable],
-        threads=jobs, max_memory=max_memory,
+        threads=jobs, max_memory=max_memory, partial=partial,
     )
     verifications: List[Any] = [None] * len(records)
     for i, v in zip(readable, results):
@@ -204,7 +216,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     # other files with the same frame ID (x.jph and x.j2c): the preferred one is verified
     shadowed = sorted(p for fid, paths in files.items() if fid in wanted for p in paths[1:])
 
-    outcomes = _verify_frames(records, files, args.jobs, args.max_memory)
+    outcomes = _verify_frames(records, files, args.jobs, args.max_memory, args.partial)
 
     counts: Dict[str, int] = {}
     for o in outcomes:
@@ -284,6 +296,7 @@ COMMANDS = (
         _run_verify,
         "Verify every frame listed in image-set metadata (or an import-job manifest) against "
         "its per-level checksums and min/max pixel values. Frames are FRAMES_DIR/<ImageFrameID>.jph "
-        "(or .j2c, .j2k, .jhc). Exit 0 all verified, 1 a frame failed or is missing, 2 usage error.",
+        "(or .j2c, .j2k, .jhc); with --partial a file may be the first bytes of its frame. "
+        "Exit 0 all verified, 1 a frame failed, is missing or incomplete, 2 usage error.",
     ),
 )

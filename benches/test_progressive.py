@@ -1,0 +1,52 @@
+"""Progressive frames (archive layout: RPCL, one tile-part per resolution, TLM):
+finding where each level lies (``info().level_ranges``, the packet-header walk) and
+``split_levels``, against a full decode of the same frame; and a thumbnail decoded
+from the first bytes of a frame. Target (issue "Our own codestream layer"): prefix
+detection and split_levels <= 5% of a full decode."""
+
+from __future__ import annotations
+
+import pytest
+
+import htj2k
+from conftest import IMAGE_KEYS, get_frame, median_time
+
+_PROGRESSIVE = {}
+
+
+def progressive(key: str):
+    if key not in _PROGRESSIVE:
+        f = get_frame(key)
+        data = htj2k.encode(f.array, bit_depth=f.image.bit_depth, progression="RPCL", tlm=True, tileparts="R")
+        _PROGRESSIVE[key] = (f, data, htj2k.info(data).level_ranges)
+    return _PROGRESSIVE[key]
+
+
+def _bench(benchmark, fn, f, op, data, **extra):
+    benchmark.extra_info.update(f.info(op, "htj2k", codestream_bytes=len(data), **extra))
+    benchmark.group = f"{op}:{f.image.name}"
+    return benchmark(fn)
+
+
+@pytest.mark.parametrize("key", IMAGE_KEYS)
+def test_level_ranges(benchmark, key):
+    f, data, _ = progressive(key)
+    decode = median_time(lambda: htj2k.decode(data))  # the reference, timed in the same test
+    _bench(benchmark, lambda: htj2k.info(data), f, "level_ranges", data, decode_s=decode)
+
+
+@pytest.mark.parametrize("key", IMAGE_KEYS)
+def test_split_levels(benchmark, key):
+    f, data, _ = progressive(key)
+    decode = median_time(lambda: htj2k.decode(data))
+    _bench(benchmark, lambda: htj2k.split_levels(data), f, "split_levels", data, decode_s=decode)
+
+
+@pytest.mark.parametrize("key", IMAGE_KEYS)
+def test_thumbnail_from_prefix(benchmark, key):
+    """decode(level="best") from the bytes that hold level 2, against decode(level=2)
+    of the whole frame: the cost of completing a prefix."""
+    f, data, ranges = progressive(key)
+    prefix = data[: ranges[-3]] if len(ranges) >= 3 else data
+    whole = median_time(lambda: htj2k.decode(data, level=2))
+    _bench(benchmark, lambda: htj2k.decode(prefix, level="best"), f, "decode_prefix_l2", prefix, whole_l2_s=whole)

@@ -1,0 +1,78 @@
+"""``htj2k levels``, ``htj2k decode --level best`` and ``htj2k verify --partial`` on
+whole frames and on their first bytes (the library side: tests/codec/test_prefix.py)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import htj2k
+from htj2k.archive import build_metadata, dump_metadata, frame_entry
+
+from helpers.cli import ok, run, user_error
+from helpers.images import make_image
+
+
+@pytest.fixture(scope="module")
+def frame(tmp_path_factory):
+    img = make_image((120, 100), "u2", 12, "random", 5)
+    data = htj2k.encode(img, bit_depth=12, levels=3, progression="RPCL", tlm=True, tileparts="R")
+    d = tmp_path_factory.mktemp("progressive")
+    (d / "whole.j2c").write_bytes(data)
+    ends = htj2k.info(data).level_ranges  # base first
+    (d / "first.j2c").write_bytes(data[: ends[1]])  # levels 2 and 3
+    return d, img, data, ends
+
+
+def test_levels_text_and_json(frame):
+    d, _, data, ends = frame
+    p = ok(run("levels", d / "whole.j2c", d / "first.j2c"))
+    assert "RPCL" in p.stdout and "not in the data" in p.stdout
+    rows = json.loads(ok(run("levels", d / "whole.j2c", d / "first.j2c", "--json")).stdout)
+    whole, first = rows
+    assert [r["end"] for r in whole["levels"]] == list(ends)
+    assert [r["level"] for r in whole["levels"]] == [3, 2, 1, 0]
+    assert sum(r["bytes"] for r in whole["levels"]) == ends[-1]
+    assert first["truncated"] and first["best_level"] == 2
+    assert [r["in_data"] for r in first["levels"]] == [True, True, False, False]
+
+
+def test_levels_split(frame, tmp_path):
+    d, _, data, _ = frame
+    ok(run("levels", d / "whole.j2c", "--split", tmp_path / "piece"))
+    pieces = [(tmp_path / f"piece.level{r}").read_bytes() for r in (3, 2, 1, 0)]
+    assert b"".join(pieces) == data
+    p = run("levels", d / "first.j2c", "--split", tmp_path / "x")
+    assert p.returncode == 1 and "whole frame" in p.stderr
+    user_error(run("levels", d / "whole.j2c", d / "first.j2c", "--split", tmp_path / "y"), words=["one file"])
+    user_error(run("levels", d / "missing.j2c"))
+
+
+def test_decode_best(frame, tmp_path):
+    d, img, data, _ = frame
+    p = ok(run("decode", d / "first.j2c", tmp_path / "t.npy", "--level", "best"))
+    assert "level 2" in p.stdout
+    np.testing.assert_array_equal(np.load(tmp_path / "t.npy"), htj2k.decode(data, level=2))
+    user_error(run("decode", d / "first.j2c", tmp_path / "u.npy"), words=["do not hold level 0"])
+    ok(run("decode", d / "whole.j2c", tmp_path / "w.npy", "--level", "best"))
+    np.testing.assert_array_equal(np.load(tmp_path / "w.npy"), img)
+
+
+def test_verify_partial(frame, tmp_path):
+    d, img, data, ends = frame
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    (frames / "f1.jph").write_bytes(data[: ends[1]])
+    entry = frame_entry("f1", htj2k.pixel_checksums(img, 3, 12), int(img.min()), int(img.max()))
+    meta = tmp_path / "m.json"
+    dump_metadata(build_metadata([entry]), meta)
+    p = run("verify", "--metadata", meta, frames, "--json")
+    assert p.returncode == 1
+    assert json.loads(p.stdout)["frames"][0]["status"] == "incomplete"
+    p = ok(run("verify", "--metadata", meta, frames, "--partial", "--json"))
+    report = json.loads(p.stdout)["frames"][0]
+    assert report["status"] == "ok"
+    assert [lv["status"] for lv in report["levels"]] == ["match", "match", "not_in_data", "not_in_data"]
+    assert report["max_pixel_value"] == [int(img.max()), None]
