@@ -18,6 +18,7 @@ import htj2k
 import numpy as np
 import pytest
 from helpers import native_build
+from helpers.images import make_image
 
 ROOT = Path(__file__).resolve().parents[2]
 GATES = htj2k.features()["openjph_gates"]
@@ -39,7 +40,7 @@ def probe_decode(probe, data: bytes, level: int, tmp_path):
     rows = []
     if run.returncode == 0:
         for line in run.stdout.split("\n"):
-            if line.strip():
+            if line.strip() and not line.startswith("ojph "):  # OpenJPH's own info/warning lines
                 size, crc = line.split()
                 w, h = size.split("x")
                 rows.append((int(w), int(h), int(crc)))
@@ -282,3 +283,27 @@ def test_degenerate_tiles_are_lossless(signed, tile_size, levels):
     if htj2k.features()["openjpeg"]:
         assert np.array_equal(htj2k.decode(data, decoder="openjpeg"), img)
     assert htj2k.checksums(data) == htj2k.pixel_checksums(img, levels, 8)
+
+
+# --------------------------------------------------------------------------- prefixes
+
+
+def test_openjph_decodes_a_prefix_without_error_to_wrong_pixels(probe, tmp_path):
+    """Why a prefix of a frame is never handed to OpenJPH as is (codestream/prefix.hpp):
+    given the first bytes of a frame, without the tile-parts full resolution needs,
+    OpenJPH (every release we link) decodes without any error -- 0.9.0 prints an
+    info message, "File terminated early", and reads the missing code-blocks as
+    zeros -- or ends by a signal. htj2k refuses the level with
+    IncompleteCodestreamError and decodes the levels the bytes hold bit-exactly."""
+    img = make_image((96, 80), "u2", 12, "random", 11)
+    data = htj2k.encode(img, bit_depth=12, levels=3, progression="RPCL", tlm=True, tileparts="R")
+    ends = htj2k.info(data).level_ranges  # base first
+    prefix = data[: ends[-2]]  # every level but full resolution
+    rc, rows = probe_decode(probe, prefix, 0, tmp_path)
+    full = planes_crc([img])
+    assert rc != 0 or rows != full, "OpenJPH now notices the missing tile-part: the prefix path could trust it"
+    if rc == 0:
+        assert rows[0][:2] == full[0][:2]  # the full size, no error, other pixels
+    with pytest.raises(htj2k.IncompleteCodestreamError):
+        htj2k.decode(prefix)
+    np.testing.assert_array_equal(htj2k.decode(prefix, level=1), htj2k.decode(data, level=1))
