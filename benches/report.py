@@ -197,6 +197,16 @@ def section_targets(r: Results) -> List[str]:
             detail = ", ".join(f"{short(i)} {100 * x:.2f}%" for i, x in rows)
             lines.append(f"| {what} <= 5% of a full decode | worst {100 * worst:.2f}% ({detail}) | {verdict(worst <= 0.05)} |")
     rows = []
+    for im in IMAGES:  # against decode + encode timed in the same test (test_progressive.py)
+        e = r.get("transcode", im, "htj2k")
+        if e and e.get("decode_encode_s"):
+            rows.append((im, e["decode_encode_s"] / e["median"]))
+    if rows:
+        mg = dict(rows).get("mg")
+        detail = ", ".join(f"{short(i)} {x:.0f}x" for i, x in rows)
+        lines.append(f"| transcode of MG 2560x3328 >= 10x faster than decode + encode | {detail} | "
+                     f"{verdict(mg is not None and mg >= 10)} |")
+    rows = []
     for im in IMAGES:
         e = r.get("decode_prefix_l2", im, "htj2k")
         if e and e.get("whole_l2_s"):

@@ -76,3 +76,21 @@ def test_verify_partial(frame, tmp_path):
     assert report["status"] == "ok"
     assert [lv["status"] for lv in report["levels"]] == ["match", "match", "not_in_data", "not_in_data"]
     assert report["max_pixel_value"] == [int(img.max()), None]
+
+
+def test_transcode(frame, tmp_path):
+    d, img, data, _ = frame
+    plain = htj2k.encode(img, bit_depth=12, levels=3, progression="LRCP")
+    (tmp_path / "plain.j2c").write_bytes(plain)
+    p = ok(run("transcode", tmp_path / "plain.j2c", tmp_path / "p.j2c", "--progression", "rpcl", "--tileparts", "R",
+               "--tlm", "--plt"))
+    assert "RPCL, 4 tile-parts, TLM, PLT" in p.stdout
+    out = (tmp_path / "p.j2c").read_bytes()
+    assert out == htj2k.transcode(plain, progression="RPCL", tileparts="R", tlm=True, plt=True)
+    np.testing.assert_array_equal(htj2k.decode(out), img)
+    ok(run("transcode", tmp_path / "p.j2c", tmp_path / "q.j2c", "--no-tileparts", "--no-tlm", "--no-plt", "-q"))
+    inf = htj2k.info((tmp_path / "q.j2c").read_bytes())
+    assert (inf.tile_parts, inf.has_tlm, inf.has_plt) == (1, False, False)
+    user_error(run("transcode", tmp_path / "p.j2c", tmp_path / "r.j2c", "--progression", "PCRL"),
+               words=["tile-part per resolution"])
+    user_error(run("transcode", tmp_path / "missing.j2c", tmp_path / "r.j2c"))

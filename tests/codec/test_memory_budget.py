@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import htj2k
-from test_cli import run, user_error
+from helpers.cli import run, user_error
 
 needs_openjpeg = pytest.mark.skipif(not htj2k.features()["openjpeg"], reason="built without OpenJPEG")
 

@@ -40,6 +40,11 @@ for i, line in enumerate(sys.stdin):
         same = check(i, "decode(level=best)", lambda: htj2k.decode(data, level=best[1], **LIMIT))
         if same is not None and not np.array_equal(same, best[0]):
             print(f"bad {i} decode(level='best') differs from decode(level={best[1]})", flush=True)
+    moved = check(i, "transcode", lambda: htj2k.transcode(data, progression="CPRL", tlm=True, plt=True))
+    if moved is not None and full is not None:
+        again = check(i, "decode(transcode)", lambda: htj2k.decode(moved, **LIMIT))
+        if again is not None and not np.array_equal(again, full):
+            print(f"bad {i} transcode changed the pixels", flush=True)
     pieces = check(i, "split_levels", lambda: htj2k.split_levels(data))
     if pieces is not None and b"".join(pieces) != data:
         print(f"bad {i} split_levels pieces do not join to the input", flush=True)

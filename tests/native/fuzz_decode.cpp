@@ -6,7 +6,7 @@
 // HT code-block checks must refuse what would reach them), Auto (OpenJPH, then
 // OpenJPEG as fallback) and OpenJPH. Inputs that end early are the first bytes
 // of a frame: decoded at the finest level they hold (codestream/prefix.hpp) too,
-// and the prefix analysis and the tile-part writer run on every input.
+// and the prefix analysis, the tile-part writer and the transcoder run on every input.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -17,6 +17,7 @@
 #include "codestream/header.hpp"
 #include "codestream/prefix.hpp"
 #include "codestream/tileparts.hpp"
+#include "codestream/transcode.hpp"
 
 namespace {
 
@@ -77,6 +78,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     layout.by_resolution = layout.tlm = true;
     rewrite_tile_parts(data + span.offset, span.length, layout);
   } catch (const Error&) {
+  }
+  for (int prog : {0, 2, 4}) {
+    try {
+      const CodestreamSpan span = locate_codestream(data, size);
+      TranscodeOptions o;
+      o.progression = prog;
+      o.tile_parts = prog == 2;
+      o.tlm = o.plt = 1;
+      const std::vector<uint8_t> out = transcode(data + span.offset, span.length, o);
+      parse_header(out.data(), out.size());
+    } catch (const Error&) {
+    }
   }
   return 0;
 }

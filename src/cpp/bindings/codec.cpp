@@ -15,6 +15,7 @@
 #include "bindings/register.hpp"
 #include "codestream/header.hpp"
 #include "codestream/prefix.hpp"
+#include "codestream/transcode.hpp"
 #include "codestream/validate.hpp"
 #include "core/errors.hpp"
 #include "core/limits.hpp"
@@ -299,6 +300,25 @@ void register_decode(py::module_& m) {
 
 }
 
+void register_transcode(py::module_& m) {
+  // -1 keeps what the input has (see codestream/transcode.hpp).
+  m.def("transcode", [](py::object data, int progression, int tile_parts, int tlm, int plt) {
+    InputBytes in = contiguous_bytes(data, "data");
+    TranscodeOptions o;
+    o.progression = progression;
+    o.tile_parts = tile_parts;
+    o.tlm = tlm;
+    o.plt = plt;
+    std::vector<uint8_t> out;
+    {
+      py::gil_scoped_release nogil;
+      out = transcode(in.ptr, in.size, o);
+    }
+    return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
+  }, py::arg("data"), py::arg("progression") = -1, py::arg("tile_parts") = -1, py::arg("tlm") = -1,
+     py::arg("plt") = -1);
+}
+
 void register_encode(py::module_& m) {
   m.def("encode", [](py::array array, const py::dict& options) {
     ImageView v = image_view(array, "array");
@@ -321,6 +341,7 @@ void register_codec(py::module_& m) {
   register_info(m);
   register_decode(m);
   register_encode(m);
+  register_transcode(m);
 }
 
 }  // namespace htj2k_bindings

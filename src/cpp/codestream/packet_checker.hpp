@@ -123,6 +123,8 @@ class PacketChecker {
 
   // packet_prefix (packets.hpp): the walk over data that may end early.
   void run_prefix(std::vector<TilePrefix>& out);
+  // packet_orders (packets.hpp): the packet order of every tile, no data read.
+  void run_orders(std::vector<std::vector<PacketEntry>>& out, u64 max_packets);
 
   void run() {
     const u64 num_tiles = u64(h_.num_tiles_x()) * h_.num_tiles_y();
@@ -151,6 +153,7 @@ class PacketChecker {
   // As locate_body, for data that may end early: false when the data ends before SOD.
   bool locate_body_in_prefix(const TilePartInfo& tp, Part& out) const;
   void walk_prefix(uint32_t t, const std::vector<Part>& parts, TilePrefix& out);
+  void list_order(std::vector<PacketEntry>& out) const;
 
   // Resolutions of every component of tile t (B.5, B.6, B.7, B.15), component-major.
   void tile_geometry(uint32_t t);

@@ -66,12 +66,26 @@ void PacketChecker::run_prefix(std::vector<TilePrefix>& out) {
     for (const Part& p : parts[t]) declared += p.declared_end - p.begin;
     order_packets(uint32_t(t), declared + kPrefixPacketAllowance);
     TilePrefix& tile = out[size_t(t)];
-    tile.order.reserve(packets_.size());
-    for (const PacketRef& pk : packets_) {
-      const ResGeom& g = res_[pk.res];
-      tile.order.push_back(PacketEntry{uint16_t(g.c), uint8_t(g.r), pk.has_cb});
-    }
+    list_order(tile.order);
     walk_prefix(uint32_t(t), parts[t], tile);
+  }
+}
+
+void PacketChecker::list_order(std::vector<PacketEntry>& out) const {
+  out.reserve(packets_.size());
+  for (const PacketRef& pk : packets_) {
+    const ResGeom& g = res_[pk.res];
+    out.push_back(PacketEntry{uint16_t(g.c), uint8_t(g.r), pk.has_cb, uint32_t(u64(pk.py) * g.npx + pk.px)});
+  }
+}
+
+void PacketChecker::run_orders(std::vector<std::vector<PacketEntry>>& out, u64 max_packets) {
+  const u64 num_tiles = u64(h_.num_tiles_x()) * h_.num_tiles_y();
+  out.assign(size_t(num_tiles), {});
+  for (u64 t = 0; t < num_tiles; ++t) {
+    tile_geometry(uint32_t(t));
+    order_packets(uint32_t(t), max_packets);
+    list_order(out[size_t(t)]);
   }
 }
 
@@ -108,6 +122,14 @@ void PacketChecker::walk_prefix(uint32_t t, const std::vector<Part>& parts, Tile
 }
 
 }  // namespace packets_internal
+
+std::vector<std::vector<PacketEntry>> packet_orders(const CodestreamHeader& h, uint64_t max_packets) {
+  std::vector<std::vector<PacketEntry>> orders;
+  if (h.components.empty()) return orders;
+  packets_internal::PacketChecker checker(nullptr, 0, h, true, nullptr, false);
+  checker.run_orders(orders, max_packets);
+  return orders;
+}
 
 std::vector<TilePrefix> packet_prefix(const uint8_t* cs, size_t size, const CodestreamHeader& h) {
   std::vector<TilePrefix> tiles;

@@ -80,6 +80,7 @@ struct PacketEntry {
   uint16_t component = 0;
   uint8_t resolution = 0;
   bool has_cb = false;
+  uint32_t precinct = 0;  // index in its resolution, raster order
 };
 
 // What the data holds of one tile when it may end early (a prefix of a frame).
@@ -100,5 +101,9 @@ struct TilePrefix {
 // tile-parts (as Psot declares them) throws too, so work stays bounded. One
 // quality layer, no POC/PPM/PPT (the callers check first).
 std::vector<TilePrefix> packet_prefix(const uint8_t* cs, size_t size, const CodestreamHeader& h);
+
+// The packet order of every tile that `h` declares (its COD progression), from the
+// geometry alone; a tile with more than `max_packets` packets throws InvalidCodestream.
+std::vector<std::vector<PacketEntry>> packet_orders(const CodestreamHeader& h, uint64_t max_packets);
 
 }  // namespace htj2k

@@ -81,32 +81,6 @@ struct OutPart {
   uint64_t psot() const { return 12 + header_len + 2 + (end - begin); }
 };
 
-// The TLM segments listing `parts` (A.7.1): Ttlm on 1 byte when every tile index
-// fits 0..254, else 2; Ptlm on 2 bytes when every Psot fits, else 4.
-void put_tlm(std::vector<uint8_t>& out, const std::vector<OutPart>& parts, uint64_t num_tiles) {
-  const unsigned st = num_tiles <= 255 ? 1 : 2;
-  bool small = true;
-  for (const OutPart& p : parts) small = small && p.psot() <= 0xFFFF;
-  const unsigned sp = small ? 0 : 1;
-  const size_t entry = st + (sp ? 4 : 2);
-  const size_t per_segment = (0xFFFF - 4) / entry;
-  const size_t segments = (parts.size() + per_segment - 1) / per_segment;
-  if (segments > 256) refuse(str(parts.size()) + " tile-parts are more than 256 TLM segments can list");
-  for (size_t s = 0; s < segments; ++s) {
-    const size_t first = s * per_segment, n = std::min(per_segment, parts.size() - first);
-    put16(out, kTLM);
-    put16(out, uint32_t(4 + n * entry));
-    out.push_back(uint8_t(s));                       // Ztlm
-    out.push_back(uint8_t((sp << 6) | (st << 4)));  // Stlm
-    for (size_t i = first; i < first + n; ++i) {
-      if (st == 1) out.push_back(uint8_t(parts[i].tile));
-      else put16(out, parts[i].tile);
-      if (sp) put32(out, uint32_t(parts[i].psot()));
-      else put16(out, uint32_t(parts[i].psot()));
-    }
-  }
-}
-
 // The tile-parts to write, in codestream order.
 std::vector<OutPart> plan(const uint8_t* cs, const CodestreamHeader& h, const std::vector<TilePackets>& spans,
                           const TilePartLayout& layout) {
@@ -139,6 +113,30 @@ std::vector<OutPart> plan(const uint8_t* cs, const CodestreamHeader& h, const st
 
 }  // namespace
 
+void write_tlm(std::vector<uint8_t>& out, const std::vector<TlmEntry>& parts, uint64_t num_tiles) {
+  const unsigned st = num_tiles <= 255 ? 1 : 2;
+  bool small = true;
+  for (const TlmEntry& p : parts) small = small && p.length <= 0xFFFF;
+  const unsigned sp = small ? 0 : 1;
+  const size_t entry = st + (sp ? 4 : 2);
+  const size_t per_segment = (0xFFFF - 4) / entry;
+  const size_t segments = (parts.size() + per_segment - 1) / per_segment;
+  if (segments > 256) refuse(str(parts.size()) + " tile-parts are more than 256 TLM segments can list");
+  for (size_t s = 0; s < segments; ++s) {
+    const size_t first = s * per_segment, n = std::min(per_segment, parts.size() - first);
+    put16(out, kTLM);
+    put16(out, uint32_t(4 + n * entry));
+    out.push_back(uint8_t(s));                       // Ztlm
+    out.push_back(uint8_t((sp << 6) | (st << 4)));  // Stlm
+    for (size_t i = first; i < first + n; ++i) {
+      if (st == 1) out.push_back(uint8_t(parts[i].tile));
+      else put16(out, parts[i].tile);
+      if (sp) put32(out, parts[i].length);
+      else put16(out, parts[i].length);
+    }
+  }
+}
+
 const char* resolution_tile_parts_refusal(uint8_t prog) {
   switch (prog) {
     case 0:  // LRCP: with one layer, resolution-major like RLCP
@@ -165,7 +163,11 @@ std::vector<uint8_t> rewrite_tile_parts(const uint8_t* cs, size_t size, const Ti
   std::vector<uint8_t> out;
   out.reserve(size_t(total));
   out.insert(out.end(), cs, cs + h.main_header_length);
-  if (layout.tlm) put_tlm(out, parts, num_tiles);
+  if (layout.tlm) {
+    std::vector<TlmEntry> entries;
+    for (const OutPart& p : parts) entries.push_back(TlmEntry{p.tile, uint32_t(p.psot())});
+    write_tlm(out, entries, num_tiles);
+  }
   for (const OutPart& p : parts) {
     put16(out, kSOT);
     put16(out, 10);

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "codestream/header.hpp"
+
 namespace htj2k {
 
 struct TilePartLayout {
@@ -30,6 +32,12 @@ const char* resolution_tile_parts_refusal(uint8_t prog);
 // tile-parts in a tile, several quality layers, POC, PPM/PPT, PLM/PLT (packet lengths
 // would need splitting), an existing TLM, tile-part COD/COC, a progression refused by
 // resolution_tile_parts_refusal (with by_resolution), or more tile-parts than TLM can list.
+// Appends the TLM segments listing `parts` (tile index and Psot of every tile-part,
+// in codestream order; A.7.1): Ttlm on 1 byte when every tile index fits 0..254,
+// else 2; Ptlm on 2 bytes when every Psot fits, else 4. UnsupportedCodestream when
+// more than 256 segments would be needed.
+void write_tlm(std::vector<uint8_t>& out, const std::vector<TlmEntry>& parts, uint64_t num_tiles);
+
 std::vector<uint8_t> rewrite_tile_parts(const uint8_t* cs, size_t size, const TilePartLayout& layout);
 
 }  // namespace htj2k

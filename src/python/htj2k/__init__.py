@@ -38,7 +38,7 @@ from .codec import (
     info,
     openjph_version,
 )
-from .progressive import split_levels
+from .progressive import split_levels, transcode
 
 __version__ = "0.1.0"
 
@@ -50,6 +50,7 @@ __all__ = [
     "features",
     "openjph_version",
     "split_levels",
+    "transcode",
     "DEFAULT_MAX_MEMORY",
     "DEFAULT_MAX_PIXELS",
     "CodestreamInfo",

@@ -6,18 +6,22 @@ append more for more resolution. :func:`htj2k.info` gives ``level_ranges`` (how 
 leading bytes hold each level), :func:`htj2k.decode` decodes a level from a prefix
 that holds it (``level="best"``: the finest held), and :func:`split_levels` cuts a
 frame at its level boundaries, as the archive's TLM proxy returns it.
+:func:`transcode` re-lays a frame out (progression, tile-parts, TLM, PLT) without
+decoding its pixels, e.g. to give existing frames that layout.
 """
 
 from __future__ import annotations
 
 import os
-from typing import List, Union
+import struct
+from typing import Any, List, Optional, Union
 
 from . import _core
 from ._args import BytesLike, as_buffer
 from ._errors import IncompleteCodestreamError, UnsupportedCodestreamError
+from ._rules import PROGRESSIONS
 
-__all__ = ["split_levels"]
+__all__ = ["split_levels", "transcode"]
 
 
 def split_levels(data: Union[BytesLike, str, os.PathLike]) -> List[bytes]:
@@ -52,3 +56,83 @@ def split_levels(data: Union[BytesLike, str, os.PathLike]) -> List[bytes]:
         start = end
     pieces.append(bytes(view[start:]))
     return pieces
+
+
+def _tristate(value: Any, name: str) -> int:
+    if value is None:
+        return -1
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: expected True, False or None (keep), got {type(value).__name__}")
+    return int(value)
+
+
+def _tile_parts(value: Any) -> int:
+    if value is None:
+        return -1
+    if value is False or value == "":
+        return 0
+    if not isinstance(value, str):
+        raise TypeError(f"tileparts: expected 'R', False (one per tile) or None (keep), got {type(value).__name__}")
+    if value.upper() != "R":
+        raise ValueError(f"tileparts: transcode divides tile-parts per resolution ('R') or not at all, got {value!r}")
+    return 1
+
+
+def transcode(
+    data: Union[BytesLike, str, os.PathLike],
+    *,
+    progression: Optional[str] = None,
+    tileparts: Union[str, bool, None] = None,
+    tlm: Optional[bool] = None,
+    plt: Optional[bool] = None,
+    layers: Optional[int] = None,
+) -> bytes:
+    """The frame re-laid out without decoding its pixels: packets reordered into
+    ``progression`` ("LRCP", "RLCP", "RPCL", "PCRL", "CPRL") within each tile,
+    tile-parts divided per resolution level (``tileparts="R"``, resolution-major
+    across tiles) or one per tile (``False``), a TLM index and PLT packet lengths
+    written (``True``) or dropped (``False``). ``None`` keeps what the input has.
+    Packet bytes are carried over unchanged, so the output decodes to the same
+    pixels at every level; a JPH/JP2 input gives the same boxes around the new
+    codestream.
+
+    ``layers``: quality layers to keep; one-layer codestreams only for now, so
+    ``None`` or 1 (several layers are refused naming the feature).
+
+    Raises:
+        UnsupportedCodestreamError: what cannot be re-laid out, named: several
+            quality layers, POC, PPM/PPT/PLM, SOP markers when packets move, a
+            tile-part per resolution with PCRL/CPRL, ...
+        InvalidCodestreamError: malformed or incomplete data.
+    """
+    if progression is not None:
+        if not isinstance(progression, str):
+            raise TypeError(f"progression: expected a str, got {type(progression).__name__}")
+        if progression.upper() not in PROGRESSIONS:
+            raise ValueError(f"progression: expected one of {', '.join(PROGRESSIONS)}, got {progression!r}")
+    if layers is not None and (not isinstance(layers, int) or isinstance(layers, bool) or layers < 1):
+        raise ValueError(f"layers: expected a number of layers >= 1 or None, got {layers!r}")
+    buf = as_buffer(data)
+    d = _core.parse_info(buf)
+    if layers is not None and layers < d["cod"]["layers"]:
+        raise UnsupportedCodestreamError(
+            f"transcode: dropping layers ({d['cod']['layers']} to {layers}) is not supported yet")
+    order = -1 if progression is None else PROGRESSIONS.index(progression.upper())
+    view = memoryview(buf).cast("B")
+    start, length = int(d["codestream_offset"]), int(d["codestream_length"])
+    cs = _core.transcode(view[start : start + length], order, _tile_parts(tileparts), _tristate(tlm, "tlm"),
+                         _tristate(plt, "plt"))
+    if start == 0:
+        return cs
+    return _rebox(view, start, length, cs)
+
+
+def _rebox(view: memoryview, start: int, length: int, cs: bytes) -> bytes:
+    """The boxes of a JPH/JP2 file around a new codestream (its jp2c box resized)."""
+    header = 16 if start >= 16 and bytes(view[start - 12 : start - 8]) == b"jp2c" else 8
+    box = start - header
+    if header == 16:
+        jp2c = struct.pack(">I4sQ", 1, b"jp2c", len(cs) + 16)
+    else:
+        jp2c = struct.pack(">I4s", len(cs) + 8, b"jp2c")
+    return bytes(view[:box]) + jp2c + cs + bytes(view[start + length :])

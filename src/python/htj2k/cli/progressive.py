@@ -1,8 +1,10 @@
-"""``htj2k levels``: where each resolution level of a frame lies in its bytes.
+"""``htj2k levels``: where each resolution level of a frame lies in its bytes;
+``htj2k transcode``: a frame re-laid out without decoding its pixels.
 
     htj2k levels frame.jph
     htj2k levels frame.jph --json
     htj2k levels frame.jph --split out/frame   # out/frame.level4 ... out/frame.level0
+    htj2k transcode plain.j2c progressive.j2c --progression RPCL --tileparts R --tlm
 
 Exit codes as everywhere (see :mod:`htj2k.cli`): 0 success, 1 a file could not
 be read as a frame, 2 usage errors and missing files.
@@ -17,7 +19,19 @@ from typing import Any, Dict, List
 import htj2k
 
 from .._errors import Htj2kError
-from ._common import EXIT_FAILED, EXIT_OK, CliError, Command, error_message, read_codestream, report_error, write_bytes
+from .._rules import PROGRESSIONS
+from ._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CliError,
+    Command,
+    error_message,
+    one_line,
+    read_codestream,
+    report_error,
+    upper_choice,
+    write_bytes,
+)
 
 __all__ = ["COMMANDS"]
 
@@ -93,6 +107,37 @@ def _run_levels(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _add_transcode_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", metavar="IN", help="codestream or JPH/JP2 file")
+    p.add_argument("output", metavar="OUT", help="where to write the re-laid-out frame (same container as IN)")
+    p.add_argument("--progression", type=upper_choice(PROGRESSIONS), metavar="ORDER",
+                   help=f"progression order: {', '.join(PROGRESSIONS)} (default: keep)")
+    tp = p.add_mutually_exclusive_group()
+    tp.add_argument("--tileparts", type=upper_choice(("R",)), metavar="R", help="one tile-part per resolution level")
+    tp.add_argument("--no-tileparts", dest="tileparts", action="store_const", const=False, help="one tile-part per tile")
+    for name, what in (("tlm", "a TLM index of the tile-parts"), ("plt", "PLT packet lengths in every tile-part")):
+        g = p.add_mutually_exclusive_group()
+        g.add_argument(f"--{name}", dest=name, action="store_const", const=True, help=f"write {what}")
+        g.add_argument(f"--no-{name}", dest=name, action="store_const", const=False, help=f"drop {what}")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+
+def _run_transcode(args: argparse.Namespace) -> int:
+    data = read_codestream(args.input)
+    try:
+        out = htj2k.transcode(data, progression=args.progression, tileparts=args.tileparts, tlm=args.tlm,
+                              plt=args.plt)
+    except (Htj2kError, ValueError) as e:
+        raise CliError(f"{args.input}: {one_line(e)}") from e
+    write_bytes(args.output, out)
+    if not args.quiet:
+        inf = htj2k.info(out)
+        marks = ", ".join(m for m, on in (("TLM", inf.has_tlm), ("PLT", inf.has_plt)) if on) or "no TLM/PLT"
+        print(f"{args.input} -> {args.output}: {inf.progression}, {inf.tile_parts} tile-part"
+              f"{'s' if inf.tile_parts != 1 else ''}, {marks}; {len(data)} -> {len(out)} bytes")
+    return EXIT_OK
+
+
 COMMANDS = (
     Command(
         "levels",
@@ -102,5 +147,14 @@ COMMANDS = (
         "For each resolution level (base first): its size and the byte range it adds, i.e. how many "
         "leading bytes of the frame a client must fetch to decode it (from TLM and the packet headers). "
         "FILE may be the first bytes of a frame; --split writes the pieces of a whole frame.",
+    ),
+    Command(
+        "transcode",
+        "re-lay out a frame (progression, tile-parts, TLM, PLT) without decoding",
+        _add_transcode_arguments,
+        _run_transcode,
+        "Rewrite a codestream/JPH file with another progression order, tile-part division, TLM or PLT, "
+        "moving its packets without decoding them: the pixels are the same at every level. Options left "
+        "out keep what IN has.",
     ),
 )

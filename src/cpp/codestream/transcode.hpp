@@ -1,0 +1,30 @@
+// Re-layout of a codestream without decoding pixels (ISO/IEC 15444-1 B.12 progression
+// orders, A.4.2 SOT, A.7.1 TLM, A.7.3 PLT): packets reordered into another progression
+// within each tile, tile-parts divided anew, TLM and PLT written or dropped. With one
+// quality layer every packet is self-contained (its tag trees start afresh), so a
+// packet's bytes are carried over unchanged; only their order and the markers around
+// them change, and the decoded pixels are the same at every level.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace htj2k {
+
+struct TranscodeOptions {
+  int progression = -1;      // 0 LRCP .. 4 CPRL; -1 keeps the input's
+  int tile_parts = -1;       // 1: one tile-part per resolution level per tile; 0: one per tile; -1 keeps
+  int tlm = -1;              // 1 write TLM, 0 none, -1 as the input
+  int plt = -1;              // 1 write PLT (packet lengths) in every tile-part, 0 none, -1 as the input
+};
+
+// The codestream `cs` (bare, SOC first, whole) re-emitted as `o` asks. Throws
+// InvalidCodestream for malformed or incomplete input (the packet walk's checks) and
+// UnsupportedCodestream naming the feature for what it cannot re-emit: several
+// quality layers, POC, PPM/PPT, PLM, SOP markers when packets move (their sequence
+// numbers), tile-part COD/COC, a precinct without code-blocks before one with them
+// (OpenJPH and the standard disagree on its header), a tile-part per resolution in
+// an order that interleaves resolutions (PCRL, CPRL).
+std::vector<uint8_t> transcode(const uint8_t* cs, size_t size, const TranscodeOptions& o);
+
+}  // namespace htj2k
