@@ -17,27 +17,14 @@
 #include "codestream/tileparts.hpp"
 #include "core/errors.hpp"
 #include "encode/encoder.hpp"
+#include "encoded_image.hpp"
 
 using namespace htj2k;
 
 namespace {
 
 std::vector<uint8_t> encoded(uint32_t w, uint32_t h, uint32_t tile, int levels, bool by_resolution) {
-  std::vector<uint8_t> px(size_t(w) * h);
-  std::mt19937 rng(w * 7 + h);
-  for (auto& v : px) v = uint8_t(rng());
-  ImageView im;
-  im.data = px.data();
-  im.width = w;
-  im.height = h;
-  im.num_components = 1;
-  im.row_stride = w;
-  im.type = SampleType::U8;
-  EncodeOptions o;
-  o.levels = levels;
-  o.progression = "RPCL";
-  o.tile_w = o.tile_h = tile;
-  std::vector<uint8_t> cs = encode_image(im, o);
+  std::vector<uint8_t> cs = htj2k_test::encoded_u8(w, h, tile, levels, "RPCL", w * 7 + h);
   if (!by_resolution) return cs;
   TilePartLayout layout;
   layout.by_resolution = layout.tlm = true;

@@ -15,28 +15,14 @@
 #include "codestream/tileparts.hpp"
 #include "core/errors.hpp"
 #include "encode/encoder.hpp"
+#include "encoded_image.hpp"
 
 using namespace htj2k;
 
 namespace {
 
-// A single-tile-part codestream as OpenJPH writes it (encode without tlm/tileparts).
 std::vector<uint8_t> encoded(uint32_t w, uint32_t h, uint32_t tile, int levels, const char* prog = "RPCL") {
-  std::vector<uint8_t> px(size_t(w) * h);
-  std::mt19937 rng(w * 131 + h);
-  for (auto& v : px) v = uint8_t(rng());
-  ImageView im;
-  im.data = px.data();
-  im.width = w;
-  im.height = h;
-  im.num_components = 1;
-  im.row_stride = w;
-  im.type = SampleType::U8;
-  EncodeOptions o;
-  o.levels = levels;
-  o.progression = prog;
-  o.tile_w = o.tile_h = tile;
-  return encode_image(im, o);
+  return htj2k_test::encoded_u8(w, h, tile, levels, prog);
 }
 
 TilePartLayout by_resolution(bool tlm = true) {

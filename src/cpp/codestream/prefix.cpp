@@ -16,11 +16,6 @@ namespace {
 
 std::string str(uint64_t v) { return std::to_string(v); }
 
-void put16(std::vector<uint8_t>& v, uint32_t x) {
-  v.push_back(uint8_t(x >> 8));
-  v.push_back(uint8_t(x));
-}
-
 // Copies the marker segments in [begin, end) of `cs` except those with code `drop1`/`drop2`.
 void copy_segments(std::vector<uint8_t>& out, const uint8_t* cs, size_t begin, size_t end, uint16_t drop1,
                    uint16_t drop2) {

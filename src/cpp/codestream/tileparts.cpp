@@ -12,6 +12,7 @@
 #include "codestream/header.hpp"
 #include "codestream/markers.hpp"
 #include "codestream/packets.hpp"
+#include "core/bytes.hpp"
 #include "core/errors.hpp"
 
 namespace htj2k {
@@ -61,15 +62,6 @@ std::vector<size_t> resolution_bounds(const TilePackets& tile, uint32_t nres, ui
     prev = p.resolution;
   }
   return bound;
-}
-
-void put16(std::vector<uint8_t>& v, uint32_t x) {
-  v.push_back(uint8_t(x >> 8));
-  v.push_back(uint8_t(x));
-}
-void put32(std::vector<uint8_t>& v, uint32_t x) {
-  put16(v, x >> 16);
-  put16(v, x & 0xFFFF);
 }
 
 struct OutPart {

@@ -22,15 +22,6 @@ std::string str(uint64_t v) { return std::to_string(v); }
 
 [[noreturn]] void refuse(const std::string& why) { throw UnsupportedCodestream("cannot transcode: " + why); }
 
-void put16(std::vector<uint8_t>& v, uint32_t x) {
-  v.push_back(uint8_t(x >> 8));
-  v.push_back(uint8_t(x));
-}
-void put32(std::vector<uint8_t>& v, uint32_t x) {
-  put16(v, x >> 16);
-  put16(v, x & 0xFFFF);
-}
-
 struct Span {
   size_t begin = 0, end = 0;
 };

@@ -9,6 +9,7 @@
 #include "backends/openjph/ojph.hpp"
 
 #include "decode/dispatch.hpp"
+#include "core/bytes.hpp"
 #include "core/errors.hpp"
 #include "codestream/header.hpp"
 #include "codestream/tileparts.hpp"
@@ -321,13 +322,6 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
 }
 
 namespace {
-void put32(std::vector<uint8_t>& v, uint32_t x) {
-  v.push_back(uint8_t(x >> 24)); v.push_back(uint8_t(x >> 16));
-  v.push_back(uint8_t(x >> 8)); v.push_back(uint8_t(x));
-}
-void put16(std::vector<uint8_t>& v, uint32_t x) {
-  v.push_back(uint8_t(x >> 8)); v.push_back(uint8_t(x));
-}
 void put_box(std::vector<uint8_t>& out, const char* type, const std::vector<uint8_t>& payload) {
   put32(out, uint32_t(payload.size() + 8));
   out.insert(out.end(), type, type + 4);
