@@ -67,6 +67,8 @@ def decode_planes(
     data: _Bytes, level: int = 0, max_pixels: int = ..., decoder: str = "auto", max_memory: int = ...,
     best: bool = False,
 ) -> Union[List[np.ndarray], Tuple[List[np.ndarray], int]]: ...
+def transcode(data: _Bytes, progression: int = -1, tile_parts: int = -1, tlm: int = -1, plt: int = -1) -> bytes:
+    """A bare codestream re-laid out without decoding (-1 keeps what it has; progression 0..4)."""
 def encode(array: np.ndarray, options: Dict[str, Any] = ...) -> bytes:
     """options: encode()'s keyword options by their Python names (None = the default)."""
     ...
