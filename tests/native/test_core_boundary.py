@@ -45,6 +45,7 @@ BUFFER_CALLS = {
     "decode_planes": lambda d: _core.decode_planes(d),
     "crc32": lambda d: _core.crc32(d),
     "checksums": lambda d: _core.checksums(d, [0, 1]),
+    "transcode": lambda d: _core.transcode(d, 4),
 }
 
 
