@@ -105,6 +105,15 @@ std::vector<OutPart> plan(const uint8_t* cs, const CodestreamHeader& h, const st
 
 }  // namespace
 
+void write_sot(std::vector<uint8_t>& out, uint32_t tile, uint32_t psot, uint8_t tpsot, uint8_t tnsot) {
+  put16(out, kSOT);
+  put16(out, 10);
+  put16(out, tile);
+  put32(out, psot);
+  out.push_back(tpsot);
+  out.push_back(tnsot);
+}
+
 void write_tlm(std::vector<uint8_t>& out, const std::vector<TlmEntry>& parts, uint64_t num_tiles) {
   const unsigned st = num_tiles <= 255 ? 1 : 2;
   bool small = true;
@@ -161,12 +170,7 @@ std::vector<uint8_t> rewrite_tile_parts(const uint8_t* cs, size_t size, const Ti
     write_tlm(out, entries, num_tiles);
   }
   for (const OutPart& p : parts) {
-    put16(out, kSOT);
-    put16(out, 10);
-    put16(out, p.tile);
-    put32(out, uint32_t(p.psot()));
-    out.push_back(p.tpsot);
-    out.push_back(p.tnsot);
+    write_sot(out, p.tile, uint32_t(p.psot()), p.tpsot, p.tnsot);
     out.insert(out.end(), p.header, p.header + p.header_len);
     put16(out, kSOD);
     out.insert(out.end(), cs + p.begin, cs + p.end);

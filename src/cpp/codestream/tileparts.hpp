@@ -38,6 +38,9 @@ const char* resolution_tile_parts_refusal(uint8_t prog);
 // more than 256 segments would be needed.
 void write_tlm(std::vector<uint8_t>& out, const std::vector<TlmEntry>& parts, uint64_t num_tiles);
 
+// Appends an SOT marker segment (A.4.2: Lsot 10, Isot, Psot, TPsot, TNsot).
+void write_sot(std::vector<uint8_t>& out, uint32_t tile, uint32_t psot, uint8_t tpsot, uint8_t tnsot);
+
 std::vector<uint8_t> rewrite_tile_parts(const uint8_t* cs, size_t size, const TilePartLayout& layout);
 
 }  // namespace htj2k

@@ -181,12 +181,7 @@ std::vector<uint8_t> write(const uint8_t* cs, const CodestreamHeader& h, const s
     write_tlm(out, entries, tiles.size());
   }
   for (const OutPart& p : parts) {
-    put16(out, kSOT);
-    put16(out, 10);
-    put16(out, p.tile);
-    put32(out, uint32_t(p.psot()));
-    out.push_back(p.tpsot);
-    out.push_back(p.tnsot);
+    write_sot(out, p.tile, uint32_t(p.psot()), p.tpsot, p.tnsot);
     if (p.tpsot == 0) copy_without_plt(out, cs, tiles[p.tile].header_begin, tiles[p.tile].header_end);
     out.insert(out.end(), p.plt.begin(), p.plt.end());
     put16(out, kSOD);
