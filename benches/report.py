@@ -207,6 +207,16 @@ def section_targets(r: Results) -> List[str]:
         lines.append(f"| transcode of MG 2560x3328 >= 10x faster than decode + encode | {detail} | "
                      f"{verdict(mg is not None and mg >= 10)} |")
     rows = []
+    for im in ("ht_04_20_layers", "ht_08_30_layers"):  # against its decode, timed in the same test
+        e = r.get("flatten_layers", im, "htj2k")
+        if e and e.get("decode_s"):
+            rows.append((im, e["median"] / e["decode_s"]))
+    if rows:
+        worst = max(x for _, x in rows)
+        detail = ", ".join(f"{i} {100 * x:.1f}%" for i, x in rows)
+        lines.append(f"| joining the quality layers of a 20-layer frame <= 10% of its decode | {detail} | "
+                     f"{verdict(dict(rows).get('ht_04_20_layers', 1) <= 0.10)} |")
+    rows = []
     for im in IMAGES:
         e = r.get("decode_prefix_l2", im, "htj2k")
         if e and e.get("whole_l2_s"):

@@ -94,3 +94,37 @@ def test_transcode(frame, tmp_path):
     user_error(run("transcode", tmp_path / "p.j2c", tmp_path / "r.j2c", "--progression", "PCRL"),
                words=["tile-part per resolution"])
     user_error(run("transcode", tmp_path / "missing.j2c", tmp_path / "r.j2c"))
+
+
+def test_quality_layers(shared_dir, tmp_path):
+    """`decode --layers K` and `transcode --layers K` on a 3-layer conformance frame."""
+    src = shared_dir / "conformance" / "iso15444-4" / "codestreams" / "ds0_ht_16_b11.j2k"
+    if not src.is_file():
+        import os
+
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{src} not found")
+        pytest.skip(f"{src} not found")
+    data = src.read_bytes()
+    ok(run("decode", src, tmp_path / "one.npy", "--layers", "1", "-q"))
+    np.testing.assert_array_equal(np.load(tmp_path / "one.npy"), htj2k.decode(data, layers=1))
+    ok(run("decode", src, tmp_path / "all.npy", "-q"))
+    np.testing.assert_array_equal(np.load(tmp_path / "all.npy"), htj2k.decode(data))
+    p = ok(run("transcode", src, tmp_path / "two.j2c", "--layers", "2", "--progression", "RPCL", "--tileparts", "R",
+               "--tlm"))
+    assert "RPCL" in p.stdout and "TLM" in p.stdout
+    out = (tmp_path / "two.j2c").read_bytes()
+    assert htj2k.info(out).layers == 1
+    np.testing.assert_array_equal(htj2k.decode(out), htj2k.decode(data, layers=2))
+    user_error(run("transcode", src, tmp_path / "x.j2c"), words=["quality layers"])
+    user_error(run("decode", src, tmp_path / "x.npy", "--layers", "0"))
+
+
+def test_encode_plt(tmp_path):
+    img = make_image((40, 50), "u1", 8, "random", 2)
+    np.save(tmp_path / "in.npy", img)
+    ok(run("encode", tmp_path / "in.npy", tmp_path / "out.j2c", "--plt", "--tlm", "--tileparts", "R", "-q"))
+    out = (tmp_path / "out.j2c").read_bytes()
+    inf = htj2k.info(out)
+    assert inf.has_plt and inf.has_tlm
+    np.testing.assert_array_equal(htj2k.decode(out), img)

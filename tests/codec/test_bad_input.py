@@ -286,7 +286,6 @@ def test_unsupported_header_values(isolated):
     named = {
         "bit depth 38": patch(base, siz + 40, "B", 37),
         "bit depth 32": patch(base, siz + 40, "B", 31),
-        "2 quality layers": patch(base, cod + 6, ">H", 2),
     }
     results = decode_all(isolated, list(named.values()))
     for name, r in zip(named, results):
@@ -311,6 +310,7 @@ def test_plausible_but_wrong_header_values(isolated):
         "MCT on one component": patch(base, cod + 8, "B", 1),
         "Rsiz 0": patch(base, siz + 4, ">H", 0),
         "16x16 code-blocks": patch(patch(base, cod + 10, "B", 2), cod + 11, "B", 2),
+        "2 quality layers (data for 1)": patch(base, cod + 6, ">H", 2),  # read as layers: packets missing
     }
     results = decode_all(isolated, list(named.values()))
     bad = [f"{n}: {describe(r) if r[0] != 'died' else r[1].splitlines()[0]}"

@@ -506,3 +506,15 @@ def test_deep_ht_through_openjpeg_all_levels(isolated, bits, dtype, components):
         if level == 0:
             np.testing.assert_array_equal(out, img)
         assert zlib.crc32(out.tobytes()) == crc, f"level {level}"
+
+
+def test_part1_layers_are_not_joined(isolated, tools, tmp_path):
+    """Several layers of Part 1 code-blocks are OpenJPEG's, which decodes them all:
+    not joined (the joiner reads HT segments); asking for fewer is refused by name."""
+    shape, dtype, bits, args, _, _ = CORPUS["layers-lossless"]
+    img = _source(shape, dtype, bits, seed=3)
+    data = opj_compress(tmp_path, _planes(img), bits, False, args)
+    assert htj2k.info(data).layers == 3
+    assert np.array_equal(_call(isolated, "htj2k.decode", data, layers=3), _call(isolated, "htj2k.decode", data))
+    e = _raises(isolated, "htj2k.decode", data, layers=1)
+    assert isinstance(e, UnsupportedCodestreamError) and "Part 1" in str(e), e

@@ -12,11 +12,13 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import htj2k
-from htj2k import Htj2kError, UnsupportedCodestreamError
+from htj2k import Htj2kError, IncompleteCodestreamError, UnsupportedCodestreamError
 
-from helpers.codestream import walk_markers
+from helpers.codestream import plt_packet_ends, walk_markers
 from helpers.images import make_image
 from helpers.openjpeg import OPJ_DECOMPRESS, opj_decompress
 
@@ -199,3 +201,105 @@ def test_prefixes_at_tile_part_boundaries_decode_their_level(tiles):
         got, diag = opj_decompress(data[:end] + b"\xff\xd9", reduce=levels - r)
         assert got is not None, diag
         np.testing.assert_array_equal(got, htj2k.decode(data, level=levels - r))
+
+
+# --------------------------------------------------------------------------- PLT
+
+
+@pytest.mark.parametrize("tileparts", [None, "R"])
+@pytest.mark.parametrize("container", ["j2c", "jph"])
+def test_encode_writes_plt(tileparts, container):
+    """encode(plt=True): PLT in every tile-part, whose lengths add up to the tile-part's
+    packet data and whose packet boundaries include every level boundary our packet
+    walk finds; the pixels are those of the same encode without PLT."""
+    img = make_image((70, 90, 3), "u1", 8, "random", 4)
+    kw = dict(levels=3, tile_size=(48, 40), progression="RPCL", tileparts=tileparts, tlm=True)
+    data = htj2k.encode(img, plt=True, container=container, **kw)
+    plain = htj2k.encode(img, container=container, **kw)
+    inf = htj2k.info(data)
+    assert inf.has_plt and not htj2k.info(plain).has_plt
+    assert inf.tile_parts == htj2k.info(plain).tile_parts
+    np.testing.assert_array_equal(htj2k.decode(data), img)
+    start = len(data) - inf.codestream_length  # our JPH files end with the codestream box
+    parts = plt_packet_ends(data[start:])
+    assert len(parts) == inf.tile_parts
+    per_tile = 3 * (3 + 1) if tileparts is None else None  # RPCL, default precincts: a packet per resolution and component
+    for ends in parts:
+        assert len(ends) >= 2  # at least one packet, then the end
+        assert ends[-2] == ends[-1], "PLT lengths do not add up to the tile-part's packet data"
+        if per_tile:
+            assert len(ends) - 1 == per_tile
+    boundaries = {e for ends in parts for e in ends}
+    assert all(r - start in boundaries for r in inf.level_ranges), (inf.level_ranges, sorted(boundaries))
+
+
+def test_plt_with_component_divisions_is_refused():
+    with pytest.raises(ValueError, match="plt"):
+        htj2k.encode(np.zeros((16, 16, 3), np.uint8), plt=True, tileparts="C", progression="CPRL")
+
+
+# --------------------------------------------------------------------------- the archive layout, any image
+
+
+def _imagecodecs():
+    try:
+        import imagecodecs
+    except ImportError:  # part of the test extras
+        return None
+    return imagecodecs if getattr(imagecodecs, "HTJ2K", None) and imagecodecs.HTJ2K.available else None
+
+
+@st.composite
+def archive_cases(draw):
+    h, w = draw(st.sampled_from([1, 2, 7, 33, 64, 97])), draw(st.sampled_from([1, 3, 16, 45, 80, 128]))
+    comps = draw(st.sampled_from([1, 3]))
+    bits = draw(st.sampled_from([8, 10, 12, 16]))
+    dtype = "u1" if bits <= 8 else "u2"
+    shape = (h, w, comps) if comps > 1 else (h, w)
+    img = make_image(shape, dtype, bits, draw(st.sampled_from(["random", "smooth", "extremes"])),
+                     seed=draw(st.integers(0, 1000)))
+    cap = max(0, min(5, int(np.floor(np.log2(min(h, w)))) if min(h, w) > 1 else 0))
+    kw = dict(levels=draw(st.integers(0, cap)), bit_depth=bits, tlm=True, tileparts="R",
+              progression=draw(st.sampled_from(["RPCL", "RLCP", "LRCP"])))
+    if draw(st.booleans()):
+        kw["precincts"] = [(2 ** draw(st.integers(3, 7)), 2 ** draw(st.integers(3, 7)))]
+    if draw(st.booleans()) and min(h, w) >= 16:
+        kw["tile_size"] = (draw(st.sampled_from([16, 32, 64])), draw(st.sampled_from([16, 32, 64])))
+    return img, kw
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(archive_cases())
+def test_archive_layout_decodes_everywhere(case):
+    """tlm=True, tileparts="R" (the archive layout; our tile-part writer on OpenJPH
+    0.9.0): decodes bit-exactly with OpenJPH, the OpenJPEG library, opj_decompress
+    and imagecodecs; info shows TLM and one tile-part per resolution per tile; every
+    prefix ending at a level boundary decodes at its level as the whole frame does,
+    and one byte less does not hold that level."""
+    img, kw = case
+    try:
+        data = htj2k.encode(img, **kw)
+    except (ValueError, htj2k.EncodeError, UnsupportedCodestreamError):  # options this OpenJPH cannot write
+        assume(False)
+    inf = htj2k.info(data)
+    levels = kw["levels"]
+    assert inf.has_tlm and inf.tile_parts == inf.tiles[0] * inf.tiles[1] * (levels + 1)
+    np.testing.assert_array_equal(htj2k.decode(data), img)
+    if htj2k.features()["openjpeg"]:
+        np.testing.assert_array_equal(htj2k.decode(data, decoder="openjpeg"), img)
+    if OPJ_DECOMPRESS:
+        got, diag = opj_decompress(data)
+        assert got is not None, diag
+        np.testing.assert_array_equal(got, img.astype(np.int64))
+    ic = _imagecodecs()
+    if ic is not None:
+        np.testing.assert_array_equal(ic.htj2k_decode(data), img)
+    ends = inf.level_ranges  # base first: where level L, L-1, ..., 0 become decodable
+    assert len(ends) == levels + 1 and ends[-1] <= len(data)
+    for i, end in enumerate(ends):
+        level = levels - i
+        want = htj2k.decode(data, level=level)
+        np.testing.assert_array_equal(htj2k.decode(data[:end], level=level), want)
+        if end < len(data) and (i == 0 or ends[i - 1] < end):
+            with pytest.raises(IncompleteCodestreamError):
+                htj2k.decode(data[: end - 1], level=level)

@@ -307,3 +307,45 @@ def test_openjph_decodes_a_prefix_without_error_to_wrong_pixels(probe, tmp_path)
     with pytest.raises(htj2k.IncompleteCodestreamError):
         htj2k.decode(prefix)
     np.testing.assert_array_equal(htj2k.decode(prefix, level=1), htj2k.decode(data, level=1))
+
+
+# --------------------------------------------------------------------------- quality layers
+
+
+def _shared_codestream(name: str) -> bytes:
+    shared = Path(os.environ.get("HTJ2K_SHARED_DIR", ROOT.parent / "shared"))
+    path = shared / "conformance" / "iso15444-4" / "codestreams" / name
+    if not path.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} not found")
+        pytest.skip(f"{path} not found")
+    return path.read_bytes()
+
+
+def test_openjph_reads_one_quality_layer(probe, tmp_path):
+    """Why several layers are joined into one before any decoder sees them
+    (codestream/layers.hpp): OpenJPH (every release we link) fails on a codestream
+    with several layers ("exceeds Kmax", "supports 1 quality layer only") or
+    decodes it wrongly; the joined codestream it decodes exactly as OpenJPEG does."""
+    data = _shared_codestream("ds0_ht_16_b11.j2k")  # 3 layers, one component, lossless
+    joined = htj2k._core.flatten_layers(data)
+    rc, rows = probe_decode(probe, joined, 0, tmp_path)
+    want = planes_crc(htj2k.decode_planes(data))
+    assert rc == 0 and rows == want
+    rc, rows = probe_decode(probe, data, 0, tmp_path)
+    assert rc != 0 or rows != want, f"OpenJPH {VERSION} decodes several quality layers: a decoder could be trusted"
+
+
+@needs_openjpeg
+def test_derived_qcc_gate_guards_a_real_defect(probe, tmp_path):
+    """Gate decodes_scalar_derived_qcc (closed on every release): a QCC with
+    scalar-derived quantization makes 0.21.2 fail ("Scalar derived quantization is
+    not supported yet in QCC marker"; 0.9.0 asserts on any derived quantization);
+    htj2k routes it to OpenJPEG."""
+    data = htj2k._core.flatten_layers(_shared_codestream("ds0_ht_05_b11.j2k"))  # derived QCD and QCC
+    assert not GATES["decodes_scalar_derived_qcc"]
+    why = openjph_gets_it_wrong(probe, data, 0, tmp_path)
+    assert why, f"OpenJPH {VERSION} decodes scalar-derived QCC correctly: the gate can be opened"
+    with pytest.raises(htj2k.UnsupportedCodestreamError, match="scalar-derived quantization"):
+        htj2k.decode_planes(data, decoder="openjph")
+    assert htj2k.info(data).decoder == "openjpeg"

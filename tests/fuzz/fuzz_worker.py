@@ -45,6 +45,12 @@ for i, line in enumerate(sys.stdin):
         again = check(i, "decode(transcode)", lambda: htj2k.decode(moved, **LIMIT))
         if again is not None and not np.array_equal(again, full):
             print(f"bad {i} transcode changed the pixels", flush=True)
+    if full is not None:
+        joined = check(i, "flatten_layers", lambda: htj2k._core.flatten_layers(data))
+        if joined is not None:
+            again = check(i, "decode(flatten_layers)", lambda: htj2k.decode(joined, **LIMIT))
+            if again is not None and not np.array_equal(again, full):
+                print(f"bad {i} joining the layers changed the pixels", flush=True)
     pieces = check(i, "split_levels", lambda: htj2k.split_levels(data))
     if pieces is not None and b"".join(pieces) != data:
         print(f"bad {i} split_levels pieces do not join to the input", flush=True)

@@ -62,3 +62,39 @@ def find_marker(cs: bytes, code: int) -> Marker:
 
 
 # --------------------------------------------------------------------------- OpenJPEG
+
+
+def plt_packet_ends(cs: bytes) -> List[List[int]]:
+    """Per tile-part, in codestream order: the absolute offsets where its packets end,
+    read from its PLT segments (15444-1 A.7.3: Zplt, then each packet length in 7-bit
+    groups, most significant first, bit 7 set on every byte but the last); and the
+    tile-part's end as the last entry. For tests of PLT writers: the lengths must add
+    up to the tile-part's packet data. A tile-part without PLT gives [its end]."""
+    parts: List[List[int]] = []
+    markers = walk_markers(cs)
+    for i, m in enumerate(markers):
+        if m.code != 0xFF90:
+            continue
+        psot = struct.unpack(">I", cs[m.offset + 6 : m.offset + 10])[0]
+        end = m.offset + psot if psot else len(cs) - 2
+        lengths: List[int] = []
+        sod = None
+        for h in markers[i + 1 :]:
+            if h.code == 0xFF58:
+                value = 0
+                for b in cs[h.offset + 5 : h.end]:  # after Lplt and Zplt
+                    value = (value << 7) | (b & 0x7F)
+                    if not b & 0x80:
+                        lengths.append(value)
+                        value = 0
+            if h.code == 0xFF93:
+                sod = h.end
+                break
+        assert sod is not None, f"no SOD after SOT at {m.offset}"
+        ends, pos = [], sod
+        for n in lengths:
+            pos += n
+            ends.append(pos)
+        ends.append(end)
+        parts.append(ends)
+    return parts

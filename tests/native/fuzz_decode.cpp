@@ -6,7 +6,7 @@
 // HT code-block checks must refuse what would reach them), Auto (OpenJPH, then
 // OpenJPEG as fallback) and OpenJPH. Inputs that end early are the first bytes
 // of a frame: decoded at the finest level they hold (codestream/prefix.hpp) too,
-// and the prefix analysis, the tile-part writer and the transcoder run on every input.
+// and the prefix analysis, the tile-part writer, the transcoder and the layer joiner run on every input.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -17,6 +17,7 @@
 #include "codestream/header.hpp"
 #include "codestream/prefix.hpp"
 #include "codestream/tileparts.hpp"
+#include "codestream/layers.hpp"
 #include "codestream/transcode.hpp"
 
 namespace {
@@ -78,6 +79,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     layout.by_resolution = layout.tlm = true;
     rewrite_tile_parts(data + span.offset, span.length, layout);
   } catch (const Error&) {
+  }
+  // Quality layers joined into one (codestream/layers.hpp), then read again.
+  for (uint32_t keep : {1u, 0xFFFFu}) {
+    try {
+      const CodestreamSpan span = locate_codestream(data, size);
+      const CodestreamHeader h = parse_header(data + span.offset, span.length);
+      const std::vector<uint8_t> out = flatten_layers(data + span.offset, span.length, h, keep);
+      const CodestreamHeader again = parse_header(out.data(), out.size());
+      flatten_layers(out.data(), out.size(), again, 1);
+    } catch (const Error&) {
+    }
   }
   for (int prog : {0, 2, 4}) {
     try {

@@ -15,6 +15,7 @@
 #include "bindings/register.hpp"
 #include "codestream/header.hpp"
 #include "codestream/prefix.hpp"
+#include "codestream/layers.hpp"
 #include "codestream/transcode.hpp"
 #include "codestream/validate.hpp"
 #include "core/errors.hpp"
@@ -189,6 +190,7 @@ void register_info(py::module_& m) {
     gates["signed_decode_uninitialised"] = kOjphSignedDecodeUninitialised;
     gates["honours_coc_qcc"] = kOjphHonoursCoc;
     gates["decodes_scalar_derived"] = kOjphDecodesScalarDerived;
+    gates["decodes_scalar_derived_qcc"] = kOjphDecodesScalarDerivedQcc;
     gates["has_tlm"] = kOjphHasTlm;
     gates["max_decode_bit_depth"] = kOjphMaxBitDepth;
     gates["max_encode_bit_depth"] = kOjphMaxEncodeBitDepth;
@@ -221,7 +223,9 @@ void register_info(py::module_& m) {
       py::gil_scoped_release nogil;
       CodestreamSpan span = locate_codestream(in.ptr, in.size);
       CodestreamHeader h = parse_header(in.ptr + span.offset, span.length);
-      if (h.truncated) {  // a prefix: the decoder of the completed codestream (codestream/prefix.hpp)
+      if (h.truncated || (h.cod.layers > 1 && has_ht_code_blocks(h))) {
+        // a prefix, or several layers: the decoder of the completed or joined
+        // codestream (codestream/prefix.hpp, codestream/layers.hpp)
         DecodeOptions opt;
         opt.level = level;
         opt.decoder = requested;
@@ -239,10 +243,11 @@ void register_decode(py::module_& m) {
   // best: decode the finest level the data holds (a prefix of a frame) and return
   // (array, level) instead of the array.
   m.def("decode", [](py::object data, uint32_t level, uint64_t max_pixels, py::object out,
-                     const std::string& decoder, uint64_t max_memory, bool best) -> py::object {
+                     const std::string& decoder, uint64_t max_memory, bool best, uint32_t layers) -> py::object {
     InputBytes in = contiguous_bytes(data, "data");
     DecodeOptions opt = decode_options(level, max_pixels, decoder, max_memory);
     opt.best_level = best;
+    opt.layers = layers;
     std::unique_ptr<FrameDecoder> dec = open_frame(in, opt);
     if (!dec->interleavable()) throw UnsupportedCodestream(dec->interleave_error());
     const uint32_t h = dec->height(), w = dec->width(), nc = dec->num_components();
@@ -272,13 +277,14 @@ void register_decode(py::module_& m) {
     return std::move(arr);
   }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
      py::arg("out") = py::none(), py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory,
-     py::arg("best") = false);
+     py::arg("best") = false, py::arg("layers") = 0);
 
   m.def("decode_planes", [](py::object data, uint32_t level, uint64_t max_pixels,
-                            const std::string& decoder, uint64_t max_memory, bool best) -> py::object {
+                            const std::string& decoder, uint64_t max_memory, bool best, uint32_t layers) -> py::object {
     InputBytes in = contiguous_bytes(data, "data");
     DecodeOptions opt = decode_options(level, max_pixels, decoder, max_memory);
     opt.best_level = best;
+    opt.layers = layers;
     std::unique_ptr<FrameDecoder> dec = open_frame(in, opt);
     py::list planes;
     std::vector<void*> ptrs;
@@ -296,19 +302,21 @@ void register_decode(py::module_& m) {
     if (best) return py::make_tuple(planes, dec->level());
     return std::move(planes);
   }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
-     py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory, py::arg("best") = false);
+     py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory, py::arg("best") = false,
+     py::arg("layers") = 0);
 
 }
 
 void register_transcode(py::module_& m) {
   // -1 keeps what the input has (see codestream/transcode.hpp).
-  m.def("transcode", [](py::object data, int progression, int tile_parts, int tlm, int plt) {
+  m.def("transcode", [](py::object data, int progression, int tile_parts, int tlm, int plt, uint32_t layers) {
     InputBytes in = contiguous_bytes(data, "data");
     TranscodeOptions o;
     o.progression = progression;
     o.tile_parts = tile_parts;
     o.tlm = tlm;
     o.plt = plt;
+    o.layers = layers;
     std::vector<uint8_t> out;
     {
       py::gil_scoped_release nogil;
@@ -316,7 +324,23 @@ void register_transcode(py::module_& m) {
     }
     return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
   }, py::arg("data"), py::arg("progression") = -1, py::arg("tile_parts") = -1, py::arg("tlm") = -1,
-     py::arg("plt") = -1);
+     py::arg("plt") = -1, py::arg("layers") = 0);
+}
+
+void register_layers(py::module_& m) {
+  // The bare one-layer codestream of the first `layers` layers (codestream/layers.hpp).
+  m.def("flatten_layers", [](py::object data, uint32_t layers) {
+    InputBytes in = contiguous_bytes(data, "data");
+    std::vector<uint8_t> out;
+    {
+      py::gil_scoped_release nogil;
+      const CodestreamSpan span = locate_codestream(in.ptr, in.size);
+      const uint8_t* cs = in.ptr + span.offset;
+      const CodestreamHeader h = parse_header(cs, span.length);
+      out = flatten_layers(cs, span.length, h, layers ? layers : h.cod.layers);
+    }
+    return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
+  }, py::arg("data"), py::arg("layers") = 0);
 }
 
 void register_encode(py::module_& m) {
@@ -342,6 +366,7 @@ void register_codec(py::module_& m) {
   register_decode(m);
   register_encode(m);
   register_transcode(m);
+  register_layers(m);
 }
 
 }  // namespace htj2k_bindings

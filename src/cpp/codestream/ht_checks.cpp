@@ -14,9 +14,9 @@ namespace {
 
 inline uint32_t be16(const uint8_t* p) { return uint32_t((p[0] << 8) | p[1]); }
 
-// The main header's POC segments, as OpenJPEG 2.5 reads them (j2k.c
-// opj_j2k_read_poc): entries of 7 bytes (9 with more than 256 components), LYEpoc
-// capped to the layers of COD, CEpoc to the components (0 stays 0).
+
+}  // namespace
+
 std::vector<ProgressionChange> main_header_pocs(const uint8_t* cs, size_t size, const CodestreamHeader& h) {
   std::vector<ProgressionChange> pocs;
   const size_t ncomp = h.components.size();
@@ -49,8 +49,6 @@ std::vector<ProgressionChange> main_header_pocs(const uint8_t* cs, size_t size, 
   }
   return pocs;
 }
-
-}  // namespace
 
 void check_before_openjpeg(const uint8_t* cs, size_t size, bool mel_init_asserts, const std::string& opj_name) {
   // From 2.5.1 on no assert() is reachable from the bytes (ht_checks.hpp): OpenJPEG

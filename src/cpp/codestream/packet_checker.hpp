@@ -126,6 +126,15 @@ class PacketChecker {
   // packet_orders (packets.hpp): the packet order of every tile, no data read.
   void run_orders(std::vector<std::vector<PacketEntry>>& out, u64 max_packets);
 
+  // flatten_layers (layers.hpp): every layer of every tile read, each tile's
+  // packets written again as one layer in COD's progression (layer_flatten.cpp).
+  struct FlatTile {
+    bool present = false;                       // the tile has tile-parts
+    size_t header_begin = 0, header_end = 0;    // its first tile-part's marker segments (SOT..SOD)
+    std::vector<uint8_t> body;                  // its packets, one layer
+  };
+  void run_layers(uint32_t keep_layers, std::vector<FlatTile>& out);
+
   void run() {
     const u64 num_tiles = u64(h_.num_tiles_x()) * h_.num_tiles_y();
     // Tile-parts of each tile in codestream order; packets continue across them.
@@ -367,6 +376,13 @@ class PacketChecker {
     }
   }
 
+  // ---------------------------------------------------------------- layers (layer_flatten.cpp)
+
+  struct PrecinctState;  // tag trees and code-block contributions of one precinct
+  void flatten_tile(uint32_t t, const std::vector<Part>& parts, uint32_t keep_layers, FlatTile& out);
+  size_t read_layer_packet(Context& x, size_t pos, PrecinctState& ps, uint32_t layer, bool keep);
+  void write_flat_packet(const PrecinctState* ps, const PacketRef& pk, std::vector<uint8_t>& out) const;
+
   void unsupported(const std::string& why) {
     if (unsupported_.empty()) unsupported_ = why;
   }
@@ -392,6 +408,7 @@ class PacketChecker {
   std::vector<uint8_t> inc_;
   std::vector<uint16_t> zbp_;
   bool opj_ = false, mel_ = false;
+  bool loose_mb_ = false;  // run_layers: RGN or tile-part QCD/QCC may raise Mb, only the absolute bound applies
   std::vector<ProgressionChange> pocs_;
 };
 

@@ -42,6 +42,12 @@ struct ProgressionChange {
   uint8_t progression = 0;
 };
 
+// The main header's POC segments, as OpenJPEG 2.5 reads them (j2k.c
+// opj_j2k_read_poc): entries of 7 bytes (9 with more than 256 components), LYEpoc
+// capped to the layers of COD, CEpoc to the components (0 stays 0). Throws
+// InvalidCodestream for a segment that does not hold whole entries.
+std::vector<ProgressionChange> main_header_pocs(const uint8_t* cs, size_t size, const CodestreamHeader& h);
+
 // The same walk for HT codestreams OpenJPEG decodes (codestream/ht_checks.hpp), with
 // the progression given by `pocs` when not empty (main-header POC); one quality
 // layer, no PPM/PPT. Nothing OpenJPH-specific is replayed or refused; throws

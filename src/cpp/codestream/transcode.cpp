@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "codestream/header.hpp"
+#include "codestream/layers.hpp"
 #include "codestream/markers.hpp"
 #include "codestream/packets.hpp"
 #include "codestream/tileparts.hpp"
@@ -39,7 +40,8 @@ struct OutPart {
 
 void check_input(const CodestreamHeader& h, const TranscodeOptions& o) {
   if (h.truncated || !h.has_eoc) throw InvalidCodestream("codestream truncated: no EOC after the last tile-part");
-  if (h.cod.layers != 1) refuse(str(h.cod.layers) + " quality layers (the packet walk reads one)");
+  if (h.cod.layers != 1)
+    refuse(str(h.cod.layers) + " quality layers (packets are moved with one; layers=k joins the first k into one)");
   if (h.has_poc) refuse("a POC marker (progression changes)");
   if (h.has_ppm) refuse("a PPM marker (packet headers in the main header)");
   if (h.has_plm) refuse("a PLM marker (packet lengths in the main header)");
@@ -199,17 +201,26 @@ std::vector<uint8_t> write(const uint8_t* cs, const CodestreamHeader& h, const s
 }  // namespace
 
 std::vector<uint8_t> transcode(const uint8_t* cs, size_t size, const TranscodeOptions& o) {
-  const CodestreamHeader h = parse_header(cs, size);
+  const CodestreamHeader input = parse_header(cs, size);
+  // Several layers: joined into one first; what the input has (TLM, PLT, its
+  // tile-parts) still decides the options left as they are.
+  std::vector<uint8_t> joined;
+  if (o.layers && input.cod.layers > 1) {
+    joined = flatten_layers(cs, size, input, o.layers);
+    cs = joined.data();
+    size = joined.size();
+  }
+  const CodestreamHeader h = joined.empty() ? input : parse_header(cs, size);
   check_input(h, o);
   const std::vector<TilePrefix> tiles = packet_prefix(cs, size, h);
   // what the input has, for options left as they are
   const uint64_t num_tiles = tiles.size();
   uint32_t nres = 1;
   for (uint32_t c = 0; c < h.components.size(); ++c) nres = std::max<uint32_t>(nres, h.style_for(c).levels + 1u);
-  const bool had_by_resolution = nres > 1 && h.tile_parts.size() == num_tiles * nres;
+  const bool had_by_resolution = nres > 1 && input.tile_parts.size() == num_tiles * nres;
   const bool by_resolution = o.tile_parts < 0 ? had_by_resolution : o.tile_parts == 1;
-  const bool tlm = o.tlm < 0 ? h.has_tlm : o.tlm == 1;
-  const bool plt = o.plt < 0 ? h.has_plt : o.plt == 1;
+  const bool tlm = o.tlm < 0 ? input.has_tlm : o.tlm == 1;
+  const bool plt = o.plt < 0 ? input.has_plt : o.plt == 1;
   return write(cs, h, tiles, o, by_resolution, tlm, plt);
 }
 

@@ -16,12 +16,15 @@ struct TranscodeOptions {
   int tile_parts = -1;       // 1: one tile-part per resolution level per tile; 0: one per tile; -1 keeps
   int tlm = -1;              // 1 write TLM, 0 none, -1 as the input
   int plt = -1;              // 1 write PLT (packet lengths) in every tile-part, 0 none, -1 as the input
+  // Quality layers to keep, joined into one first (codestream/layers.hpp: also
+  // drops SOP/EPH); 0 keeps the input's, which must then have one.
+  uint32_t layers = 0;
 };
 
 // The codestream `cs` (bare, SOC first, whole) re-emitted as `o` asks. Throws
 // InvalidCodestream for malformed or incomplete input (the packet walk's checks) and
 // UnsupportedCodestream naming the feature for what it cannot re-emit: several
-// quality layers, POC, PPM/PPT, PLM, SOP markers when packets move (their sequence
+// quality layers (unless `layers` joins them), POC (likewise), PPM/PPT, PLM, SOP markers when packets move (their sequence
 // numbers), tile-part COD/COC, a precinct without code-blocks before one with them
 // (OpenJPH and the standard disagree on its header), a tile-part per resolution in
 // an order that interleaves resolutions (PCRL, CPRL).

@@ -200,14 +200,13 @@ void validate_for_openjph(const CodestreamHeader& h, uint32_t level, size_t data
   for (const auto& o : h.overrides)
     if (o.cod.present) check_code_block_style(o.cod.cb_style, " (COC for component " + str(o.component) + ")");
 
-  if (!kOjphDecodesScalarDerived) {
-    if (h.qcd.style == 1)
-      unsupported("scalar-derived quantization (QCD style 1); " + std::string(kOjph) + " cannot decode it");
+  if (!kOjphDecodesScalarDerived && h.qcd.style == 1)
+    unsupported("scalar-derived quantization (QCD style 1); " + std::string(kOjph) + " cannot decode it");
+  if (!kOjphDecodesScalarDerived || !kOjphDecodesScalarDerivedQcc)
     for (const auto& o : h.overrides)
       if (o.qcd.present && o.qcd.style == 1)
         unsupported("scalar-derived quantization (QCC style 1, component " + str(o.component) +
                     "); " + kOjph + " cannot decode it");
-  }
 
   if (h.has_rgn) unsupported("RGN (region of interest) in main header; OpenJPH ignores it");
   if (h.has_poc) unsupported("POC (progression order change) in main header; OpenJPH ignores it");

@@ -9,6 +9,7 @@
 #include "decode/interleave.hpp"
 #include "backends/openjpeg/openjpeg_decoder.hpp"
 #include "backends/openjph/openjph_compat.hpp"
+#include "codestream/layers.hpp"
 #include "codestream/packets.hpp"
 #include "codestream/prefix.hpp"
 #include "codestream/validate.hpp"
@@ -16,16 +17,15 @@
 
 namespace htj2k {
 
-FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions& options)
-    : data_(data), level_(options.level) {
-  span_ = locate_codestream(data, size);
-  header_ = parse_header(data + span_.offset, span_.length);
+// What the decoders are given instead of the input: the completed codestream of a
+// prefix, or the one-layer codestream of several layers.
+void FrameDecoder::rewrite_input(const DecodeOptions& options) {
   if (header_.truncated) {
     // A prefix of a frame: decoded through a complete codestream that holds what
     // the level needs (OpenJPH would decode the missing code-blocks as zeros).
     std::unique_ptr<CodestreamPrefix> walked;
     try {
-      walked = std::make_unique<CodestreamPrefix>(data + span_.offset, span_.length, header_, span_.offset);
+      walked = std::make_unique<CodestreamPrefix>(data_ + span_.offset, span_.length, header_, span_.offset);
     } catch (const UnsupportedCodestream& e) {  // several layers, POC, PPM/PPT: no prefix decoding
       throw IncompleteCodestream("codestream truncated (the data ends before EOC) and its first bytes cannot be "
                                  "decoded: " + std::string(e.what()), 0);
@@ -41,7 +41,28 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
       span_ = CodestreamSpan{0, completed_.size(), Container::Codestream};
       header_ = parse_header(data_, completed_.size());
     }
+  } else if (header_.cod.layers > 1 && has_ht_code_blocks(header_)) {
+    // Several quality layers with HT code-blocks: OpenJPH and OpenJPEG decode one,
+    // so the layers asked for are joined into one first, without decoding a sample.
+    // (Part 1 code-blocks in several layers are OpenJPEG's, which decodes them all.)
+    joined_ = flatten_layers(data_ + span_.offset, span_.length, header_,
+                             options.layers ? options.layers : header_.cod.layers);
+    data_ = joined_.data();
+    span_ = CodestreamSpan{0, joined_.size(), Container::Codestream};
+    header_ = parse_header(data_, joined_.size());
   }
+
+  if (options.layers && options.layers < header_.cod.layers && !layers_joined())
+    throw UnsupportedCodestream("layers=" + std::to_string(options.layers) + " of a codestream with Part 1 "
+                                "code-blocks (OpenJPEG decodes all " + std::to_string(header_.cod.layers) +
+                                " of its layers)");
+}
+
+FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions& options)
+    : data_(data), level_(options.level) {
+  span_ = locate_codestream(data, size);
+  header_ = parse_header(data + span_.offset, span_.length);
+  rewrite_input(options);
 
   // Resource guard before anything is allocated for the image.
   uint64_t samples = 0;

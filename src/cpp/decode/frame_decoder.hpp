@@ -26,6 +26,10 @@ struct DecodeOptions {
   // Instead of `level`: the finest level the data holds (0 unless it is a prefix of a
   // frame, codestream/prefix.hpp).
   bool best_level = false;
+  // Quality layers to decode (0: all). A codestream with several layers is decoded
+  // through the equivalent one-layer codestream of its first `layers`
+  // (codestream/layers.hpp); so is one whose layers are cut to fewer.
+  uint32_t layers = 0;
   uint64_t max_pixels = kDefaultMaxPixels;  // samples (width*height*components) at full size
   // Estimated working memory in bytes (decode/memory.hpp): refused with LimitExceeded
   // at construction when the decoder chosen would need more. In Auto mode an
@@ -63,6 +67,8 @@ class FrameDecoder {
   // Whether the input was a prefix of a frame (data ending before EOC), decoded
   // through an equivalent complete codestream built from it (codestream/prefix.hpp).
   bool prefix() const { return !completed_.empty(); }
+  // Whether the input had several quality layers, decoded through one joined layer.
+  bool layers_joined() const { return !joined_.empty(); }
   uint32_t level() const { return level_; }
   // The decoder that decodes (OpenJPH or OpenJPEG; chosen at construction, and
   // switched to OpenJPEG by a retry in Auto mode).
@@ -121,6 +127,7 @@ class FrameDecoder {
   // Auto mode, when OpenJPH refuses at its headers or fails part-way, decodes again
   // with OpenJPEG into a new begin() sink.
   void run(const std::function<LineSink()>& begin);
+  void rewrite_input(const DecodeOptions& options);  // completed_ / joined_, from the constructor
   void lay_out_planes();  // planes_, interleave_error_, interleaved_type_ from the header
   void interleave(void* out, size_t row_stride, const std::function<RowObserver()>& begin_observer,
                   bool* clamped);
@@ -128,6 +135,7 @@ class FrameDecoder {
   const uint8_t* data_;
   CodestreamSpan span_;
   std::vector<uint8_t> completed_;  // the completed prefix, when the input is one
+  std::vector<uint8_t> joined_;     // the one-layer codestream, when the input has several layers
   CodestreamHeader header_;
   uint32_t level_;
   DecoderKind requested_ = DecoderKind::Auto;

@@ -13,6 +13,7 @@
 #include "core/errors.hpp"
 #include "codestream/header.hpp"
 #include "codestream/tileparts.hpp"
+#include "codestream/transcode.hpp"
 #include "backends/openjph/messages.hpp"
 #include "backends/openjph/openjph_compat.hpp"
 #include "simd/convert.hpp"
@@ -65,6 +66,11 @@ void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_dep
       throw InvalidArgument("tileparts: '" + o.tileparts + "' with RPCL would need a tile-part per precinct; "
                             "use 'R' (or CPRL/LRCP/RLCP for component divisions)");
   }
+  // PLT is written by our transcoder (codestream/transcode.hpp), which keeps a
+  // tile-part per resolution or per tile, not component divisions.
+  if (o.plt && o.tileparts.find('C') != std::string::npos)
+    throw InvalidArgument("plt: with tileparts '" + o.tileparts + "' (component divisions) is not supported; "
+                          "use tileparts 'R' or none");
   // Where the linked OpenJPH cannot divide tile-parts or write TLM, our tile-part
   // writer (codestream/tileparts.hpp) does both for resolution divisions.
   if (!kOjphHasTlm && !o.tileparts.empty() && o.tileparts != "R")
@@ -310,6 +316,18 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
       result = rewrite_tile_parts(result.data(), result.size(), layout);
     } catch (const Error& e) {
       throw EncodeFailure(std::string("writing the tile-parts of OpenJPH's codestream: ") + e.what());
+    }
+    check_decodable(result, levels);
+  }
+  if (o.plt) {  // OpenJPH writes no PLT: packet lengths added by our transcoder, no packet byte changed
+    TranscodeOptions t;
+    t.plt = 1;
+    try {
+      result = transcode(result.data(), result.size(), t);
+    } catch (const UnsupportedCodestream& e) {
+      throw UnsupportedCodestream(std::string("plt: ") + e.what());
+    } catch (const Error& e) {
+      throw EncodeFailure(std::string("writing the PLT of OpenJPH's codestream: ") + e.what());
     }
     check_decodable(result, levels);
   }

@@ -24,6 +24,7 @@ struct EncodeOptions {
   int colour_transform = -1;        // -1 = on for 3 components, else 0/1
   bool tlm = false;                 // TLM marker (OpenJPH >= 0.10)
   std::string tileparts;            // "", "R", "C" or "RC" tile-part divisions (>= 0.10)
+  bool plt = false;                 // PLT packet lengths in every tile-part (our codestream writer)
   bool jph = false;                 // wrap in a JPH file
   bool check_tiles = true;          // refuse edge tiles that vanish at a reduced level
 };

@@ -71,6 +71,17 @@ def check_decode_level(level: Any) -> Tuple[int, bool]:
     return check_level(level), False
 
 
+def check_layers(layers: Any) -> int:
+    """Quality layers to decode or keep: ``None`` (all; returned as 0) or a count >= 1."""
+    if layers is None:
+        return 0
+    if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)):
+        raise TypeError(f"layers: expected an int (quality layers to keep) or None, got {type(layers).__name__}")
+    if not 1 <= layers <= 65535:
+        raise ValueError(f"layers: must be in 1..65535, got {layers}")
+    return int(layers)
+
+
 def check_decoder(decoder: Any) -> str:
     if not isinstance(decoder, str):
         raise TypeError(f"decoder: expected a str, got {type(decoder).__name__}")
@@ -161,6 +172,7 @@ ENCODE_OPTIONS = {
     "colour_transform": _optional(_flag),
     "tlm": _flag,
     "tileparts": _optional(_text),
+    "plt": _flag,
     "container": _text,
 }
 

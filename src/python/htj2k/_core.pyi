@@ -61,14 +61,20 @@ def decode(
     decoder: str = "auto",
     max_memory: int = ...,
     best: bool = False,
+    layers: int = 0,
 ) -> Union[np.ndarray, Tuple[np.ndarray, int]]:
     """best: the finest level the data holds, returned as (array, level)."""
 def decode_planes(
     data: _Bytes, level: int = 0, max_pixels: int = ..., decoder: str = "auto", max_memory: int = ...,
-    best: bool = False,
+    best: bool = False, layers: int = 0,
 ) -> Union[List[np.ndarray], Tuple[List[np.ndarray], int]]: ...
-def transcode(data: _Bytes, progression: int = -1, tile_parts: int = -1, tlm: int = -1, plt: int = -1) -> bytes:
-    """A bare codestream re-laid out without decoding (-1 keeps what it has; progression 0..4)."""
+def transcode(
+    data: _Bytes, progression: int = -1, tile_parts: int = -1, tlm: int = -1, plt: int = -1, layers: int = 0,
+) -> bytes:
+    """A bare codestream re-laid out without decoding (-1 keeps what it has; progression 0..4;
+    layers k > 0 joins the first k quality layers into one first)."""
+def flatten_layers(data: _Bytes, layers: int = 0) -> bytes:
+    """The bare one-layer codestream of the first `layers` quality layers (0: all)."""
 def encode(array: np.ndarray, options: Dict[str, Any] = ...) -> bytes:
     """options: encode()'s keyword options by their Python names (None = the default)."""
     ...

@@ -14,6 +14,7 @@ from ._args import (
     as_buffer,
     check_decode_level,
     check_decoder,
+    check_layers,
     check_max_memory,
     check_max_pixels,
     encode_options,
@@ -42,6 +43,7 @@ def decode(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     decoder: str = "auto",
     max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
+    layers: Optional[int] = None,
 ) -> np.ndarray:
     """Decode an HTJ2K codestream or JPH/JP2 file to a numpy array.
 
@@ -73,6 +75,10 @@ def decode(
             to refuse, abort on or decode wrongly; ``info(data).decoder`` tells which
             one ``"auto"`` picks. The output (dtype, clamping, layout) does not depend
             on the decoder.
+        layers: quality layers to decode (``None``: all). A codestream with several
+            layers (HT code-blocks) is decoded through the equivalent one-layer
+            codestream of its first ``layers``, joined without decoding a sample
+            (see "Quality layers" in the README); fewer layers give a coarser image.
 
     Returns:
         ``(H, W)`` for one component, ``(H, W, C)`` interleaved otherwise, of the
@@ -96,9 +102,10 @@ def decode(
     max_pixels = check_max_pixels(max_pixels)
     max_memory = check_max_memory(max_memory)
     decoder = check_decoder(decoder)
+    layers = check_layers(layers)
     if out is not None and not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a numpy array, got {type(out).__name__}")
-    return _core.decode(buf, level, max_pixels, out, decoder, max_memory, best)
+    return _core.decode(buf, level, max_pixels, out, decoder, max_memory, best, layers)
 
 
 def decode_planes(
@@ -108,17 +115,19 @@ def decode_planes(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     decoder: str = "auto",
     max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
+    layers: Optional[int] = None,
 ) -> List[np.ndarray]:
     """Decode every component to its own 2-D array (for subsampled or mixed components).
 
     Each plane has its own size (after subsampling and ``level``) and the
     smallest dtype holding its bit depth. ``level`` (``"best"`` returns
-    ``(planes, level)``), ``decoder``, ``max_memory`` and errors as :func:`decode`.
+    ``(planes, level)``), ``decoder``, ``max_memory``, ``layers`` and errors as :func:`decode`.
     """
     buf = as_buffer(data)
     level, best = check_decode_level(level)
     return _core.decode_planes(
         buf, level, check_max_pixels(max_pixels), check_decoder(decoder), check_max_memory(max_memory), best,
+        check_layers(layers),
     )
 
 
@@ -136,6 +145,7 @@ def encode(
     colour_transform: Optional[bool] = None,
     tlm: bool = False,
     tileparts: Optional[str] = None,
+    plt: bool = False,
     container: str = "j2c",
 ) -> bytes:
     """Encode a numpy image to HTJ2K.
@@ -161,6 +171,8 @@ def encode(
         tileparts: tile-part divisions: "R" (one per resolution level per tile; every
             OpenJPH, with RPCL, RLCP or LRCP before 0.10), "C" (per component), "RC"
             (OpenJPH >= 0.10; ``features()["tilepart_divisions"]``).
+        plt: write PLT packet lengths in every tile-part (our codestream writer, on
+            every OpenJPH; with ``tileparts`` None or "R").
         container: "j2c" for a bare codestream, "jph" for a JPH file.
 
     Returns:

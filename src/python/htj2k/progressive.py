@@ -17,7 +17,7 @@ import struct
 from typing import Any, List, Optional, Union
 
 from . import _core
-from ._args import BytesLike, as_buffer
+from ._args import BytesLike, as_buffer, check_layers
 from ._errors import IncompleteCodestreamError, UnsupportedCodestreamError
 from ._rules import PROGRESSIONS
 
@@ -96,12 +96,14 @@ def transcode(
     pixels at every level; a JPH/JP2 input gives the same boxes around the new
     codestream.
 
-    ``layers``: quality layers to keep; one-layer codestreams only for now, so
-    ``None`` or 1 (several layers are refused naming the feature).
+    ``layers``: quality layers to keep. ``None`` keeps the input's (packets of a
+    codestream with several layers are not moved: refused naming the feature);
+    ``k`` joins the first ``k`` into one layer first, without decoding a sample
+    (SOP/EPH markers are dropped with it; see "Quality layers" in the README).
 
     Raises:
         UnsupportedCodestreamError: what cannot be re-laid out, named: several
-            quality layers, POC, PPM/PPT/PLM, SOP markers when packets move, a
+            quality layers without ``layers``, POC, PPM/PPT/PLM, SOP markers when packets move, a
             tile-part per resolution with PCRL/CPRL, ...
         InvalidCodestreamError: malformed or incomplete data.
     """
@@ -110,18 +112,14 @@ def transcode(
             raise TypeError(f"progression: expected a str, got {type(progression).__name__}")
         if progression.upper() not in PROGRESSIONS:
             raise ValueError(f"progression: expected one of {', '.join(PROGRESSIONS)}, got {progression!r}")
-    if layers is not None and (not isinstance(layers, int) or isinstance(layers, bool) or layers < 1):
-        raise ValueError(f"layers: expected a number of layers >= 1 or None, got {layers!r}")
+    keep = check_layers(layers)
     buf = as_buffer(data)
     d = _core.parse_info(buf)
-    if layers is not None and layers < d["cod"]["layers"]:
-        raise UnsupportedCodestreamError(
-            f"transcode: dropping layers ({d['cod']['layers']} to {layers}) is not supported yet")
     order = -1 if progression is None else PROGRESSIONS.index(progression.upper())
     view = memoryview(buf).cast("B")
     start, length = int(d["codestream_offset"]), int(d["codestream_length"])
     cs = _core.transcode(view[start : start + length], order, _tile_parts(tileparts), _tristate(tlm, "tlm"),
-                         _tristate(plt, "plt"))
+                         _tristate(plt, "plt"), keep)
     if start == 0:
         return cs
     return _rebox(view, start, length, cs)

@@ -12,6 +12,9 @@ namespace htj2k {
 constexpr bool kOjphHasTlm = HTJ2K_OJPH_AT_LEAST(0, 10);
 // Before 0.10, scalar-derived quantization (Sqcd style 1) hits an assert().
 constexpr bool kOjphDecodesScalarDerived = HTJ2K_OJPH_AT_LEAST(0, 10);
+// ... in QCD only: 0.21.2 fails on a QCC with it ("Scalar derived quantization is not
+// supported yet in QCC marker"). No release measured reads it: closed everywhere.
+constexpr bool kOjphDecodesScalarDerivedQcc = false;
 // 0.18 introduced 64-bit line buffers (line_buf::flags) and deep images.
 constexpr bool kOjphHasLineFlags = HTJ2K_OJPH_AT_LEAST(0, 18);
 // Main-header COC: 0.9.0 skips it ("COC is not supported yet") and decodes with

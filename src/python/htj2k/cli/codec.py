@@ -28,6 +28,7 @@ from ._common import (
     int_arg,
     nonneg_int,
     one_line,
+    positive_int,
     precinct_list,
     raw_dtype,
     read_codestream,
@@ -53,6 +54,7 @@ def _add_encode_arguments(p: argparse.ArgumentParser) -> None:
     ct.add_argument("--colour-transform", "--color-transform", dest="colour_transform", action="store_const", const=True, default=None, help="colour transform on the first 3 components (default for 3 components)")
     ct.add_argument("--no-colour-transform", "--no-color-transform", dest="colour_transform", action="store_const", const=False, help="no colour transform")
     p.add_argument("--tlm", action="store_true", help="write a TLM marker")
+    p.add_argument("--plt", action="store_true", help="write PLT packet lengths in every tile-part")
     p.add_argument("--tileparts", type=upper_choice(("R", "C", "RC", "CR")), metavar="R|C|RC", help="tile-part divisions: per resolution, per component or both")
     p.add_argument("--shape", type=image_shape, metavar="HxW[xC]", help=".raw input: image shape (height first)")
     p.add_argument("--dtype", type=raw_dtype, metavar="D", help=".raw input: sample type, e.g. uint16, int16, '>u2' (little-endian unless given)")
@@ -99,6 +101,7 @@ def _run_encode(args: argparse.Namespace) -> int:
             colour_transform=args.colour_transform,
             tlm=args.tlm,
             tileparts=args.tileparts,
+            plt=args.plt,
             container=container,
         )
     except (Htj2kError, ValueError, TypeError) as e:
@@ -123,6 +126,8 @@ def _add_decode_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--level", type=_decode_level, default=0, metavar="R|best",
                    help="resolution levels to discard (0 = full resolution); 'best': the finest level IN holds "
                         "(IN may be the first bytes of a frame)")
+    p.add_argument("--layers", type=positive_int, metavar="K",
+                   help="decode the first K quality layers only (default: all)")
     add_max_memory(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
@@ -154,7 +159,7 @@ def _run_decode(args: argparse.Namespace) -> int:
         if extension(dst) == ".ppm" and comps != 3:
             raise CliError(f"{dst}: .ppm holds three components, {src} has {comps}; use .pgm or .pnm")
     try:
-        array = htj2k.decode(data, level=args.level, max_memory=args.max_memory)
+        array = htj2k.decode(data, level=args.level, max_memory=args.max_memory, layers=args.layers)
     except (Htj2kError, ValueError, TypeError) as e:
         raise CliError(f"{src}: {one_line(e)}") from e
     level = args.level

@@ -27,6 +27,7 @@ from ._common import (
     Command,
     error_message,
     one_line,
+    positive_int,
     read_codestream,
     report_error,
     upper_choice,
@@ -119,6 +120,8 @@ def _add_transcode_arguments(p: argparse.ArgumentParser) -> None:
         g = p.add_mutually_exclusive_group()
         g.add_argument(f"--{name}", dest=name, action="store_const", const=True, help=f"write {what}")
         g.add_argument(f"--no-{name}", dest=name, action="store_const", const=False, help=f"drop {what}")
+    p.add_argument("--layers", type=positive_int, metavar="K",
+                   help="keep the first K quality layers, joined into one (default: keep the input's)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
 
@@ -126,7 +129,7 @@ def _run_transcode(args: argparse.Namespace) -> int:
     data = read_codestream(args.input)
     try:
         out = htj2k.transcode(data, progression=args.progression, tileparts=args.tileparts, tlm=args.tlm,
-                              plt=args.plt)
+                              plt=args.plt, layers=args.layers)
     except (Htj2kError, ValueError) as e:
         raise CliError(f"{args.input}: {one_line(e)}") from e
     write_bytes(args.output, out)

@@ -1,0 +1,548 @@
+// PacketChecker (packet_checker.hpp): reading the packets of every quality layer
+// and writing each precinct's code-block contributions again as one layer
+// (codestream/layers.hpp). Written from 15444-1 B.10 (tag trees B.10.2, inclusion
+// B.10.4, zero bit-planes B.10.5, coding passes B.10.6, Lblock and lengths B.10.7)
+// and 15444-15's HT codeword segments and placeholder passes.
+#include "codestream/packet_checker.hpp"
+
+#include <memory>
+
+namespace htj2k {
+namespace packets_internal {
+namespace {
+
+// No code-block has more coding passes than 3 per magnitude bit-plane.
+constexpr unsigned kMaxBlockPasses = 3 * kMaxMagnitudeBits;
+// Code-blocks tracked per tile: at most this many plus 16 per byte of packet data.
+constexpr u64 kBlockAllowance = u64(1) << 22;
+
+// A tag tree over ncx x ncy leaves (B.10.2): level 0 the leaves, each level above
+// halving both sizes, up to one root. `low` is the lower bound known so far (the
+// value once `known`); the writer also holds each node's `value`.
+struct TagTree {
+  unsigned levels = 0;
+  std::vector<size_t> off;
+  std::vector<u64> width;
+  std::vector<uint16_t> low, value;
+  std::vector<uint8_t> known;
+
+  void init(u64 ncx, u64 ncy) {
+    levels = 1 + std::max(ceil_log2(ncx), ceil_log2(ncy));
+    size_t n = 0;
+    for (unsigned k = 0; k < levels; ++k) {
+      off.push_back(n);
+      width.push_back(ceil_shift(ncx, k));
+      n += size_t(ceil_shift(ncx, k) * ceil_shift(ncy, k));
+    }
+    low.assign(n, 0);
+    known.assign(n, 0);
+  }
+  size_t node(unsigned k, u64 x, u64 y) const { return off[k] + size_t((y >> k) * width[k] + (x >> k)); }
+};
+
+// Packet-header bit writer (B.10.1): after a 0xFF byte the next byte carries 7 bits
+// below a stuffed 0. The header never ends on 0xFF (a 0x00 byte is added).
+struct BitWriter {
+  std::vector<uint8_t>& out;
+  unsigned acc = 0;
+  int n = 0, cap = 8;
+  void put(unsigned b) {
+    acc = (acc << 1) | (b & 1u);
+    if (++n == cap) emit();
+  }
+  void put_bits(uint32_t v, unsigned count) {
+    while (count) put((v >> --count) & 1u);
+  }
+  void emit() {
+    out.push_back(uint8_t(acc));
+    cap = acc == 0xFF ? 7 : 8;
+    acc = 0;
+    n = 0;
+  }
+  void finish() {
+    if (n) {
+      acc <<= unsigned(cap - n);
+      emit();
+    }
+    if (cap == 7) out.push_back(0);  // the last byte was 0xFF
+  }
+};
+
+// Encodes leaf (x, y) of `tree` up to `threshold` (B.10.2): each node on the path
+// from the root sends 0s while its lower bound is below both its value and the
+// threshold, then a 1 once the bound reaches its value.
+void encode_tag(TagTree& tree, u64 x, u64 y, unsigned threshold, BitWriter& bw) {
+  unsigned parent = 0;
+  for (unsigned k = tree.levels; k-- > 0;) {
+    const size_t i = tree.node(k, x, y);
+    if (!tree.known[i]) {
+      if (tree.low[i] < parent) tree.low[i] = uint16_t(parent);
+      while (tree.low[i] < threshold) {
+        if (tree.low[i] >= tree.value[i]) {
+          bw.put(1);
+          tree.known[i] = 1;
+          break;
+        }
+        bw.put(0);
+        ++tree.low[i];
+      }
+      if (!tree.known[i]) return;
+    }
+    parent = tree.value[i];
+  }
+}
+
+}  // namespace
+
+// One code-block's state across layers, and what a decoder of the kept layers uses.
+struct LayerBlock {
+  bool included = false;
+  bool placeholder = true;  // no HT cleanup pass with bytes yet: passes so far are placeholders
+  uint8_t lblock = 3;
+  uint16_t passes = 0;      // coding passes so far (from its first inclusion)
+  uint16_t zbp = 0;         // missing bit-planes Zblk
+  int cleanup_pass = -1;    // the last kept HT cleanup pass with bytes (pass index), -1 none
+  size_t cleanup_at = 0;
+  uint32_t cleanup_len = 0;
+  uint8_t refine_passes = 0;  // kept SigProp/MagRef passes after it
+  std::vector<std::pair<size_t, uint32_t>> refine;  // its refinement segment, piece by piece
+};
+
+struct BandState {
+  u64 cx0 = 0, cy0 = 0, ncx = 0, ncy = 0;  // code-blocks of the band in the precinct
+  TagTree inclusion, zero_planes;
+  std::vector<LayerBlock> blocks;  // raster order
+};
+
+struct PacketChecker::PrecinctState {
+  std::vector<BandState> bands;  // g.nbands entries; ncx == 0 where the band has none here
+};
+
+namespace {
+
+// A code-block contribution's segment pieces as the header lists them, assigned
+// their bytes once the header is read.
+struct Piece {
+  LayerBlock* block = nullptr;
+  bool cleanup = false;
+  uint8_t passes = 0;   // coding passes in the piece
+  int pass = 0;         // cleanup: its pass index
+  uint32_t length = 0;
+  bool keep = false;
+};
+
+}  // namespace
+
+void PacketChecker::run_layers(uint32_t keep_layers, std::vector<FlatTile>& out) {
+  const u64 num_tiles = u64(h_.num_tiles_x()) * h_.num_tiles_y();
+  std::vector<std::vector<Part>> parts(num_tiles);
+  out.assign(size_t(num_tiles), FlatTile{});
+  loose_mb_ = h_.has_rgn;
+  for (const auto& tp : h_.tile_parts)
+    for (const std::string& m : tp.header_markers) loose_mb_ = loose_mb_ || m == "RGN" || m == "QCD" || m == "QCC";
+  for (const auto& tp : h_.tile_parts) {
+    if (tp.tile >= num_tiles) continue;  // parse_header refuses these
+    Part p = locate_body(tp);
+    if (parts[tp.tile].empty()) {
+      out[tp.tile].present = true;
+      out[tp.tile].header_begin = tp.offset + 12;
+      out[tp.tile].header_end = p.begin - 2;
+    }
+    parts[tp.tile].push_back(p);
+  }
+  for (u64 t = 0; t < num_tiles; ++t)
+    if (!parts[t].empty()) flatten_tile(uint32_t(t), parts[t], keep_layers, out[t]);
+}
+
+// Long by nature: the layered packet order (progression and POC volumes), the walk
+// over it, and the one-layer packets written from what it gathered.
+void PacketChecker::flatten_tile(uint32_t t, const std::vector<Part>& parts, uint32_t keep_layers, FlatTile& out) {
+  tile_geometry(t);
+  u64 data_bytes = 0;
+  for (const Part& p : parts) data_bytes += p.end - p.begin;
+  const uint32_t layers = h_.cod.layers;
+  // Precincts by (resolution index, raster index); every packet takes a byte at least.
+  std::vector<u64> first(res_.size() + 1, 0);
+  for (size_t i = 0; i < res_.size(); ++i) {
+    const u64 n = res_[i].npx && res_[i].npy ? res_[i].npx * res_[i].npy : 0;
+    first[i + 1] = first[i] + n;
+    if (first[i + 1] * layers > data_bytes + u64(res_.size()) * layers)
+      throw InvalidCodestream("tile " + str(t) + " has more packets (" + str(first[i + 1]) + " precincts x " +
+                              str(layers) + " layers) than its " + str(data_bytes) + " bytes of packet data can hold");
+  }
+  const u64 precincts = first.back();
+
+  // The packets in codestream order, (precinct, layer): each volume (COD's, or each
+  // main-header POC entry) in its progression; a packet walked already is skipped.
+  struct Step {
+    uint32_t res = 0, px = 0, py = 0;
+    uint16_t layer = 0;
+  };
+  std::vector<Step> steps;
+  std::vector<uint16_t> next_layer(size_t(precincts), 0);
+  auto add = [&](const PacketRef& pk, uint32_t l) {
+    uint16_t& next = next_layer[size_t(first[pk.res] + u64(pk.py) * res_[pk.res].npx + pk.px)];
+    if (l < next) return;
+    next = uint16_t(l + 1);
+    steps.push_back(Step{pk.res, pk.px, pk.py, uint16_t(l)});
+  };
+  std::vector<ProgressionChange> volumes = pocs_;
+  if (volumes.empty()) {
+    ProgressionChange all;
+    all.res_end = ~0u;
+    all.comp_end = ~0u;
+    all.layer_end = layers;
+    all.progression = h_.cod.progression;
+    volumes.push_back(all);
+  }
+  for (ProgressionChange v : volumes) {
+    if (v.comp_end == 0) v.comp_end = ~0u;  // CEpoc 0 means 256 (A.6.6)
+    packets_.clear();
+    append_volume(v.progression, v.res_start, v.res_end, v.comp_start, v.comp_end, nullptr);
+    const uint32_t lend = std::min<uint32_t>(v.layer_end, layers);
+    if (v.progression == 0) {  // LRCP: every layer through the RCP order
+      for (uint32_t l = 0; l < lend; ++l)
+        for (const PacketRef& pk : packets_) add(pk, l);
+    } else if (v.progression == 1) {  // RLCP: each resolution's CP order once per layer
+      for (size_t i = 0; i < packets_.size();) {
+        size_t j = i;
+        while (j < packets_.size() && res_[packets_[j].res].r == res_[packets_[i].res].r) ++j;
+        for (uint32_t l = 0; l < lend; ++l)
+          for (size_t k = i; k < j; ++k) add(packets_[k], l);
+        i = j;
+      }
+    } else {  // RPCL, PCRL, CPRL: the layers of each packet together
+      for (const PacketRef& pk : packets_)
+        for (uint32_t l = 0; l < lend; ++l) add(pk, l);
+    }
+  }
+
+  // Read them all.
+  std::vector<std::unique_ptr<PrecinctState>> state{size_t(precincts)};
+  u64 blocks_tracked = 0;
+  const u64 block_limit = kBlockAllowance + 16 * data_bytes;
+  size_t pi = 0, pos = parts[0].begin;
+  Context x;
+  x.tile = t;
+  for (size_t s = 0; s < steps.size(); ++s) {
+    const Step& st = steps[s];
+    const ResGeom& g = res_[st.res];
+    const PacketRef pk = make_packet(st.res, st.px, st.py);
+    x.g = &g;
+    x.pk = &pk;
+    x.band = -1;
+    while (pos >= parts[pi].end && pi + 1 < parts.size()) pos = parts[++pi].begin;
+    x.part = &parts[pi];
+    if (pos >= parts[pi].end) {
+      // Trailing packets of precincts without code-blocks may be left out.
+      for (size_t r = s; r < steps.size(); ++r)
+        if (make_packet(steps[r].res, steps[r].px, steps[r].py).has_cb)
+          throw InvalidCodestream("tile " + str(t) + ": packet data ends (" + part_end(x) + ") before packet " +
+                                  str(s + 1) + " of " + str(steps.size()) + " (" + describe(x) + ", layer " +
+                                  str(st.layer) + ")");
+      break;
+    }
+    auto& ps = state[size_t(first[st.res] + u64(st.py) * g.npx + st.px)];
+    if (!ps) {
+      ps = std::make_unique<PrecinctState>();
+      ps->bands.resize(g.nbands);
+      for (unsigned k = 0; k < g.nbands; ++k) {
+        BandState& b = ps->bands[k];
+        if (!precinct_blocks(g, g.band[k], g.kx0 + st.px, g.ky0 + st.py, b.cx0, b.cy0, b.ncx, b.ncy)) continue;
+        blocks_tracked += b.ncx * b.ncy;
+        if (blocks_tracked > block_limit)
+          throw UnsupportedCodestream("tile " + str(t) + ": more than " + str(block_limit) +
+                                      " code-blocks to track for its " + str(data_bytes) +
+                                      " bytes of packet data (quality layers are joined for at most 2^22 + 16 "
+                                      "per byte)");
+        b.inclusion.init(b.ncx, b.ncy);
+        b.zero_planes.init(b.ncx, b.ncy);
+        b.blocks.resize(size_t(b.ncx * b.ncy));
+      }
+    }
+    pos = read_layer_packet(x, pos, *ps, st.layer, st.layer < keep_layers);
+  }
+
+  // Write them as one layer, in COD's progression.
+  packets_.clear();
+  append_volume(h_.cod.progression, 0, ~0u, 0, ~0u, nullptr);
+  for (const PacketRef& pk : packets_)
+    write_flat_packet(state[size_t(first[pk.res] + u64(pk.py) * res_[pk.res].npx + pk.px)].get(), pk, out.body);
+  // bodies were appended by write_flat_packet right after each header
+}
+
+// Long by nature: one packet header of any layer in the order of the standard's
+// syntax (B.10), then its bodies.
+size_t PacketChecker::read_layer_packet(Context& x, size_t pos, PrecinctState& ps, uint32_t layer, bool keep) {
+  const ResGeom& g = *x.g;
+  const CodingStyle& st = *style_[g.c];
+  const size_t end = x.part->end;
+  const size_t start = pos;
+  if (st.sop && end - pos >= 2 && be16(cs_ + pos) == kSOP) {
+    if (end - pos < 6) fail(x, pos, "SOP marker segment runs past the end of the tile-part (" + part_end(x) + ")");
+    if (be16(cs_ + pos + 2) != 4) fail(x, pos, "SOP length " + str(be16(cs_ + pos + 2)) + " (must be 4)");
+    pos += 6;
+  }
+  Bits b{cs_, pos, end};
+  std::vector<Piece> pieces;
+  if (bit(b, x)) {
+    for (unsigned k = 0; k < g.nbands; ++k) {
+      BandState& bs = ps.bands[k];
+      if (!bs.ncx) continue;
+      x.band = int(k);
+      const BandGeom& bd = g.band[k];
+      const int limit = bd.mb >= 0 && !loose_mb_ ? bd.mb : kMaxMagnitudeBits;
+      const unsigned threshold = layer + 1;
+      for (u64 y = 0; y < bs.ncy; ++y) {
+        for (u64 xx = 0; xx < bs.ncx;) {
+          x.cbx = bs.cx0 + xx;
+          x.cby = bs.cy0 + y;
+          LayerBlock& blk = bs.blocks[size_t(y * bs.ncx + xx)];
+          bool included;
+          if (blk.included) {
+            included = bit(b, x) != 0;
+          } else {
+            // Inclusion tag tree up to this layer: a node whose value is beyond it
+            // excludes every leaf below it (none is included yet), so the rest of its
+            // span on this row is skipped at once.
+            TagTree& tt = bs.inclusion;
+            unsigned parent = 0, stop = 0;
+            included = false;
+            for (unsigned lv = tt.levels; lv-- > 0;) {
+              const size_t i = tt.node(lv, xx, y);
+              if (!tt.known[i]) {
+                if (tt.low[i] < parent) tt.low[i] = uint16_t(parent);
+                while (tt.low[i] < threshold) {
+                  if (bit(b, x)) {
+                    tt.known[i] = 1;
+                    break;
+                  }
+                  ++tt.low[i];
+                }
+              }
+              if (!tt.known[i] || tt.low[i] >= threshold) {
+                stop = lv;
+                break;
+              }
+              parent = tt.low[i];
+              if (lv == 0) included = true;
+            }
+            if (!included) {
+              xx = stop ? ((xx >> stop) + 1) << stop : xx + 1;
+              continue;
+            }
+            // First inclusion: its zero bit-planes (B.10.5).
+            TagTree& zt = bs.zero_planes;
+            unsigned value = 0;
+            for (unsigned lv = zt.levels; lv-- > 0;) {
+              const size_t i = zt.node(lv, xx, y);
+              if (!zt.known[i]) {
+                if (zt.low[i] < value) zt.low[i] = uint16_t(value);
+                while (!bit(b, x)) {
+                  if (++zt.low[i] > unsigned(limit))
+                    fail(x, b.pos, "more than " + str(unsigned(limit)) + " missing bit-planes (the band has " +
+                                       str(unsigned(limit)) + " magnitude bit-planes)");
+                }
+                zt.known[i] = 1;
+              }
+              value = zt.low[i];
+            }
+            blk.included = true;
+            blk.zbp = uint16_t(value);
+          }
+          if (!included) {
+            ++xx;
+            continue;
+          }
+          // Number of coding passes (Table B.4), Lblock (B.10.7.1).
+          unsigned n = 1;
+          if (bit(b, x)) {
+            n = 2;
+            if (bit(b, x)) {
+              const unsigned v2 = bits(b, 2, x);
+              n = 3 + v2;
+              if (v2 == 3) {
+                const unsigned v5 = bits(b, 5, x);
+                n = 6 + v5;
+                if (v5 == 31) n = 37 + bits(b, 7, x);
+              }
+            }
+          }
+          const unsigned lblock = blk.lblock + ones_then_zero(b, x, 32);
+          if (lblock > 32) fail(x, b.pos, "Lblock grows past 32 bits: code-block lengths cannot be that wide");
+          blk.lblock = uint8_t(lblock);
+          if (blk.passes + n > kMaxBlockPasses)
+            fail(x, b.pos, str(blk.passes + n) + " coding passes for one code-block (at most " +
+                               str(kMaxBlockPasses) + ")");
+          auto field = [&](unsigned width) -> uint32_t {
+            if (width > 32) fail(x, b.pos, "a code-block length field of " + str(width) + " bits (at most 32)");
+            return bits(b, width, x);
+          };
+          // The cleanup of HT set p / 3 codes bit-plane Mb - 1 - Zblk - p / 3.
+          auto check_set = [&](unsigned p) {
+            if (blk.zbp + p / 3 >= unsigned(std::max(limit, 1)) + 1)
+              fail(x, b.pos, "HT cleanup pass " + str(p) + " after " + str(blk.zbp) +
+                                 " missing bit-planes lies below the band's " + str(unsigned(limit)) +
+                                 " magnitude bit-planes");
+          };
+          // HT codeword segments: a cleanup pass alone, then its SigProp and MagRef
+          // together. Before the first cleanup with bytes, passes are placeholders
+          // and the lengths read as for one segment of all of them.
+          unsigned done = 0;  // passes of this contribution accounted for
+          if (blk.placeholder) {
+            const unsigned total = blk.passes + n;
+            const unsigned after = (total - 1) % 3;  // refinement passes after its last cleanup
+            const unsigned upto = n > after ? n - after : 0;  // passes up to that cleanup
+            if (upto == 0) {
+              if (field(lblock + floor_log2(n)))
+                fail(x, b.pos, "placeholder HT passes with bytes (Part 1 data in an HT-only code-block style)");
+              done = n;
+            } else {
+              uint32_t len = field(lblock + floor_log2(upto));
+              if (len) {
+                blk.placeholder = false;
+                check_set(blk.passes + upto - 1);
+                pieces.push_back(Piece{&blk, true, 1, int(blk.passes + upto - 1), len, keep});
+                done = upto;
+              } else {
+                // all placeholders: the field is as wide as for all n passes
+                const unsigned extra = floor_log2(n) - floor_log2(upto);
+                if (extra && field(extra))
+                  fail(x, b.pos, "placeholder HT passes with bytes (Part 1 data in an HT-only code-block style)");
+                done = n;
+              }
+            }
+          }
+          // After a cleanup with bytes: segments follow the pass types.
+          while (done < n) {
+            const unsigned p = blk.passes + done;  // the next pass: p % 3 == 0 cleanup
+            if (p % 3 == 0) {
+              check_set(p);
+              pieces.push_back(Piece{&blk, true, 1, int(p), field(lblock), keep});
+              done += 1;
+            } else {
+              const unsigned m = std::min(3 - p % 3, n - done);  // SigProp and/or MagRef of its set
+              pieces.push_back(Piece{&blk, false, uint8_t(m), int(p), field(lblock + floor_log2(m)), keep});
+              done += m;
+            }
+          }
+          blk.passes = uint16_t(blk.passes + n);
+          ++xx;
+        }
+      }
+    }
+    x.band = -1;
+  }
+  if (b.after_ff) next_byte(b, x);
+  pos = b.pos;
+  if (st.eph) {
+    if (end - pos < 2 || be16(cs_ + pos) != kEPH)
+      fail(x, pos, end - pos < 2 ? "EPH marker missing: the tile-part ends (" + part_end(x) + ")"
+                                 : "EPH marker expected after the packet header (Scod bit 2), found 0x" +
+                                       hex2(cs_[pos]) + hex2(cs_[pos + 1]));
+    pos += 2;
+  }
+  // Bodies in header order.
+  for (const Piece& pc : pieces) {
+    if (pc.length > end - pos)
+      fail(x, start, "packet header declares " + str(pc.length) + " bytes for a code-block segment, only " +
+                         str(end - pos) + " are left (" + part_end(x) + ")");
+    LayerBlock& blk = *pc.block;
+    if (pc.cleanup) {
+      if (pc.length < 2) fail(x, pos, "HT cleanup segment of " + str(pc.length) + " bytes (at least 2)");
+      const size_t last = pos + pc.length - 1;
+      const unsigned scup = (unsigned(cs_[last]) << 4) | (cs_[last - 1] & 15u);
+      if (scup < 2 || scup > std::min<u64>(pc.length, 4079))
+        fail(x, last - 1, "HT cleanup segment of " + str(pc.length) + " bytes ends with Scup " + str(scup) +
+                              " (must be 2.." + str(std::min<u64>(pc.length, 4079)) + ")");
+      if (pc.keep) {
+        blk.cleanup_pass = pc.pass;
+        blk.cleanup_at = pos;
+        blk.cleanup_len = pc.length;
+        blk.refine_passes = 0;
+        blk.refine.clear();
+      }
+    } else if (pc.keep && blk.cleanup_pass >= 0) {
+      blk.refine_passes = uint8_t(blk.refine_passes + pc.passes);
+      if (pc.length) blk.refine.emplace_back(pos, pc.length);
+    }
+    pos += pc.length;
+  }
+  return pos;
+}
+
+void PacketChecker::write_flat_packet(const PrecinctState* ps, const PacketRef& pk, std::vector<uint8_t>& out) const {
+  const ResGeom& g = res_[pk.res];
+  bool any = false;
+  if (ps)
+    for (const BandState& bs : ps->bands)
+      for (const LayerBlock& blk : bs.blocks) any = any || blk.cleanup_pass >= 0;
+  if (!any) {
+    out.push_back(0);  // an empty packet: its zero-length bit
+    return;
+  }
+  BitWriter bw{out};
+  bw.put(1);
+  std::vector<const LayerBlock*> order;
+  for (unsigned k = 0; k < g.nbands; ++k) {
+    const BandState& bs = ps->bands[k];
+    if (!bs.ncx) continue;
+    // Tag-tree values: inclusion 0 (in this one layer) or 1; zero bit-planes of the
+    // included blocks (the others above every value, so the minima are theirs).
+    TagTree inc, zbp;
+    inc.init(bs.ncx, bs.ncy);
+    zbp.init(bs.ncx, bs.ncy);
+    inc.value.assign(inc.low.size(), 0xFFFF);
+    zbp.value.assign(zbp.low.size(), 0xFFFF);
+    for (u64 y = 0; y < bs.ncy; ++y)
+      for (u64 xx = 0; xx < bs.ncx; ++xx) {
+        const LayerBlock& blk = bs.blocks[size_t(y * bs.ncx + xx)];
+        const bool in = blk.cleanup_pass >= 0;
+        const unsigned z = in ? blk.zbp + unsigned(blk.cleanup_pass) / 3 : 0xFFFF;
+        for (unsigned lv = 0; lv < inc.levels; ++lv) {
+          uint16_t& a = inc.value[inc.node(lv, xx, y)];
+          a = std::min<uint16_t>(a, in ? 0 : 1);
+          uint16_t& c = zbp.value[zbp.node(lv, xx, y)];
+          c = std::min<uint16_t>(c, uint16_t(std::min(z, 0xFFFFu)));
+        }
+      }
+    for (u64 y = 0; y < bs.ncy; ++y)
+      for (u64 xx = 0; xx < bs.ncx; ++xx) {
+        const LayerBlock& blk = bs.blocks[size_t(y * bs.ncx + xx)];
+        encode_tag(inc, xx, y, 1, bw);
+        if (blk.cleanup_pass < 0) continue;
+        encode_tag(zbp, xx, y, 0x10000, bw);
+        uint64_t refine_len = 0;
+        for (const auto& piece : blk.refine) refine_len += piece.second;
+        // SigProp/MagRef passes without a byte are left out: decoders refuse or
+        // skip a refinement segment of length 0 (OpenJPEG: "malformed codeblock").
+        const unsigned rp = refine_len ? blk.refine_passes : 0;
+        const unsigned passes = 1u + rp;  // 1..3
+        if (passes == 1) bw.put(0);
+        else if (passes == 2) bw.put_bits(2, 2);   // 10
+        else bw.put_bits(12, 4);                   // 11 00
+        auto width = [](uint64_t v) {
+          unsigned w = 0;
+          while (w < 64 && (v >> w)) ++w;
+          return w;
+        };
+        const unsigned extra = rp ? floor_log2(rp) : 0;
+        unsigned lblock = std::max(3u, width(blk.cleanup_len));
+        if (rp) lblock = std::max(lblock, width(refine_len) > extra ? width(refine_len) - extra : 0u);
+        if (lblock + extra > 32) throw UnsupportedCodestream("a joined code-block segment of " + str(refine_len) + " bytes");
+        for (unsigned i = 3; i < lblock; ++i) bw.put(1);
+        bw.put(0);
+        bw.put_bits(blk.cleanup_len, lblock);
+        if (rp) bw.put_bits(uint32_t(refine_len), lblock + extra);
+        order.push_back(&blk);
+      }
+  }
+  bw.finish();
+  for (const LayerBlock* blk : order) {
+    out.insert(out.end(), cs_ + blk->cleanup_at, cs_ + blk->cleanup_at + blk->cleanup_len);
+    for (const auto& piece : blk->refine) out.insert(out.end(), cs_ + piece.first, cs_ + piece.first + piece.second);
+  }
+}
+
+}  // namespace packets_internal
+}  // namespace htj2k
