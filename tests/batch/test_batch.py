@@ -232,7 +232,7 @@ def test_multicomponent_decode_and_checksum_paths(nc, colour, dtype, bits):
     lo = -(1 << (bits - 1)) if info.min < 0 else 0
     hi = (1 << (bits - 1)) - 1 if info.min < 0 else (1 << bits) - 1
     img = rng.integers(lo, hi + 1, (37, 53, nc), dtype=np.int64).astype(dtype)
-    data = htj2k.encode(img, bit_depth=bits, colour_transform=colour, levels=3)
+    data = htj2k.encode(img, bit_depth=bits, colour_transform=colour, levels=3, components=nc)
     out = htj2k.decode(data)
     np.testing.assert_array_equal(out, img)
     sums = htj2k.checksums(data)

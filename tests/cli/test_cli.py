@@ -488,3 +488,17 @@ def test_missing_optional_dependency_is_a_usage_error(monkeypatch, capsys):
     assert err.count("\n") == 1 and "pip install 'htj2k[dicom]'" in err
     assert cli.main(["zz-bug"]) == 3  # not an optional dependency: a bug, reported as internal
     assert "internal error" in capsys.readouterr().err
+
+
+def test_lossy_needs_a_step(tmp_path):
+    """--lossy alone would write OpenJPH's default step: a "lossy" file larger than
+    the lossless one. It is refused, naming --qstep."""
+    np.save(tmp_path / "a.npy", gray12())
+    user_error(run("encode", tmp_path / "a.npy", tmp_path / "a.j2c", "--bit-depth", "12", "--lossy"),
+               words=["--qstep"])
+    assert not (tmp_path / "a.j2c").exists()
+
+
+def test_a_stack_of_frames_is_not_an_image(tmp_path):
+    np.save(tmp_path / "stack.npy", np.zeros((20, 16, 16), np.uint8))
+    user_error(run("encode", tmp_path / "stack.npy", tmp_path / "s.j2c"), words=["16 components", "encode_many"])

@@ -81,3 +81,28 @@ def test_verify_takes_a_frame_record(frame):
     (record,) = parse_metadata({"ImageFrames": [bad]})
     v = htj2k.verify(data, record)
     assert not v.ok and v.max_pixel_value == (int(img.max()) + 1, int(img.max()))
+
+
+@pytest.mark.parametrize("shape", [(5, 8, 8), (64, 64, 100)])
+def test_stacks_are_not_encoded_as_many_component_images(shape):
+    """(F, H, W) or a volume: more than 4 in the last axis is refused, naming
+    encode_many, instead of a silent image of that many components."""
+    with pytest.raises(ValueError, match="encode_many"):
+        htj2k.encode(np.zeros(shape, np.uint8))
+    frames = htj2k.encode_many(np.zeros(shape, np.uint8))  # the frames axis first
+    assert len(frames) == shape[0] and htj2k.info(frames[0]).num_components == 1
+
+
+@pytest.mark.parametrize("comps", [1, 2, 3, 4])
+def test_up_to_four_components(comps):
+    img = np.arange(6 * 7 * comps, dtype=np.uint8).reshape(6, 7, comps)
+    np.testing.assert_array_equal(htj2k.decode(htj2k.encode(img)).reshape(6, 7, comps), img)
+
+
+def test_many_components_need_the_count():
+    img = np.arange(4 * 5 * 6, dtype=np.uint8).reshape(4, 5, 6)
+    np.testing.assert_array_equal(htj2k.decode(htj2k.encode(img, components=6)), img)
+    with pytest.raises(ValueError, match="components: 5 given"):
+        htj2k.encode(img, components=5)
+    with pytest.raises(TypeError, match="components"):
+        htj2k.encode(img, components=True)

@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ._rules import DECODERS, DEFAULT_MAX_MEMORY, MAX_LEVELS
+from ._rules import DECODERS, DEFAULT_MAX_MEMORY, MAX_ARRAY_COMPONENTS, MAX_LEVELS
 
 BytesLike = Union[bytes, bytearray, memoryview, np.ndarray]
 
@@ -177,7 +177,7 @@ ENCODE_OPTIONS = {
 }
 
 
-def encode_array(array: Any) -> Tuple[np.ndarray, Optional[int]]:
+def encode_array(array: Any, components: Optional[int] = None) -> Tuple[np.ndarray, Optional[int]]:
     """The array as ``_core.encode`` reads it (integer samples, little-endian, rows
     C-contiguous at a positive stride) and the bit depth a bool array implies."""
     if not isinstance(array, np.ndarray):
@@ -191,6 +191,17 @@ def encode_array(array: Any) -> Tuple[np.ndarray, Optional[int]]:
         raise ValueError(f"array: expected (H, W) or (H, W, C), got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"array: empty image of shape {array.shape}")
+    held = array.shape[2] if array.ndim == 3 else 1
+    if components is not None:
+        if isinstance(components, bool) or not isinstance(components, (int, np.integer)):
+            raise TypeError(f"components: expected an int or None, got {type(components).__name__}")
+        if components != held:
+            raise ValueError(f"components: {components} given, the array of shape {array.shape} holds {held}")
+    elif held > MAX_ARRAY_COMPONENTS:
+        raise ValueError(
+            f"array: shape {array.shape} would be an image of {held} components (more than "
+            f"{MAX_ARRAY_COMPONENTS} in the last axis: grey, RGB, RGBA need no more); for a stack of frames "
+            f"(F, H, W) use htj2k.encode_many(stack), for a multi-component image pass components={held}")
     if array.dtype.byteorder == ">" or (array.dtype.byteorder == "=" and not np.little_endian):
         array = array.astype(array.dtype.newbyteorder("<"))
     if array.ndim == 3:
@@ -205,10 +216,11 @@ def encode_array(array: Any) -> Tuple[np.ndarray, Optional[int]]:
 def encode_options(array: Any, options: Dict[str, Any]) -> Tuple[np.ndarray, Dict[str, Any]]:
     """The array and options dict to hand to ``_core.encode`` (shared with
     :func:`htj2k.encode_many`); an unknown option is a TypeError."""
-    unknown = sorted(set(options) - set(ENCODE_OPTIONS))
+    unknown = sorted(set(options) - set(ENCODE_OPTIONS) - {"components"})
     if unknown:
         raise TypeError(f"encode: unknown option(s) {', '.join(unknown)}")
-    array, implied_depth = encode_array(array)
+    options = dict(options)
+    array, implied_depth = encode_array(array, options.pop("components", None))
     checked = {k: ENCODE_OPTIONS[k](v, k) for k, v in options.items()}
     if checked.get("bit_depth") is None and implied_depth is not None:
         checked["bit_depth"] = implied_depth

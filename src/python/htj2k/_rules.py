@@ -30,6 +30,10 @@ DEFAULT_MAX_PIXELS: int = int(_core.DEFAULT_MAX_PIXELS)
 #: buffers: OpenJPH's lines and code-block buffers, OpenJPEG's int32 tile and
 #: image), checked before anything is allocated.
 DEFAULT_MAX_MEMORY: int = int(_core.DEFAULT_MAX_MEMORY)
+#: The most components an (H, W, C) array given to encode() may have: grey, grey +
+#: alpha, RGB, RGBA. More in the last axis is far likelier a stack of frames or
+#: volume slices (F, H, W) than an image (encode_many encodes a stack as frames).
+MAX_ARRAY_COMPONENTS: int = 4
 #: Decoder names of decode(decoder=...).
 DECODERS: Tuple[str, ...] = ("auto", "openjph", "openjpeg")
 

@@ -228,7 +228,7 @@ def encode_many(
     arrays = frame_sequence(arrays, "arrays") if not isinstance(arrays, np.ndarray) else list(arrays)
     nthreads = check_threads(threads)
     errors = check_errors(errors)
-    unknown = sorted(set(options) - set(ENCODE_OPTIONS))
+    unknown = sorted(set(options) - set(ENCODE_OPTIONS) - {"components"})
     if unknown:
         raise TypeError(f"encode_many: unknown option(s) {', '.join(unknown)}")
     items: List[Any] = []

@@ -147,6 +147,7 @@ def encode(
     tileparts: Optional[str] = None,
     plt: bool = False,
     container: str = "j2c",
+    components: Optional[int] = None,
 ) -> bytes:
     """Encode a numpy image to HTJ2K.
 
@@ -174,6 +175,9 @@ def encode(
         plt: write PLT packet lengths in every tile-part (our codestream writer, on
             every OpenJPH; with ``tileparts`` None or "R").
         container: "j2c" for a bare codestream, "jph" for a JPH file.
+        components: the number of components the array holds; needed (as a check)
+            for more than 4 in the last axis, which is otherwise refused as far more
+            likely a stack of frames (use :func:`encode_many` for those).
 
     Returns:
         The encoded bytes.

@@ -43,7 +43,7 @@ def _add_encode_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="IN", help="image: .npy, .pgm/.ppm/.pnm (P5/P6/P2/P3) or .raw (needs --shape/--dtype)")
     p.add_argument("output", metavar="OUT", help="codestream: .jph for a JPH file, else a bare codestream (.j2c, .jhc, .j2k)")
     p.add_argument("--levels", type=nonneg_int, metavar="N", help=f"decomposition levels (default {DEFAULT_LEVELS}, capped by the image size)")
-    p.add_argument("--lossy", action="store_true", help="irreversible 9/7 wavelet (default: lossless 5/3)")
+    p.add_argument("--lossy", action="store_true", help="irreversible 9/7 wavelet (default: lossless 5/3); needs --qstep")
     p.add_argument("--qstep", type=float_arg, metavar="Q", help="quantisation step for --lossy, e.g. 0.005 (implies --lossy)")
     p.add_argument("--block-size", type=size_pair, metavar="WxH", default=(64, 64), help="code-block size (default 64x64)")
     p.add_argument("--precincts", type=precinct_list, metavar="WxH[,WxH...]", help="precinct sizes from the highest resolution down (default: maximal)")
@@ -85,7 +85,10 @@ def _run_encode(args: argparse.Namespace) -> int:
     bit_depth = args.bit_depth
     if bit_depth is None and fmt == "pnm":
         bit_depth = image_io.pnm_bit_depth(src)
-    lossy = args.lossy or args.qstep is not None
+    if args.lossy and args.qstep is None:
+        # OpenJPH's default step is fine enough that the "lossy" file is larger than the lossless one
+        raise CliError("--lossy needs --qstep Q (the quantisation step, e.g. 0.005; smaller is better)")
+    lossy = args.qstep is not None
     container = "jph" if out_ext == ".jph" else "j2c"
     try:
         data = htj2k.encode(
