@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 import htj2k
 from htj2k import IncompleteCodestreamError, InvalidCodestreamError, UnsupportedCodestreamError, _core
 
+from helpers.codestream import with_placeholder_passes
 from helpers.images import make_image
 
 PROGRESSIONS = ("LRCP", "RLCP", "RPCL", "PCRL", "CPRL")
@@ -220,3 +221,17 @@ def test_damaged_multi_layer_streams_never_crash(shared_dir, isolated):
     bad = [r for r in res.value if r[0] == "raised" and not isinstance(r[1], htj2k.Htj2kError)]
     assert not bad, bad[:5]
     assert any(r[0] == "raised" and isinstance(r[1], InvalidCodestreamError) for r in res.value)
+
+
+# --------------------------------------------------------------------------- placeholder passes
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_placeholder_passes_are_decoded_through_one_ht_set(seed):
+    img = make_image((20, 24), "u1", 4, "random", seed)  # few magnitude bits: missing bit-planes to spare
+    data = htj2k.encode(img, levels=0, bit_depth=8)
+    odd = with_placeholder_passes(data)
+    assert odd != data
+    np.testing.assert_array_equal(htj2k.decode(odd), img)
+    np.testing.assert_array_equal(htj2k.decode(odd, decoder="openjph"), img)
+    assert _core.flatten_layers(odd) == data  # joined: OpenJPH's own bytes again

@@ -349,3 +349,17 @@ def test_derived_qcc_gate_guards_a_real_defect(probe, tmp_path):
     with pytest.raises(htj2k.UnsupportedCodestreamError, match="scalar-derived quantization"):
         htj2k.decode_planes(data, decoder="openjph")
     assert htj2k.info(data).decoder == "openjpeg"
+
+
+def test_placeholder_passes_gate_guards_a_real_defect(probe, tmp_path):
+    """Gate reads_placeholder_passes (closed): OpenJPH reads the segment lengths of a
+    code-block with HT placeholder passes as if it had at most 3 passes (wrong
+    pixels or an error); htj2k decodes through one HT set per code-block."""
+    from helpers.codestream import with_placeholder_passes
+
+    img = make_image((20, 24), "u1", 4, "random", 1)
+    data = with_placeholder_passes(htj2k.encode(img, levels=0, bit_depth=8))
+    assert not GATES["reads_placeholder_passes"]
+    rc, rows = probe_decode(probe, data, 0, tmp_path)
+    assert rc != 0 or rows != planes_crc([img]), f"OpenJPH {VERSION} reads placeholder passes: the gate can be opened"
+    np.testing.assert_array_equal(htj2k.decode(data, decoder="openjph"), img)

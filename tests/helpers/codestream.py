@@ -98,3 +98,87 @@ def plt_packet_ends(cs: bytes) -> List[List[int]]:
         ends.append(end)
         parts.append(ends)
     return parts
+
+
+class _Bits:
+    """Packet-header bits (15444-1 B.10.1: after 0xFF, 7 bits below a stuffed 0)."""
+
+    def __init__(self, data: bytes = b"", pos: int = 0):
+        self.data, self.pos, self.avail, self.byte, self.ff = data, pos, 0, 0, False
+        self.out, self.acc, self.n, self.cap = bytearray(), 0, 0, 8
+
+    def get(self) -> int:
+        if self.avail == 0:
+            self.byte = self.data[self.pos]
+            self.avail = 7 if self.ff else 8
+            self.ff = self.byte == 0xFF
+            self.pos += 1
+        self.avail -= 1
+        return (self.byte >> self.avail) & 1
+
+    def get_n(self, n: int) -> int:
+        v = 0
+        for _ in range(n):
+            v = (v << 1) | self.get()
+        return v
+
+    def end_of_header(self) -> int:
+        if self.ff:
+            self.pos += 1
+        return self.pos
+
+    def put(self, bit: int) -> None:
+        self.acc, self.n = (self.acc << 1) | bit, self.n + 1
+        if self.n == self.cap:
+            self.out.append(self.acc)
+            self.cap, self.acc, self.n = (7 if self.acc == 0xFF else 8), 0, 0
+
+    def put_n(self, v: int, n: int) -> None:
+        for k in range(n - 1, -1, -1):
+            self.put((v >> k) & 1)
+
+    def finish(self) -> bytes:
+        if self.n:
+            self.acc <<= self.cap - self.n
+            self.out.append(self.acc)
+            self.cap = 7 if self.acc == 0xFF else 8
+        if self.cap == 7:
+            self.out.append(0)
+        return bytes(self.out)
+
+
+def with_placeholder_passes(data: bytes) -> bytes:
+    """A one-code-block, one-packet codestream (OpenJPH's, 1 cleanup pass) with its
+    code-block re-signalled as 3 placeholder passes and the cleanup, one missing
+    bit-plane fewer (15444-15): the same samples, in a form OpenJPH misreads."""
+    ms = walk_markers(data)
+    sot = next(m for m in ms if m.code == 0xFF90)
+    sod = next(m for m in ms if m.code == 0xFF93)
+    b = _Bits(data, sod.end)
+    assert b.get() == 1 and b.get() == 1  # non-empty; the one code-block included
+    zbp = 0
+    while not b.get():
+        zbp += 1
+    assert b.get() == 0, "expected one coding pass"
+    lblock = 3
+    while b.get():
+        lblock += 1
+    length = b.get_n(lblock)
+    body = b.end_of_header()
+    assert zbp >= 1 and body + length == sot.offset + struct.unpack(">I", data[sot.offset + 6 : sot.offset + 10])[0]
+    w = _Bits()
+    w.put(1), w.put(1)
+    for _ in range(zbp - 1):
+        w.put(0)
+    w.put(1)
+    w.put_n(0b1101, 4)  # 4 passes: 3 placeholders, then the cleanup
+    new_lblock = max(3, length.bit_length() - 2)
+    for _ in range(new_lblock - 3):
+        w.put(1)
+    w.put(0)
+    w.put_n(length, new_lblock + 2)  # Lblock + floor(log2(3 + 1)) bits
+    header = w.finish()
+    out = bytearray(data[: sod.end] + header + data[body:])
+    psot = len(out) - 2 - sot.offset  # to the EOC
+    struct.pack_into(">I", out, sot.offset + 6, psot)
+    return bytes(out)

@@ -191,6 +191,7 @@ void register_info(py::module_& m) {
     gates["honours_coc_qcc"] = kOjphHonoursCoc;
     gates["decodes_scalar_derived"] = kOjphDecodesScalarDerived;
     gates["decodes_scalar_derived_qcc"] = kOjphDecodesScalarDerivedQcc;
+    gates["reads_placeholder_passes"] = kOjphReadsPlaceholderPasses;
     gates["has_tlm"] = kOjphHasTlm;
     gates["max_decode_bit_depth"] = kOjphMaxBitDepth;
     gates["max_encode_bit_depth"] = kOjphMaxEncodeBitDepth;

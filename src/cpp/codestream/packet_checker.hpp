@@ -25,12 +25,6 @@ using u64 = uint64_t;
 inline const char* const kOjph = "OpenJPH " HTJ2K_PK_STR(OPENJPH_VERSION_MAJOR) "." HTJ2K_PK_STR(
     OPENJPH_VERSION_MINOR) "." HTJ2K_PK_STR(OPENJPH_VERSION_PATCH);
 
-// OpenJPH reads the segment lengths of a code-block contributing more than 3 coding
-// passes (HT placeholder passes) as if it had at most 3 (0.9.0 and 0.21.2 predate
-// placeholder-pass decoding, aous72/OpenJPH PR #191, August 2025). No release we
-// link has been measured to read them, so they are refused on every one until a
-// measurement opens this gate.
-constexpr bool kOjphReadsPlaceholderPasses = false;
 
 // No sample has more magnitude bit-planes than G + epsilon - 1 <= 7 + 31 - 1.
 constexpr int kMaxMagnitudeBits = 37;
@@ -391,6 +385,8 @@ class PacketChecker {
   // The first valid feature the linked OpenJPH misreads, reported once every packet
   // has been found well-formed.
   std::string unsupported_;
+  // Some code-block has HT placeholder passes (more than 3 coding passes).
+  bool placeholders_ = false;
   // When set (packet_spans), one entry per tile receives the packets walked.
   std::vector<TilePackets>* spans_ = nullptr;
 

@@ -178,6 +178,7 @@ void PacketChecker::parse_band(Context& x, Bits& b, const BandGeom& bd, u64 cx0,
       if (passes > 3) {
         // Read per the standard: when the rest is well-formed, the codestream is
         // valid and only the linked OpenJPH cannot read it.
+        placeholders_ = true;
         if (!kOjphReadsPlaceholderPasses)
           unsupported(describe(x) + " at byte " + str(b.pos) + ": " + str(passes) +
                       " coding passes (HT placeholder passes); " + kOjph + " reads their lengths wrongly");

@@ -148,11 +148,12 @@ class OjphMarkerScan {
 
 }  // namespace
 
-void check_packets(const uint8_t* cs, size_t size, const CodestreamHeader& h) {
+void check_packets(const uint8_t* cs, size_t size, const CodestreamHeader& h, bool* placeholder_passes) {
   if (!cs || h.components.empty() || h.tile_parts.empty() || size < 4) return;
   OjphMarkerScan(cs, size, h).run();
   PacketChecker checker(cs, size, h);
   checker.run();
+  if (placeholder_passes) *placeholder_passes = checker.placeholders_;
   if (!checker.unsupported_.empty()) throw UnsupportedCodestream(checker.unsupported_);
 }
 

@@ -32,7 +32,11 @@ namespace htj2k {
 //    header for it; a marker code inside a segment OpenJPH scans through).
 // Costs a few microseconds per frame (2.5 us for a 512x512 16-bit frame; 0.4 ms with
 // 8x8 precincts and code-blocks, ~6% of that decode): only headers are read.
-void check_packets(const uint8_t* cs, size_t size, const CodestreamHeader& h);
+// With `placeholder_passes`, it is set when some code-block has HT placeholder
+// passes (read per the standard; OpenJPH misreads them), so that the caller may
+// decode through the codestream joined to one HT set per code-block instead
+// (codestream/layers.hpp), which every decoder reads.
+void check_packets(const uint8_t* cs, size_t size, const CodestreamHeader& h, bool* placeholder_passes = nullptr);
 
 // One POC entry (15444-1 A.6.6) as OpenJPEG 2.5 applies it: resolutions
 // [res_start, res_end), components [comp_start, comp_end) (CEpoc 0 is 0 there),

@@ -98,9 +98,23 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
   // decoder runs (no OpenJPEG retry on bytes known to be corrupt); a valid stream
   // OpenJPH would misread goes to OpenJPEG when allowed.
   if (decoder_ == DecoderKind::OpenJPH) {
+    bool placeholders = false;
     try {
-      check_packets(data_ + span_.offset, span_.length, header_);
+      check_packets(data_ + span_.offset, span_.length, header_, &placeholders);
     } catch (const UnsupportedCodestream& e) {
+      if (placeholders && joined_.empty()) {
+        // HT placeholder passes (which neither decoder reads): decoded through the
+        // codestream with one HT set per code-block, chosen afresh for it.
+        std::vector<uint8_t> joined = flatten_layers(data_ + span_.offset, span_.length, header_, 1);
+        std::vector<uint8_t> completed = std::move(completed_);
+        DecodeOptions again = options;
+        again.level = level_;
+        again.best_level = false;
+        *this = FrameDecoder(joined.data(), joined.size(), again);
+        joined_ = std::move(joined);  // the buffer data_ points into moves with it
+        completed_ = std::move(completed);
+        return;
+      }
       if (!openjpeg_takes_over(header_, level_, requested_, e.what(), /*report_both=*/true, data_ + span_.offset,
                                span_.length))
         throw;

@@ -15,6 +15,13 @@ constexpr bool kOjphDecodesScalarDerived = HTJ2K_OJPH_AT_LEAST(0, 10);
 // ... in QCD only: 0.21.2 fails on a QCC with it ("Scalar derived quantization is not
 // supported yet in QCC marker"). No release measured reads it: closed everywhere.
 constexpr bool kOjphDecodesScalarDerivedQcc = false;
+// OpenJPH reads the segment lengths of a code-block contributing more than 3 coding
+// passes (HT placeholder passes) as if it had at most 3 (0.9.0 and 0.21.2 predate
+// placeholder-pass decoding, aous72/OpenJPH PR #191, August 2025). No release we
+// link has been measured to read them, so they are refused for it on every one (such codestreams are decoded through one HT set
+// per code-block, codestream/layers.hpp) until a measurement opens this gate.
+constexpr bool kOjphReadsPlaceholderPasses = false;
+
 // 0.18 introduced 64-bit line buffers (line_buf::flags) and deep images.
 constexpr bool kOjphHasLineFlags = HTJ2K_OJPH_AT_LEAST(0, 18);
 // Main-header COC: 0.9.0 skips it ("COC is not supported yet") and decodes with
