@@ -508,40 +508,113 @@ def test_in_process_mode_runs_no_frame_hook(tmp_path, capsys, monkeypatch):
     assert code == 0
 
 
-def test_interrupt_leaves_valid_partial_report_and_resume(tree, tmp_path):
-    report = tmp_path / "r.jsonl"
+def _sigint_default() -> None:  # preexec_fn: in the child, before exec
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start_faults_cli(*args: Any) -> subprocess.Popen:
+    """``python -m helpers.roundtrip_faults ARGS`` (``htj2k roundtrip`` with crash/hang
+    injection), started as from an interactive shell: in a session of its own (so that a
+    test can signal its process group, as Ctrl-C in a terminal does, and kill whatever is
+    left of it), and with SIGINT at its default disposition even when this test run
+    inherited it ignored -- a background job of a non-interactive shell (``make test &``)
+    ignores SIGINT, a Python started so never raises KeyboardInterrupt, and a test that
+    sends SIGINT would wait for an exit that never comes."""
     env = dict(os.environ)
     env.pop("HTJ2K_DEBUG", None)
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.roundtrip_faults", "--hang-on", "SC_rgb_rle_2frame.dcm#2", "--",
-         str(tree["good"]), str(tree["images"]), "--json-out", str(report), "--workers", "2"],
+    return subprocess.Popen(
+        [sys.executable, "-m", "helpers.roundtrip_faults", *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        start_new_session=True,
+        preexec_fn=_sigint_default,
     )
+
+
+def _signal_state(pid: int) -> str:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "?"
+    return " ".join(line.replace("\t", "") for line in status.splitlines() if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+
+
+def _kill_session(proc: subprocess.Popen) -> None:
+    """SIGKILL to everything left of the run (the fork server, workers) -- a failed test
+    must not leave a hung worker behind."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def communicate_after_interrupt(proc: subprocess.Popen, timeout: float = 60) -> Tuple[str, str]:
+    """(stdout, stderr) once the interrupted run has exited and every process it started
+    has closed its stdout and stderr; fails with what it was doing when that takes longer
+    than ``timeout``."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        state = "exited" if proc.poll() is not None else f"still running ({_signal_state(proc.pid)})"
+        ps = subprocess.run(["ps", "-o", "pid,ppid,stat,etime,args", "-s", str(proc.pid)], capture_output=True, text=True).stdout
+        _kill_session(proc)
+        out, err = proc.communicate()
+        pytest.fail(f"no prompt exit {timeout:g} s after SIGINT: main process {state}\n{ps}\nstderr:\n{err[-3000:]}")
+
+
+def load_partial(report: Path) -> List[Dict[str, Any]]:
+    """The records of a report being written: a last line cut short is not one yet."""
+    recs = []
+    for line in report.read_text().splitlines():
+        try:
+            recs.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+    return recs
+
+
+def assert_interrupted(proc: subprocess.Popen, err: str, report: Path) -> List[Dict[str, Any]]:
+    """Exit 130, one line on stderr that names --resume, a valid partial report."""
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and "interrupted" in lines[0] and "--resume" in lines[0], err
+    recs = [json.loads(line) for line in report.read_text().splitlines()]  # every line is valid JSON
+    assert recs[0]["record"] == "run" and all(r["record"] != "summary" for r in recs)
+    return recs
+
+
+@pytest.mark.parametrize("target", ["main process", "process group"])
+def test_interrupt_leaves_valid_partial_report_and_resume(tree, tmp_path, target):
+    """SIGINT while a worker hangs, to the main process or, as Ctrl-C in a terminal, to
+    every process of the run (the workers and the fork server must not react)."""
+    report = tmp_path / "r.jsonl"
+    proc = start_faults_cli("--hang-on", "SC_rgb_rle_2frame.dcm#2", "--",
+                            tree["good"], tree["images"], "--json-out", report, "--workers", "2")
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:  # wait for frame 1 of the hanging file and the other files
             if report.exists():
-                recs = load(report)
+                recs = load_partial(report)
                 done = {Path(r["file"]).name for r in recs if r["record"] == "file"}
                 if ("SC_rgb_rle_2frame.dcm", 1) in frames_of(recs) and len(done) >= 5:
                     break
+            if proc.poll() is not None:
+                pytest.fail(f"the run ended before it was interrupted (exit {proc.returncode}): {proc.communicate()[1]}")
             time.sleep(0.2)
         else:
             pytest.fail("the run did not progress")
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        if target == "main process":
+            proc.send_signal(signal.SIGINT)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)
+        out, err = communicate_after_interrupt(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
-    assert "interrupted" in err and "--resume" in err and "Traceback" not in err
-    lines = report.read_text().splitlines()
-    recs = [json.loads(line) for line in lines]  # every line is valid JSON
-    assert recs[0]["record"] == "run" and all(r["record"] != "summary" for r in recs)
+        _kill_session(proc)
+    recs = assert_interrupted(proc, err, report)
     assert ("SC_rgb_rle_2frame.dcm", 2) not in frames_of(recs)
 
     res = run_subprocess(tree["good"], tree["images"], "--json-out", report, "--resume", report, "--workers", "2")
@@ -549,6 +622,76 @@ def test_interrupt_leaves_valid_partial_report_and_resume(tree, tmp_path):
     recs = load(report)
     keys = [(r["file"], r["frame"]) for r in recs if r["record"] == "frame"]
     assert len(keys) == len(set(keys)) == 7 and recs[-1]["record"] == "summary"
+
+
+def test_second_ctrl_c_during_shutdown_still_stops_every_worker(tree, tmp_path, monkeypatch):
+    """Ctrl-C while the main process handles a record, then Ctrl-C again just as the pool
+    shuts down: the second one must not cut the shutdown short (it did: its
+    KeyboardInterrupt left the hung worker running after the run had returned)."""
+    from helpers.roundtrip_faults import faults
+    from htj2k.tools.roundtrip import executors
+
+    started: List[Any] = []
+    real_start, real_close = executors._LocalPool._start, executors._LocalPool.close
+
+    def start(self):
+        w = real_start(self)
+        started.append(w["proc"])
+        return w
+
+    def close(self, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C
+        return real_close(self, *args, **kwargs)
+
+    class CtrlCAfterFiveFiles:  # the progress object: called in the main process per record
+        def start(self, total): pass
+        def stop(self): pass
+        def update(self, files=None, frames=None):
+            if files == 5:  # every file but the hanging one
+                os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(executors._LocalPool, "_start", start)
+    monkeypatch.setattr(executors._LocalPool, "close", close)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # even if this run ignores SIGINT
+    try:
+        result = roundtrip.run([tree["good"], tree["images"]], report=str(tmp_path / "r.jsonl"), workers=2,
+                               timeout=120,  # the run ends even if Ctrl-C is not acted on: a failure, not a hang
+                               progress=CtrlCAfterFiveFiles(), frame_hook=faults(hang_on="SC_rgb_rle_2frame.dcm#2"))
+        handler_after = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        left = [p for p in started if p.is_alive()]
+        for p in left:
+            p.kill()
+            p.join(5)
+    assert result.interrupted
+    assert not left, "worker processes still running after the interrupted run returned"
+    assert handler_after is signal.default_int_handler  # run() put it back
+    assert ("SC_rgb_rle_2frame.dcm", 2) not in frames_of(load(tmp_path / "r.jsonl"))
+
+
+def test_ctrl_c_while_the_worker_pool_starts(tree, tmp_path):
+    """Ctrl-C in a terminal (SIGINT to the whole process group) while the fork server is
+    still preloading its modules -- seconds on a loaded machine, made long here: the fork
+    server only ignores SIGINT after that, and the workers it forks get Python's handler
+    back; they must not die with a KeyboardInterrupt traceback. The run exits 130 with
+    its one line and a valid (header-only) report."""
+    report = tmp_path / "r.jsonl"
+    marker = tmp_path / "forkserver-preloading"
+    proc = start_faults_cli("--slow-start", "3", "--start-marker", marker, "--",
+                            tree["good"], tree["images"], "--json-out", report, "--workers", "2")
+    try:
+        deadline = time.monotonic() + 90
+        while not marker.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the fork server did not start (exit {proc.poll()}): {proc.communicate(timeout=60)[1]}")
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = communicate_after_interrupt(proc)
+    finally:
+        _kill_session(proc)
+    recs = assert_interrupted(proc, err, report)
+    assert [r["record"] for r in recs] == ["run"]
 
 
 # --------------------------------------------------------------------------- dask

@@ -45,7 +45,7 @@ from typing import (
 )
 
 from .discover import classify, discover
-from .executors import _LocalPool, _run_dask, _run_inprocess
+from .executors import _interrupt_once, _LocalPool, _run_dask, _run_inprocess
 from .process import process_file
 from .records import (
     FILE_DONE,
@@ -111,26 +111,28 @@ def _pending(files: List[str], resume: Optional[str]) -> Tuple[List[Dict[str, An
 
 def _execute(tasks: List[Task], opts: RoundtripOptions, sink: Any, rep: Any, progress: Any, *,
              dask: Optional[str], workers: int, timeout: Optional[float]) -> bool:
-    """Runs the tasks on the chosen executor; True when interrupted (Ctrl-C)."""
+    """Runs the tasks on the chosen executor; True when interrupted (Ctrl-C: only the first
+    one interrupts, later ones are ignored until the shutdown it starts is done)."""
     interrupted = False
-    if progress is not None:
-        progress.start(len(tasks))
-    try:
-        if not tasks:
-            pass
-        elif dask:
-            _run_dask(dask, workers or (os.cpu_count() or 1), tasks, opts, sink)
-        elif workers and workers > 0:
-            _LocalPool(min(workers, len(tasks)), opts, timeout).run(tasks, sink)
-        else:
-            _run_inprocess(tasks, opts, sink)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
+    with _interrupt_once():
         if progress is not None:
-            progress.stop()
-        if rep is not None and interrupted:
-            rep.close()
+            progress.start(len(tasks))
+        try:
+            if not tasks:
+                pass
+            elif dask:
+                _run_dask(dask, workers or (os.cpu_count() or 1), tasks, opts, sink)
+            elif workers and workers > 0:
+                _LocalPool(min(workers, len(tasks)), opts, timeout).run(tasks, sink)
+            else:
+                _run_inprocess(tasks, opts, sink)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            if progress is not None:
+                progress.stop()
+            if rep is not None and interrupted:
+                rep.close()
     return interrupted
 
 

@@ -1,24 +1,83 @@
-"""Where files are processed: crash-isolating worker processes, a Dask cluster, or in-process."""
+"""Where files are processed: crash-isolating worker processes, a Dask cluster, or in-process.
+
+Ctrl-C (SIGINT) is for the main process alone: it raises ``KeyboardInterrupt`` there, and
+the local pool then kills its busy workers and stops the idle ones within a bounded time
+(``_LocalPool.close``); further Ctrl-C are ignored until that is done (``_interrupt_once``,
+around the whole run). The worker processes and the fork server never act on it, although
+in a terminal Ctrl-C signals the whole process group: they start with SIGINT blocked
+(``_sigint_blocked``) -- the fork server, which would only ignore it after its
+seconds-long preload, for its whole life; a worker until it has set it to ignored --
+instead of dying with a ``KeyboardInterrupt`` traceback in their start-up code.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
+import threading
 import time
 from collections import deque
 from multiprocessing.connection import wait
-from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Deque, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .process import process_file
 from .records import RoundtripOptions, Task, _err, _failed_file
 from .report import _Sink
 
 
+_HAVE_SIGMASK = hasattr(signal, "pthread_sigmask")
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT held back in this thread (a pending one is delivered when the block ends);
+    processes started meanwhile begin with it blocked (the mask is inherited by fork
+    and kept by exec)."""
+    if not _HAVE_SIGMASK:
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def _interrupt_once() -> Iterator[None]:
+    """Within: the first SIGINT raises ``KeyboardInterrupt`` (as Python's default handler
+    does) and later ones are ignored, so that the shutdown the first one starts (workers
+    killed, report closed) is not cut short by a second Ctrl-C, leaving workers running;
+    the previous handler is back afterwards. Only replaces Python's default handler, in
+    the main thread (the only one SIGINT interrupts): an inherited SIG_IGN or an
+    application's own handler is kept."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    interrupted = False
+
+    def first_interrupts(signum: int, frame: Any) -> None:
+        nonlocal interrupted
+        if not interrupted:
+            interrupted = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, first_interrupts)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _worker_main(conn: Any, opts: RoundtripOptions) -> None:
     """A local pool worker: one file at a time from ``conn``; frames are sent back
     as they complete, then the file record."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # then unblock (see _LocalPool._start)
+    if _HAVE_SIGMASK:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         import htj2k.dicom  # noqa: F401  (registers the pydicom plugin)
     except ImportError:
@@ -55,9 +114,9 @@ class _LocalPool:
 
     def __init__(self, workers: int, opts: RoundtripOptions, timeout: Optional[float]):
         methods = mp.get_all_start_methods()
-        method = "forkserver" if "forkserver" in methods else "spawn"
-        self.ctx = mp.get_context(method)
-        if method == "forkserver":
+        self.method = "forkserver" if "forkserver" in methods else "spawn"
+        self.ctx = mp.get_context(self.method)
+        if self.method == "forkserver":
             self.ctx.set_forkserver_preload(["htj2k.tools.roundtrip", "htj2k.dicom"])
         self.n = max(1, int(workers))
         self.opts = opts
@@ -67,8 +126,28 @@ class _LocalPool:
     def _start(self) -> Dict[str, Any]:
         parent, child = self.ctx.Pipe(duplex=True)
         proc = self.ctx.Process(target=_worker_main, args=(child, self.opts), daemon=True, name="htj2k-roundtrip")
-        proc.start()
-        child.close()
+        try:
+            if _HAVE_SIGMASK:
+                # multiprocessing's resource tracker process first: starting it unblocks
+                # SIGINT (unconditionally), which must not happen inside _sigint_blocked
+                from multiprocessing import resource_tracker
+
+                resource_tracker.ensure_running()
+            if self.method == "forkserver":
+                # The fork server (started here the first time; only spawned, not waited
+                # for) and so every worker it forks begin with SIGINT blocked. Starting the
+                # worker itself is not inside the block: it waits for the fork server's
+                # preload, which must stay interruptible.
+                from multiprocessing import forkserver
+
+                with _sigint_blocked():
+                    forkserver.ensure_running()
+                proc.start()
+            else:
+                with _sigint_blocked():  # spawn: fork + exec, nothing waited for
+                    proc.start()
+        finally:
+            child.close()
         w = {"proc": proc, "conn": parent, "task": None, "started": 0.0}
         self.workers.append(w)
         return w
@@ -160,19 +239,50 @@ class _LocalPool:
                 w["task"] = None
                 sink.file(rec)
 
-    def close(self, kill_busy: bool = False) -> None:
-        for w in list(self.workers):
-            if w["task"] is not None and kill_busy:
-                self._retire(w, kill=True)
-            elif w["proc"].is_alive():
-                try:
+    def close(self, kill_busy: bool = False, grace: float = 2.0) -> None:
+        """Stops every worker, in at most ``grace`` + 5 seconds whatever their state and
+        number: busy ones are killed at once when ``kill_busy`` (an interrupted or failed
+        run), idle ones are told to exit and killed when still running after ``grace``
+        (a worker that was sent a file just as the run was interrupted is busy too).
+        Never raises (it runs while an interrupt propagates)."""
+        workers = list(self.workers)
+        for w in workers:
+            try:
+                if w["task"] is not None and kill_busy:
+                    _kill(w["proc"])
+                elif w["proc"].is_alive():
                     w["conn"].send(None)
-                except OSError:
-                    pass
-        deadline = time.monotonic() + 2
-        for w in list(self.workers):
+            except (OSError, ValueError):
+                pass
+        _join_all(workers, grace)
+        for w in workers:
+            _kill(w["proc"])
+        _join_all(workers, 5.0)
+        for w in workers:
+            try:
+                w["conn"].close()
+            except OSError:
+                pass
+            if w in self.workers:
+                self.workers.remove(w)
+
+
+def _kill(proc: Any) -> None:
+    try:
+        if proc.is_alive():
+            proc.kill()
+    except (OSError, ValueError, AssertionError):  # already reaped, or never started
+        pass
+
+
+def _join_all(workers: Sequence[Dict[str, Any]], seconds: float) -> None:
+    """Joins the workers' processes with one deadline for all of them."""
+    deadline = time.monotonic() + seconds
+    for w in workers:
+        try:
             w["proc"].join(max(0.0, deadline - time.monotonic()))
-            self._retire(w, kill=True)
+        except (OSError, ValueError, AssertionError):
+            pass
 
 
 def _dask_task(path: str, skip: Tuple[int, ...], opts: RoundtripOptions) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
