@@ -7,7 +7,7 @@ SRC    := $(shell find src CMakeLists.txt pyproject.toml -type f -not -name '*.p
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-debian bench fuzz asan clean
+.PHONY: setup demo test test-debian wheel test-wheel bench fuzz asan clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,18 @@ test: setup
 RELEASE ?=
 test-debian:
 	@RELEASE=$(RELEASE) PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/test-debian
+
+# A self-contained wheel for this machine's Python in dist/: auditwheel bundles
+# libopenjph, libisal, libhwy and libopenjp2 (with their Debian copyright files)
+# and tags it manylinux (scripts/build-wheel).
+wheel: $(VENV)/.venv
+	@VENV=$(VENV) bash scripts/build-wheel
+
+# That wheel for another Debian release's Python, built and repaired in the
+# test-debian chroot, then installed and smoke-tested in a clean minimal chroot
+# of the same release without the libraries (scripts/test-wheel).
+test-wheel:
+	@RELEASE=$(RELEASE) bash scripts/test-wheel
 
 # Benchmarks (benches/): installs the bench extra (peers, matplotlib), builds the
 # native OpenJPH harness in its own CMake build dir, runs every benchmark in one
@@ -72,4 +84,4 @@ asan:
 	@bash scripts/asan $(PYTEST_ARGS)
 
 clean:
-	rm -rf build $(VENV) .pytest_cache .hypothesis
+	rm -rf build dist $(VENV) .pytest_cache .hypothesis
