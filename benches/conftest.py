@@ -11,6 +11,7 @@ work, a ``note``. Native-harness benchmarks carry the harness's own timings in
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import platform
 import subprocess
@@ -159,6 +160,11 @@ def _versions() -> Dict[str, str]:
         v["openjpeg (pylibjpeg-openjpeg)"] = ".".join(str(x) for x in get_openjpeg_version())
     except Exception:  # pragma: no cover - peer missing
         pass
+    for dist in ("pydicom", "pylibjpeg"):
+        try:
+            v[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover - peer missing
+            pass
     for pkg in ("libisal2", "libhwy1", "libopenjph0.9"):
         try:
             out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True, text=True)
