@@ -27,13 +27,17 @@ debootstrap_once() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
   fi
   if [ ! -x "$root.tmp/usr/bin/apt-get" ] || [ ! -e "$root.tmp/.debootstrap-done" ]; then
-    rm -rf "$root.tmp"
+    # An interrupted debootstrap can leave its /proc and /sys mounted in ROOT.tmp
+    # (under the lock, nothing else is using it).
+    local m
+    for m in proc sys dev/pts; do umount -l "$root.tmp/$m" 2>/dev/null || true; done
+    rm -rf --one-file-system "$root.tmp"
     echo "$prog: debootstrap $release (minbase) into $root"
     debootstrap --variant=minbase --include="$include" "$release" "$root.tmp" "$mirror" > "$log" 2>&1 \
       || { tail -20 "$log" >&2; return 1; }
     touch "$root.tmp/.debootstrap-done"
   fi
-  rm -rf "$root"
+  rm -rf --one-file-system "$root"
   mv "$root.tmp" "$root"
 }
 
