@@ -20,24 +20,14 @@
 #include "codestream/header.hpp"
 #include "codestream/layers.hpp"
 #include "core/errors.hpp"
+#include "conformance_data.hpp"
 #include "encoded_image.hpp"
 
 using namespace htj2k;
 
 namespace {
 
-std::vector<uint8_t> conformance(const char* name) {
-  const char* dir = std::getenv("HTJ2K_CONFORMANCE_DIR");
-  std::vector<uint8_t> b;
-  if (!dir) return b;
-  FILE* f = std::fopen((std::string(dir) + "/" + name).c_str(), "rb");
-  if (!f) return b;
-  uint8_t buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) b.insert(b.end(), buf, buf + n);
-  std::fclose(f);
-  return b;
-}
+using htj2k_test::conformance;
 
 HtDecodedBlock decode(const std::vector<uint8_t>& cs, const CodeBlockInfo& c) {
   return decode_ht_block(cs.data() + c.cleanup_offset, c.cleanup_length, cs.data() + c.refine_offset,
