@@ -33,17 +33,40 @@ def _sd_1d(x: np.ndarray, start: int, axis: int) -> tuple[np.ndarray, np.ndarray
     return np.moveaxis(low, 0, axis), np.moveaxis(high, 0, axis)
 
 
-def forward_53(tile: np.ndarray, x0: int, y0: int, levels: int) -> dict:
+def _support_1d(x: np.ndarray, start: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """As _sd_1d for a boolean mask: which outputs depend on a marked input (a low
+    output on the inputs 2 either side, a high output on 1 either side, through the
+    symmetric extension)."""
+    x = np.moveaxis(x, axis, 0)
+    n = x.shape[0]
+    if n == 1:
+        low, high = (x, x[:0]) if start % 2 == 0 else (x[:0], x)
+        return np.moveaxis(low, 0, axis), np.moveaxis(high, 0, axis)
+    period = 2 * (n - 1)
+    j = np.arange(-2, n + 2) % period
+    ext = x[np.where(j > n - 1, period - j, j)]
+    parity = np.arange(start, start + n) % 2
+    out = np.zeros_like(x)
+    for k in range(n):
+        reach = 2 if parity[k] == 0 else 1
+        out[k] = ext[k + 2 - reach:k + 3 + reach].any(axis=0)
+    return np.moveaxis(out[parity == 0], 0, axis), np.moveaxis(out[parity == 1], 0, axis)
+
+
+def forward_53(tile: np.ndarray, x0: int, y0: int, levels: int, support: bool = False) -> dict:
     """Subbands of a tile-component whose top-left sample is at (x0, y0) (absolute
     tile-component coordinates): {(resolution, band): (array, band_x0, band_y0)},
-    band 'LL', 'HL', 'LH', 'HH', coordinates in the band's own grid (15444-1 B-15)."""
+    band 'LL', 'HL', 'LH', 'HH', coordinates in the band's own grid (15444-1 B-15).
+    With `support`, `tile` is a boolean mask and the bands say which coefficients
+    depend on a marked sample."""
+    split = _support_1d if support else _sd_1d
     out = {}
-    ll = tile.astype(np.int64)
+    ll = tile.astype(bool if support else np.int64)
     for lev in range(1, levels + 1):
         r = levels - lev + 1
-        lo_v, hi_v = _sd_1d(ll, y0, 0)
-        ll_, hl = _sd_1d(lo_v, x0, 1)
-        lh, hh = _sd_1d(hi_v, x0, 1)
+        lo_v, hi_v = split(ll, y0, 0)
+        ll_, hl = split(lo_v, x0, 1)
+        lh, hh = split(hi_v, x0, 1)
         lx, hx, ly, hy = -(-x0 // 2), -(-(x0 - 1) // 2), -(-y0 // 2), -(-(y0 - 1) // 2)
         out[(r, "HL")] = (hl, hx, ly)
         out[(r, "LH")] = (lh, lx, hy)
