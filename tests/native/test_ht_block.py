@@ -300,3 +300,16 @@ def test_refusals(shared_dir):
     with pytest.raises(htj2k.UnsupportedCodestreamError, match="2 quality layers: join them first"):
         T.ht_block_coefficients(data)
     assert len(T.ht_block_coefficients(_core.flatten_layers(data, 2))) == 120
+
+
+def test_every_joinable_conformance_codestream_decodes(shared_dir):
+    """Irreversible, RGN (ds0_ht_15), placeholder-pass and many-layer codestreams:
+    every code-block of every HT conformance codestream flatten_layers joins decodes
+    (no exact oracle for the lossy ones: test_lossy_conformance_refinement_passes)."""
+    blocks = Counter()
+    for path in sorted((shared_dir / "conformance" / "iso15444-4" / "codestreams").glob("ds0_ht_*.j2k")):
+        data = path.read_bytes()
+        layers = htj2k.info(data).layers
+        for b in T.ht_block_coefficients(_core.flatten_layers(data, layers) if layers > 1 else data):
+            blocks[b["passes"]] += 1
+    assert blocks[1] > 3000 and blocks[2] > 1000 and blocks[3] > 3000, blocks
