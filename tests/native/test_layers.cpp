@@ -15,6 +15,7 @@
 #include "codestream/header.hpp"
 #include "codestream/layers.hpp"
 #include "core/errors.hpp"
+#include "conformance_data.hpp"
 #include "encoded_image.hpp"
 
 using namespace htj2k;
@@ -26,18 +27,7 @@ std::vector<uint8_t> flatten(const std::vector<uint8_t>& cs, uint32_t keep) {
   return flatten_layers(cs.data(), cs.size(), h, keep);
 }
 
-std::vector<uint8_t> conformance(const char* name) {
-  const char* dir = std::getenv("HTJ2K_CONFORMANCE_DIR");
-  std::vector<uint8_t> b;
-  if (!dir) return b;
-  FILE* f = std::fopen((std::string(dir) + "/" + name).c_str(), "rb");
-  if (!f) return b;
-  uint8_t buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) b.insert(b.end(), buf, buf + n);
-  std::fclose(f);
-  return b;
-}
+using htj2k_test::conformance;
 
 const char* const kMultiLayer[] = {"ds0_ht_02_b11.j2k", "ds0_ht_04_b11.j2k", "ds0_ht_05_b11.j2k",
                                    "ds0_ht_08_b11.j2k", "ds0_ht_10_b11.j2k", "ds0_ht_16_b11.j2k",

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "checksum/levels.hpp"
+#include "conformance_data.hpp"
 
 using namespace htj2k;
 
@@ -175,16 +176,7 @@ void write_file(const std::string& path, const std::vector<uint8_t>& b) {
   std::fclose(f);
 }
 
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::vector<uint8_t> b;
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return b;
-  uint8_t buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) b.insert(b.end(), buf, buf + n);
-  std::fclose(f);
-  return b;
-}
+using htj2k_test::read_file;
 
 // opj_decompress -r r into little-endian planar raw (which OpenJPEG clamps to the
 // component's range, writing signed samples as their low bit_depth bits). Expected

@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "conformance_data.hpp"
+
 namespace header_test {
 namespace {
 
@@ -126,16 +128,7 @@ std::string find_conformance_dir() {
   return "";
 }
 
-Bytes read_file(const std::string& path) {
-  Bytes b;
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return b;
-  uint8_t buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) b.insert(b.end(), buf, buf + n);
-  std::fclose(f);
-  return b;
-}
+using htj2k_test::read_file;
 
 // One pass over the conformance codestreams, cross-checking every field (long by design).
 TEST(Validate, Conformance) {

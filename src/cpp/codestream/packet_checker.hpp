@@ -129,6 +129,19 @@ class PacketChecker {
   };
   void run_layers(uint32_t keep_layers, std::vector<FlatTile>& out);
 
+  // code_blocks (code_blocks.hpp): every included code-block of a one-layer
+  // codestream, tile by tile in packet order (code_blocks.cpp).
+  struct BlockRecord {
+    uint32_t tile = 0, component = 0, resolution = 0;
+    uint8_t band = 0, cb_style = 0;  // band kind 0 LL .. 3 HH; the component's code-block style
+    u64 x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // in band coordinates
+    unsigned zbp = 0, passes = 0;
+    size_t offset = 0;  // of the cleanup segment; the refinement segment follows it
+    u64 len0 = 0, len1 = 0;
+    int mb = -1;
+  };
+  void run_blocks(std::vector<BlockRecord>& out);
+
   void run() {
     const u64 num_tiles = u64(h_.num_tiles_x()) * h_.num_tiles_y();
     // Tile-parts of each tile in codestream order; packets continue across them.

@@ -111,8 +111,9 @@ void PacketChecker::parse_band(Context& x, Bits& b, const BandGeom& bd, u64 cx0,
   zbp_.assign(nodes, 0xFFFF);
   const size_t end = x.part->end;
   // (OpenJPEG: tile-part QCD/QCC may change Mb, and OpenJPEG refuses too many
-  // missing bit-planes itself, so only the absolute bound applies.)
-  const int limit = bd.mb >= 0 && !opj_ ? bd.mb : kMaxMagnitudeBits;
+  // missing bit-planes itself, so only the absolute bound applies; code_blocks: RGN
+  // or tile-part QCD/QCC may raise Mb.)
+  const int limit = bd.mb >= 0 && !opj_ && !loose_mb_ ? bd.mb : kMaxMagnitudeBits;
   for (u64 y = 0; y < ncy; ++y) {
     for (u64 xx = 0; xx < ncx;) {
       x.cbx = cx0 + xx;

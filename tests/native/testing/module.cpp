@@ -6,6 +6,8 @@
 //                    (tests/native/test_kernels.py, benches/)
 //   encode_unchecked encode() without the edge-tile check (writes codestreams with
 //                    tiles that vanish at a reduced level, as other encoders do)
+//   ht_block_coefficients, ht_decode_block
+//                    the core's HT code-block decoder (tests/native/test_ht_block.py)
 // It links its own copy of the C++ core: encode_unchecked installs that copy's
 // OpenJPH message handlers, which are process-global in libopenjph, so call it in
 // a process that does not also use htj2k._core (native_build.encode_unchecked does).
@@ -26,12 +28,14 @@ namespace py = pybind11;
 
 namespace htj2k_testing {
 void register_kernels(py::module_& m);  // kernels.cpp
+void register_ht_block(py::module_& m);  // ht_block.cpp
 }
 
 PYBIND11_MODULE(htj2k_testing, m) {
   m.doc() = "htj2k test-only native hooks (never installed)";
   py::register_exception_translator(&htj2k_bindings::translate_exception);
   htj2k_testing::register_kernels(m);
+  htj2k_testing::register_ht_block(m);
   m.def("encode_unchecked", [](py::array array, const py::dict& options) {
     htj2k::ImageView v = htj2k_bindings::image_view(array, "array");
     htj2k::EncodeOptions o = htj2k_bindings::encode_options(options);
