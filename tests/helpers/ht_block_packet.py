@@ -72,10 +72,13 @@ def read_block_packet(cs: bytes) -> BlockPacket:
 
 def with_segment(cs: bytes, segment: bytes, zblk: int) -> bytes:
     """The codestream with its one packet rewritten: the block included with
-    `zblk` missing MSBs, one (cleanup) pass and `segment` as its body; Psot
-    follows."""
+    `zblk` missing MSBs, one (cleanup) pass and `segment` as its body, or an
+    empty packet when `segment` is empty; Psot follows."""
     pkt = read_block_packet(cs)
     w = _Bits()
+    if not segment:
+        w.put(0)
+        return _replace_packet(cs, pkt, w.finish(), segment)
     w.put(1), w.put(1)
     for _ in range(zblk):
         w.put(0)
@@ -86,7 +89,10 @@ def with_segment(cs: bytes, segment: bytes, zblk: int) -> bytes:
         w.put(1)
     w.put(0)
     w.put_n(len(segment), lblock)
-    header = w.finish()
+    return _replace_packet(cs, pkt, w.finish(), segment)
+
+
+def _replace_packet(cs: bytes, pkt: BlockPacket, header: bytes, segment: bytes) -> bytes:
     out = bytearray(cs[: pkt.header_start] + header + segment + cs[pkt.body_end :])
     sot = find_marker(cs, 0xFF90)
     struct.pack_into(">I", out, sot.offset + 6, pkt.header_start + len(header) + len(segment) - sot.offset)
