@@ -22,14 +22,15 @@ using namespace htj2k;
 
 namespace {
 
-// A deterministic block: x = LCG, magnitudes spread over `bits` bits, some zeros.
+// A deterministic block (64-bit LCG): magnitudes over `bits` bits, scaled down
+// by a random shift (many small values, some zeros), random signs.
 std::vector<int32_t> fixed_block(uint32_t w, uint32_t h, unsigned bits, uint32_t seed) {
   std::vector<int32_t> v(size_t(w) * h);
-  uint32_t x = seed;
+  uint64_t x = seed;
   for (auto& s : v) {
-    x = x * 1664525u + 1013904223u;
-    const uint32_t mag = (x >> 8) & ((1u << bits) - 1);
-    s = (x & 0x80) ? -int32_t(mag >> (x & 7)) : int32_t(mag >> ((x >> 3) & 7));
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const auto mag = int32_t(((x >> 32) & ((uint64_t(1) << bits) - 1)) >> ((x >> 8) % (bits + 1)));
+    s = (x >> 20) & 1 ? -mag : mag;
   }
   return v;
 }
@@ -148,5 +149,74 @@ TEST(HtBlockEncoder, Int64PathMatchesInt32Path) {
     HtBlockEncoder enc;
     EXPECT_EQ(enc.encode(v.data(), w, h, w, 31).bytes, a.bytes);
     EXPECT_EQ(enc.encode(v.data(), w, h, w, 31).bytes, a.bytes);
+  }
+}
+
+// Blocks that push each stream to its worst case (every sample at the largest
+// magnitude, alternating signs; a checkerboard of the largest magnitude and 1,
+// which maximises u_q and the U-VLC bits; long narrow blocks) stay within the
+// scratch buffers (ASan build) and within Scup's range, for both sample widths.
+TEST(HtBlockEncoder, WorstCaseBlocksStayInBounds) {
+  for (auto [w, h] : {std::make_pair(64u, 64u), std::make_pair(1024u, 4u), std::make_pair(4u, 1024u),
+                      std::make_pair(3u, 1024u), std::make_pair(1024u, 3u), std::make_pair(1u, 1024u)}) {
+    for (int pattern = 0; pattern < 3; ++pattern) {
+      std::vector<int32_t> v(size_t(w) * h);
+      std::vector<int64_t> v64(v.size());
+      for (size_t i = 0; i < v.size(); ++i) {
+        const bool odd = ((i % w) + (i / w)) & 1;
+        const int64_t big = pattern == 2 ? (odd ? 1 : INT32_MAX) : INT32_MAX;
+        v[i] = int32_t((i & 1) && pattern != 1 ? -big : big);
+        v64[i] = (int64_t(1) << 62) - 1;
+        if (pattern == 2 && odd) v64[i] = 1;
+        if (i & 1) v64[i] = -v64[i];
+      }
+      const HtEncodedBlock a = encode_ht_block(v.data(), w, h, w, 31);
+      const HtEncodedBlock b = encode_ht_block(v64.data(), w, h, w, 62);
+      for (const HtEncodedBlock* r : {&a, &b}) {
+        ASSERT_GE(r->bytes.size(), 2u);
+        const unsigned scup = r->bytes.back() * 16u + (r->bytes[r->bytes.size() - 2] & 0xF);
+        EXPECT_GE(scup, 2u);
+        EXPECT_LE(scup, 4079u);
+        EXPECT_LE(scup, r->bytes.size());
+        EXPECT_NE(r->bytes.back(), 0xFF);
+      }
+      EXPECT_GT(b.bytes.size(), a.bytes.size());
+    }
+  }
+}
+
+// No 0xFF byte of a segment is followed by one above 0x8F (a marker code), for
+// blocks rich in 0xFF runs (magnitudes of all ones).
+TEST(HtBlockEncoder, NoMarkerCodesInSegments) {
+  for (unsigned bits : {8u, 9u, 15u, 16u, 24u, 31u}) {
+    std::vector<int32_t> v(4096);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = int32_t(((1u << bits) - 1) >> (i % 3 == 0 ? 0 : i % 5));
+    const HtEncodedBlock b = encode_ht_block(v.data(), 64, 64, 64, bits);
+    for (size_t i = 0; i + 1 < b.bytes.size(); ++i)
+      if (b.bytes[i] == 0xFF) EXPECT_LE(b.bytes[i + 1], 0x8F) << "bits " << bits << " at " << i;
+  }
+}
+
+// The segments of a few fixed blocks, as CRC-32s: the same bytes from every
+// build and platform (and, measured with OpenJPH 0.9.0's exported block coder
+// and through its codestreams, the bytes OpenJPH writes for the same samples).
+TEST(HtBlockEncoder, CommittedDigests) {
+  struct Case {
+    uint32_t w, h;
+    unsigned bits, kmax;
+    uint32_t seed, size, crc;
+  };
+  const Case cases[] = {
+      {4, 4, 8, 9, 1, 19, 0xA73835D7},        {64, 64, 12, 13, 2, 5488, 0x7B82A1CF},
+      {64, 64, 16, 17, 3, 7222, 0x2CEAA50B},  {1, 64, 8, 9, 4, 84, 0x3A70195F},
+      {64, 1, 8, 9, 5, 71, 0xDC7275CF},       {7, 5, 30, 31, 6, 115, 0x844DB2EB},
+      {1024, 4, 10, 11, 7, 4868, 0xC681D988}, {4, 1024, 10, 11, 8, 4724, 0xC25D751D},
+      {33, 17, 3, 4, 9, 242, 0x411C5E7B},
+  };
+  for (const Case& c : cases) {
+    const std::vector<int32_t> v = fixed_block(c.w, c.h, c.bits, c.seed);
+    const HtEncodedBlock b = encode_ht_block(v.data(), c.w, c.h, c.w, c.kmax);
+    EXPECT_EQ(b.bytes.size(), c.size) << c.w << "x" << c.h << " seed " << c.seed;
+    EXPECT_EQ(crc(b.bytes), c.crc) << c.w << "x" << c.h << " seed " << c.seed;
   }
 }
