@@ -18,22 +18,27 @@ class MagSgnWriter {
  public:
   explicit MagSgnWriter(uint8_t* buf) : out_(buf) {}
 
-  // The low `len` bits of `bits`, len <= 56.
+  // The low `len` bits of `bits`, len <= 32. Bytes leave in 32-bit words: four
+  // at once when none of them is 0xFF (no stuffing), else one by one.
   void put(uint64_t bits, unsigned len) {
     acc_ |= (bits & low_bits(len)) << count_;
     count_ += len;
-    while (count_ >= cap_) {
-      const uint8_t b = uint8_t(acc_ & low_bits(cap_));
-      out_[size_++] = b;
-      acc_ >>= cap_;
-      count_ -= cap_;
-      cap_ = b == 0xFF ? 7 : 8;
+    if (count_ < 32) return;
+    const uint32_t word = uint32_t(acc_);
+    if (cap_ == 8 && !has_ff_byte(word)) {
+      for (unsigned i = 0; i < 4; ++i) out_[size_ + i] = uint8_t(word >> (8 * i));
+      size_ += 4;
+      acc_ >>= 32;
+      count_ -= 32;
+      return;
     }
+    drain();
   }
 
   // Pads the last byte with 1s; a final 0xFF is left out (decoders read 0xFF
   // past the end of MagSgn, and the segment must not end a byte run on 0xFF).
   void finish() {
+    drain();
     if (count_ > 0) {
       const uint8_t b = uint8_t((acc_ | ~low_bits(count_)) & low_bits(cap_));
       if (b != 0xFF) out_[size_++] = b;
@@ -47,6 +52,22 @@ class MagSgnWriter {
   size_t size() const { return size_; }
 
  private:
+  static bool has_ff_byte(uint32_t w) {
+    const uint32_t v = ~w;  // a 0xFF byte of w is a zero byte of v
+    return ((v - 0x01010101u) & ~v & 0x80808080u) != 0;
+  }
+
+  // Every complete byte out, one by one (7 bits after a 0xFF).
+  void drain() {
+    while (count_ >= cap_) {
+      const uint8_t b = uint8_t(acc_ & low_bits(cap_));
+      out_[size_++] = b;
+      acc_ >>= cap_;
+      count_ -= cap_;
+      cap_ = b == 0xFF ? 7 : 8;
+    }
+  }
+
   uint8_t* out_;
   size_t size_ = 0;
   uint64_t acc_ = 0;
@@ -123,10 +144,16 @@ class VlcWriter {
     prev_big_ = true;
   }
 
-  // The low `len` bits of `bits`, first bit sent in bit 0; len <= 32.
+  // The low `len` bits of `bits`, first bit sent in bit 0; len <= 32. Bytes
+  // leave once 32 bits are pending (the stuffing depends on the bytes alone).
   void put(uint32_t bits, unsigned len) {
     acc_ |= (uint64_t(bits) & low_bits(len)) << count_;
     count_ += len;
+    if (count_ >= 32) drain();
+  }
+
+  // Every complete byte out; then pending_byte() holds the rest.
+  void drain() {
     for (;;) {
       const bool stuff = prev_big_ && (acc_ & 0x7F) == 0x7F;
       const unsigned take = stuff ? 7 : 8;

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "block/ht_bitstreams.hpp"
 #include "block/ht_vlc_table.hpp"
@@ -186,13 +187,17 @@ struct RowCoder {
     return u;
   }
 
+  // Prefixes, suffixes, then extensions of a pair, in one put (at most 24 bits).
   void put_uvlc(const UvlcCode& a, const UvlcCode& b) {
-    vlc_out.put(a.prefix, a.prefix_len);
-    vlc_out.put(b.prefix, b.prefix_len);
-    vlc_out.put(a.suffix, a.suffix_len);
-    vlc_out.put(b.suffix, b.suffix_len);
-    vlc_out.put(a.ext, a.ext_len);
-    vlc_out.put(b.ext, b.ext_len);
+    uint32_t bits = 0;
+    unsigned n = 0;
+    for (auto [v, len] : {std::make_pair(a.prefix, a.prefix_len), std::make_pair(b.prefix, b.prefix_len),
+                          std::make_pair(a.suffix, a.suffix_len), std::make_pair(b.suffix, b.suffix_len),
+                          std::make_pair(a.ext, a.ext_len), std::make_pair(b.ext, b.ext_len)}) {
+      bits |= uint32_t(v) << n;
+      n += len;
+    }
+    if (n) vlc_out.put(bits, n);
   }
 
   // U-VLC of a quad pair (u1 = 0 for a lone last quad). In the initial row, when
@@ -232,6 +237,7 @@ struct RowCoder {
 // gets a byte of its own.
 void finish_mel_vlc(ht::MelWriter& mel, ht::VlcWriter& vlc) {
   mel.close_run();
+  vlc.drain();
   const uint8_t mb = mel.pending_byte(), mm = mel.pending_mask();
   const uint8_t vb = vlc.pending_byte(), vm = vlc.pending_mask();
   if ((mm | vm) == 0) return;
