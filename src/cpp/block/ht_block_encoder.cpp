@@ -266,8 +266,8 @@ void check_arguments(const void* values, uint32_t width, uint32_t height, size_t
     throw InvalidArgument(where + "kmax " + std::to_string(kmax) + " is outside 1.." + std::to_string(max_kmax));
 }
 
-// Long by nature: the whole block in order (checks, buffers, row loop, termination,
-// assembly), each step a few lines that share the buffers.
+// The whole block in order: checks, buffers, the quad rows, termination, and the
+// segment assembled as MagSgn | MEL | VLC with Scup in its last two bytes.
 template <typename Sample, typename Mag>
 HtEncodedBlock encode_block(HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_buf, const Sample* values,
                             uint32_t width, uint32_t height, size_t stride, unsigned kmax, unsigned max_kmax) {
