@@ -36,7 +36,8 @@ BITS = {np.uint8: 8, np.int8: 8, np.uint16: 16, np.int16: 16}
 BLOCKS = [(4, 4), (8, 8), (16, 16), (32, 32), (64, 64), (32, 8), (8, 32), (128, 32), (32, 128),
           (1024, 4), (4, 1024), (256, 16), (16, 256)]
 KINDS = ["random", "smooth", "sparse", "constant", "zero", "extremes", "small"]
-# Byte identity is a claim about the OpenJPH release the suite was measured with.
+# Byte (and Zblk) identity is a claim about the OpenJPH release it was measured with;
+# elsewhere only our segment's decoding is checked.
 EXACT = htj2k.openjph_version().startswith("0.9.")
 
 
@@ -94,7 +95,8 @@ def check_block(img: np.ndarray, bits: int, block) -> str:
         found = "zero-included" if pkt.included else "empty"
     else:
         assert passes == pkt.passes == 1
-        assert zblk == pkt.zblk
+        if EXACT:  # (any Zblk of OpenJPH's is valid for its segment; ours must be kmax - 1)
+            assert zblk == pkt.zblk
         found = "same" if seg == pkt.segment else "other"
     if EXACT and found == "other":  # tolerated only if OpenJPH's own bytes are not reproducible
         again = read_block_packet(htj2k.encode(img, levels=0, block_size=block, bit_depth=bits))
