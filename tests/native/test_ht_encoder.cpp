@@ -6,6 +6,7 @@
 // A gtest target of the CMake build (HTJ2K_BUILD_TESTING), run by ctest.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <set>
@@ -75,6 +76,39 @@ TEST(HtVlcTable, ShapeOfTheStandardsTables) {
           EXPECT_NE(words[a].first & mask, words[b].first & mask) << "c " << c << ": a prefix";
         }
     }
+  }
+}
+
+// For every context, rho and EMB pattern (the significant samples whose exponent
+// is U) with u_off = 1, the entries that fit it ((emb & e_k) == e_1) include
+// exactly one signalling most exponents (the encoder's choice, as OpenJPH's), and
+// no other fitting entry costs fewer bits (codeword + MagSgn bits saved).
+TEST(HtVlcTable, OneBestCodewordPerPattern) {
+  for (int which = 0; which < 2; ++which) {
+    size_t n = 0;
+    const HtVlcEntry* t = ht_vlc_table(which, &n);
+    for (unsigned c = 0; c < 8; ++c)
+      for (unsigned rho = 1; rho < 16; ++rho)
+        for (unsigned emb = 1; emb < 16; ++emb) {
+          if (emb & ~rho) continue;
+          int best_known = -1, ties = 0, best_cost = 99, min_cost = 99;
+          for (size_t j = 0; j < n; ++j) {
+            const HtVlcEntry& e = t[j];
+            if (e.context != c || e.rho != rho || !e.u_off || (emb & e.e_k) != e.e_1) continue;
+            const int known = __builtin_popcount(e.e_k), cost = e.length - known;
+            min_cost = std::min(min_cost, cost);
+            if (known > best_known) {
+              best_known = known;
+              ties = 0;
+              best_cost = cost;
+            } else if (known == best_known) {
+              ++ties;
+            }
+          }
+          ASSERT_GE(best_known, 0) << "no codeword: table " << which << " c " << c << " rho " << rho;
+          EXPECT_EQ(ties, 0) << "table " << which << " c " << c << " rho " << rho << " emb " << emb;
+          EXPECT_EQ(best_cost, min_cost) << "table " << which << " c " << c << " rho " << rho << " emb " << emb;
+        }
   }
 }
 

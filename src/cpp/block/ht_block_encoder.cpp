@@ -107,7 +107,7 @@ inline Mag magnitude(Sample s) {
   return s < 0 ? Mag(Mag(0) - Mag(s)) : Mag(s);
 }
 
-// OR of every |v| (its bit width is the block's number of magnitude bit-planes).
+// OR of every |v|: 0 for a block of zeros, below 2^kmax when every |v| is.
 template <typename Sample, typename Mag = std::make_unsigned_t<Sample>>
 Mag magnitudes_or(const Sample* values, uint32_t width, uint32_t height, size_t stride) {
   Mag all = 0;
