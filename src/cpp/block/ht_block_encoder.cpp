@@ -17,7 +17,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "block/ht_bitstreams.hpp"
+#include "block/ht_bitstream_writers.hpp"
 #include "block/ht_vlc_table.hpp"
 #include "core/errors.hpp"
 #include "core/limits.hpp"

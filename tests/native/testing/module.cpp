@@ -27,14 +27,14 @@ namespace py = pybind11;
 
 namespace htj2k_testing {
 void register_kernels(py::module_& m);   // kernels.cpp
-void register_ht_block(py::module_& m);  // ht_block.cpp
+void register_ht_encoder(py::module_& m);  // ht_encoder.cpp
 }
 
 PYBIND11_MODULE(htj2k_testing, m) {
   m.doc() = "htj2k test-only native hooks (never installed)";
   py::register_exception_translator(&htj2k_bindings::translate_exception);
   htj2k_testing::register_kernels(m);
-  htj2k_testing::register_ht_block(m);
+  htj2k_testing::register_ht_encoder(m);
   m.def("encode_unchecked", [](py::array array, const py::dict& options) {
     htj2k::ImageView v = htj2k_bindings::image_view(array, "array");
     htj2k::EncodeOptions o = htj2k_bindings::encode_options(options);

@@ -32,7 +32,7 @@ py::tuple encode_block(const py::array& a, unsigned kmax, int repeat) {
 
 }  // namespace
 
-void register_ht_block(py::module_& m) {
+void register_ht_encoder(py::module_& m) {
   m.def("encode_ht_block", [](const py::array& values, unsigned kmax, int repeat) {
     if (values.ndim() != 2) throw py::value_error("values: expected a 2-D array");
     if (values.strides(1) != values.itemsize() || values.strides(0) < 0 ||
