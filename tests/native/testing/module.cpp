@@ -4,6 +4,7 @@
 // ship in the wheel:
 //   kernels          the SIMD kernels per Highway target and their scalar twins
 //                    (tests/native/test_kernels.py, benches/)
+//   encode_ht_block  our HT cleanup-pass block encoder (block/ht_block_encoder.hpp)
 //   encode_unchecked encode() without the edge-tile check (writes codestreams with
 //                    tiles that vanish at a reduced level, as other encoders do)
 //   ht_block_coefficients, ht_decode_block
@@ -27,8 +28,9 @@
 namespace py = pybind11;
 
 namespace htj2k_testing {
-void register_kernels(py::module_& m);  // kernels.cpp
-void register_ht_block(py::module_& m);  // ht_block.cpp
+void register_kernels(py::module_& m);     // kernels.cpp
+void register_ht_block(py::module_& m);    // ht_block.cpp
+void register_ht_encoder(py::module_& m);  // ht_encoder.cpp
 }
 
 PYBIND11_MODULE(htj2k_testing, m) {
@@ -36,6 +38,7 @@ PYBIND11_MODULE(htj2k_testing, m) {
   py::register_exception_translator(&htj2k_bindings::translate_exception);
   htj2k_testing::register_kernels(m);
   htj2k_testing::register_ht_block(m);
+  htj2k_testing::register_ht_encoder(m);
   m.def("encode_unchecked", [](py::array array, const py::dict& options) {
     htj2k::ImageView v = htj2k_bindings::image_view(array, "array");
     htj2k::EncodeOptions o = htj2k_bindings::encode_options(options);

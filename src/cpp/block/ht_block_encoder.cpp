@@ -1,0 +1,353 @@
+// HT cleanup-pass encoder of one code-block (ISO/IEC 15444-15, the cleanup
+// pass of clause 7 with bit-plane p = 0). Two stages per quad row (two lines):
+//   load: the two lines interleaved (sample (x, line l) at 2x + l, so quad q is
+//         entries 4q..4q+3 in the standard's scan order) as exponents
+//         E = bit_width(2 mu - 1) and MagSgn values v = 2 (mu - 1) + sign;
+//         branch-free per sample, the part to vectorise;
+//   code: the serial quad loop: context, kappa, U, u, EMB pattern, CxtVLC
+//         codeword, MEL event, MagSgn bits, then U-VLC per quad pair.
+// The segment is MagSgn | MEL | VLC (VLC written backwards), Scup patched into
+// its last two bytes.
+#include "block/ht_block_encoder.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "block/ht_bitstream_writers.hpp"
+#include "block/ht_vlc_table.hpp"
+#include "core/errors.hpp"
+#include "core/limits.hpp"
+
+namespace htj2k {
+namespace {
+
+// ---- code tables derived from the standard's ------------------------------------
+
+// The codeword for (row kind, context, rho, EMB pattern), and its e_k (the samples
+// whose exponent it signals: they send one MagSgn bit fewer).
+struct VlcCode {
+  uint8_t bits = 0, length = 0, known = 0;
+};
+constexpr size_t vlc_index(unsigned which, unsigned c, unsigned rho, unsigned emb) {
+  return (size_t(which) << 11) | (c << 8) | (rho << 4) | emb;
+}
+
+// For u_off = 0 the one entry of (c, rho). For u_off = 1 and an EMB pattern emb
+// (the significant samples whose exponent equals U): the entries whose signalled
+// bits agree with it ((emb & e_k) == e_1), the one signalling most exponents
+// (fewest MagSgn bits, as OpenJPH chooses; the standard's tables have no tie).
+std::array<VlcCode, 4096> build_vlc_lookup() {
+  std::array<VlcCode, 4096> t{};
+  std::array<int, 4096> best;
+  best.fill(-1);
+  for (unsigned which = 0; which < 2; ++which) {
+    size_t n = 0;
+    const HtVlcEntry* table = ht_vlc_table(int(which), &n);
+    for (size_t j = 0; j < n; ++j) {
+      const HtVlcEntry& e = table[j];
+      const VlcCode code{e.codeword, e.length, e.e_k};
+      for (unsigned emb = 0; emb < 16; ++emb) {
+        const bool fits = e.u_off ? emb != 0 && (emb & ~unsigned(e.rho)) == 0 && (emb & e.e_k) == e.e_1
+                                  : emb == 0;
+        const size_t i = vlc_index(which, e.context, e.rho, emb);
+        const int known = __builtin_popcount(e.e_k);
+        if (fits && known > best[i]) {
+          best[i] = known;
+          t[i] = code;
+        }
+      }
+    }
+  }
+  return t;
+}
+
+const VlcCode* vlc_lookup() {
+  static const std::array<VlcCode, 4096> table = build_vlc_lookup();
+  return table.data();
+}
+
+// U-VLC code of u >= 1: prefix "1", "01", "001" (u 3..4, 1 suffix bit) or "000"
+// (5 suffix bits; from u = 33 on the suffix is 28..31 and 4 extension bits).
+struct UvlcCode {
+  uint8_t prefix = 0, prefix_len = 0, suffix = 0, suffix_len = 0, ext = 0, ext_len = 0;
+};
+constexpr unsigned kMaxU = 96;  // 5 + 31 + 4 * 15
+
+std::array<UvlcCode, kMaxU + 1> build_uvlc() {
+  std::array<UvlcCode, kMaxU + 1> t{};
+  t[1] = {1, 1, 0, 0, 0, 0};
+  t[2] = {2, 2, 0, 0, 0, 0};
+  for (unsigned u = 3; u <= kMaxU; ++u) {
+    if (u <= 4)
+      t[u] = {4, 3, uint8_t(u - 3), 1, 0, 0};
+    else if (u <= 32)
+      t[u] = {0, 3, uint8_t(u - 5), 5, 0, 0};
+    else
+      t[u] = {0, 3, uint8_t(28 + ((u - 33) & 3)), 5, uint8_t((u - 33) >> 2), 4};
+  }
+  return t;
+}
+
+const UvlcCode* uvlc_lookup() {
+  static const std::array<UvlcCode, kMaxU + 1> table = build_uvlc();
+  return table.data();
+}
+
+// ---- samples ------------------------------------------------------------------
+
+inline unsigned bit_width(uint32_t x) { return x ? 32u - unsigned(__builtin_clz(x)) : 0u; }
+inline unsigned bit_width(uint64_t x) { return x ? 64u - unsigned(__builtin_clzll(x)) : 0u; }
+
+template <typename Sample, typename Mag = std::make_unsigned_t<Sample>>
+inline Mag magnitude(Sample s) {
+  return s < 0 ? Mag(Mag(0) - Mag(s)) : Mag(s);
+}
+
+// OR of every |v|: 0 for a block of zeros, below 2^kmax when every |v| is.
+template <typename Sample, typename Mag = std::make_unsigned_t<Sample>>
+Mag magnitudes_or(const Sample* values, uint32_t width, uint32_t height, size_t stride) {
+  Mag all = 0;
+  for (uint32_t y = 0; y < height; ++y) {
+    const Sample* row = values + y * stride;
+    for (uint32_t x = 0; x < width; ++x) all |= magnitude(row[x]);
+  }
+  return all;
+}
+
+// One line of a quad row: sample x to entry 2x (the caller offsets by the line).
+template <typename Sample, typename Mag = std::make_unsigned_t<Sample>>
+void load_line(const Sample* line, uint32_t width, Mag* mags, uint8_t* exps) {
+  for (uint32_t x = 0; x < width; ++x) {
+    const Sample s = line[x];
+    const Mag mu = magnitude(s);
+    const Mag v = Mag(2 * mu - 2 + Mag(s < 0));
+    mags[2 * x] = mu ? v : Mag(0);
+    exps[2 * x] = uint8_t(mu ? 1 + bit_width(Mag(mu - 1)) : 0);
+  }
+}
+
+// ---- the quad loop --------------------------------------------------------------
+
+template <typename Mag>
+struct RowCoder {
+  const VlcCode* vlc;   // this row kind's codewords (vlc_index(which, 0, 0, 0) onwards)
+  const UvlcCode* uvlc;
+  bool initial;         // the first quad row: its own table, contexts, kappa = 1, U-VLC pair rule
+  const uint8_t* prev;  // exponents of the previous quad row, quad q at prev + 4 (q + 1)
+  const uint8_t* cur;   // exponents of this row, same layout (a zero quad on either side)
+  const Mag* mags;      // MagSgn values of this row, quad q at mags + 4 q
+  ht::MagSgnWriter& ms;
+  ht::MelWriter& mel;
+  ht::VlcWriter& vlc_out;
+
+  void put_mag(Mag v, unsigned len) {
+    if (sizeof(Mag) > 4 && len > 32) {
+      ms.put(uint64_t(v) & 0xFFFFFFFFu, 32);
+      ms.put(uint64_t(v) >> 32, len - 32);
+    } else {
+      ms.put(uint64_t(v), len);
+    }
+  }
+
+  // Codes quad q (CxtVLC codeword, MEL event, MagSgn bits); returns its u_q.
+  unsigned code_quad(uint32_t q) {
+    const uint8_t* e = cur + 4 * (q + 1);
+    const uint8_t* w = e - 4;  // the quad to the left
+    const unsigned rho = unsigned(e[0] != 0) | unsigned(e[1] != 0) << 1 | unsigned(e[2] != 0) << 2 |
+                         unsigned(e[3] != 0) << 3;
+    const unsigned emax = std::max(std::max(e[0], e[1]), std::max(e[2], e[3]));
+    unsigned c, kappa = 1;
+    if (initial) {
+      c = unsigned((w[0] | w[1]) != 0) | unsigned(w[2] != 0) << 1 | unsigned(w[3] != 0) << 2;
+    } else {
+      const uint8_t* p = prev + 4 * (q + 1);  // line above: nw = p[-1], n = p[1], ne = p[3], nf = p[5]
+      c = unsigned((p[-1] | p[1]) != 0) | unsigned((w[2] | w[3]) != 0) << 1 |
+          unsigned((p[3] | p[5]) != 0) << 2;
+      if (rho & (rho - 1)) {  // more than one significant sample
+        const int above = std::max(std::max(p[-1], p[1]), std::max(p[3], p[5]));
+        kappa = unsigned(std::max(1, above - 1));
+      }
+    }
+    const unsigned U = std::max(emax, kappa);
+    const unsigned u = U - kappa;
+    unsigned emb = 0;
+    if (u)
+      emb = unsigned(e[0] == U) | unsigned(e[1] == U) << 1 | unsigned(e[2] == U) << 2 |
+            unsigned(e[3] == U) << 3;
+    const VlcCode cw = vlc[(c << 8) | (rho << 4) | emb];
+    if (cw.length) vlc_out.put(cw.bits, cw.length);
+    if (c == 0) mel.encode(rho != 0);
+    const Mag* m = mags + 4 * q;
+    for (unsigned i = 0; i < 4; ++i)
+      if (rho >> i & 1) put_mag(m[i], U - ((cw.known >> i) & 1));
+    return u;
+  }
+
+  // Prefixes, suffixes, then extensions of a pair, in one put (at most 24 bits).
+  void put_uvlc(const UvlcCode& a, const UvlcCode& b) {
+    uint32_t bits = 0;
+    unsigned n = 0;
+    for (auto [v, len] : {std::make_pair(a.prefix, a.prefix_len), std::make_pair(b.prefix, b.prefix_len),
+                          std::make_pair(a.suffix, a.suffix_len), std::make_pair(b.suffix, b.suffix_len),
+                          std::make_pair(a.ext, a.ext_len), std::make_pair(b.ext, b.ext_len)}) {
+      bits |= uint32_t(v) << n;
+      n += len;
+    }
+    if (n) vlc_out.put(bits, n);
+  }
+
+  // U-VLC of a quad pair (u1 = 0 for a lone last quad). In the initial row, when
+  // both quads have u_off = 1, a MEL event says whether both u exceed 2: then
+  // both are sent as u - 2; otherwise, if u0 > 2, u1 (1 or 2) is one bit.
+  void code_pair(unsigned u0, unsigned u1) {
+    if (initial && u0 && u1) {
+      const bool both_big = std::min(u0, u1) > 2;
+      mel.encode(both_big);
+      if (both_big) return put_uvlc(uvlc[u0 - 2], uvlc[u1 - 2]);
+      if (u0 > 2) {
+        const UvlcCode& a = uvlc[u0];
+        vlc_out.put(a.prefix, a.prefix_len);
+        vlc_out.put(u1 - 1, 1);
+        vlc_out.put(a.suffix, a.suffix_len);
+        vlc_out.put(a.ext, a.ext_len);
+        return;
+      }
+    }
+    put_uvlc(uvlc[u0], uvlc[u1]);
+  }
+
+  void run(uint32_t quads) {
+    for (uint32_t q = 0; q < quads; q += 2) {
+      const unsigned u0 = code_quad(q);
+      const unsigned u1 = q + 1 < quads ? code_quad(q + 1) : 0;
+      code_pair(u0, u1);
+    }
+  }
+};
+
+// ---- termination ----------------------------------------------------------------
+
+// Ends MEL and VLC where they meet: MEL's partial last byte (bits from the top)
+// and VLC's (bits from the bottom) share one byte when their bits do not clash,
+// the result is not 0xFF and VLC holds more than its first byte; otherwise each
+// gets a byte of its own.
+void finish_mel_vlc(ht::MelWriter& mel, ht::VlcWriter& vlc) {
+  mel.close_run();
+  vlc.drain();
+  const uint8_t mb = mel.pending_byte(), mm = mel.pending_mask();
+  const uint8_t vb = vlc.pending_byte(), vm = vlc.pending_mask();
+  if ((mm | vm) == 0) return;
+  const uint8_t fused = uint8_t(mb | vb);
+  if (((fused ^ mb) & mm) == 0 && ((fused ^ vb) & vm) == 0 && fused != 0xFF && vlc.size() > 1) {
+    mel.append(fused);
+  } else {
+    mel.append(mb);
+    vlc.append(vb);
+  }
+}
+
+void check_arguments(const void* values, uint32_t width, uint32_t height, size_t stride, unsigned kmax,
+                     unsigned max_kmax) {
+  const std::string where = "encode_ht_block: ";
+  if (!values) throw InvalidArgument(where + "values is null");
+  if (width == 0 || height == 0 || width > kMaxBlockSide || height > kMaxBlockSide ||
+      uint64_t(width) * height > kMaxBlockArea)
+    throw InvalidArgument(where + "a code-block of " + std::to_string(width) + "x" + std::to_string(height) +
+                          " (sides 1.." + std::to_string(kMaxBlockSide) + ", area at most " +
+                          std::to_string(kMaxBlockArea) + ")");
+  if (stride < width)
+    throw InvalidArgument(where + "stride " + std::to_string(stride) + " is below the width " +
+                          std::to_string(width));
+  if (kmax < 1 || kmax > max_kmax)
+    throw InvalidArgument(where + "kmax " + std::to_string(kmax) + " is outside 1.." + std::to_string(max_kmax));
+}
+
+// The whole block in order: checks, buffers, the quad rows, termination, and the
+// segment assembled as MagSgn | MEL | VLC with Scup in its last two bytes.
+template <typename Sample, typename Mag>
+HtEncodedBlock encode_block(HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_buf, const Sample* values,
+                            uint32_t width, uint32_t height, size_t stride, unsigned kmax, unsigned max_kmax) {
+  check_arguments(values, width, height, stride, kmax, max_kmax);
+  const Mag all = magnitudes_or(values, width, height, stride);
+  if (all >> kmax)
+    throw InvalidArgument("encode_ht_block: a magnitude is 2^kmax or more (kmax " + std::to_string(kmax) + ")");
+  HtEncodedBlock out;
+  out.missing_msbs = kmax - 1;  // the cleanup pass at bit-plane Mb - 1 - Zblk = 0
+  if (all == 0) return out;
+  out.passes = 1;
+
+  const uint32_t quads = (width + 1) / 2, rows = (height + 1) / 2;
+  const size_t all_quads = size_t(quads) * rows;
+  // Worst cases: every sample sends all its bits (7 a byte after stuffing); at
+  // most 6 MEL bits per quad and pair event; 7 + 12 + 1 VLC bits per quad.
+  const size_t ms_cap = (size_t(width) * height * (8 * sizeof(Mag)) + 6) / 7 + 8;
+  const size_t mel_cap = 2 * all_quads + 8, vlc_cap = 3 * all_quads + 8;
+  if (s.streams.size() < ms_cap + mel_cap + vlc_cap) s.streams.resize(ms_cap + mel_cap + vlc_cap);
+  for (auto& e : s.exps) e.assign(4 * (size_t(quads) + 2), 0);
+  mag_buf.resize(4 * size_t(quads));
+
+  uint8_t* base = s.streams.data();
+  ht::MagSgnWriter ms(base);
+  ht::MelWriter mel(base + ms_cap);
+  ht::VlcWriter vlc(base + ms_cap + mel_cap + vlc_cap);
+  const VlcCode* vlc_table = vlc_lookup();
+  for (uint32_t r = 0; r < rows; ++r) {
+    uint8_t* cur = s.exps[r & 1].data();
+    const Sample* line0 = values + size_t(2 * r) * stride;
+    const bool two_lines = 2 * r + 1 < height;
+    if ((width & 1) || !two_lines) {  // samples outside the block are zero
+      std::fill(cur + 4, cur + 4 + 4 * size_t(quads), uint8_t(0));
+      std::fill(mag_buf.begin(), mag_buf.end(), Mag(0));
+    }
+    load_line(line0, width, mag_buf.data(), cur + 4);
+    if (two_lines) load_line(line0 + stride, width, mag_buf.data() + 1, cur + 5);
+    RowCoder<Mag> coder{vlc_table + vlc_index(r == 0 ? 0 : 1, 0, 0, 0), uvlc_lookup(), r == 0,
+                        s.exps[(r + 1) & 1].data(), cur, mag_buf.data(), ms, mel, vlc};
+    coder.run(quads);
+  }
+  ms.finish();
+  finish_mel_vlc(mel, vlc);
+
+  const size_t scup = mel.size() + vlc.size();
+  if (scup > 4079)  // Scup's range (15444-15); the worst case above stays far below
+    throw EncodeFailure("encode_ht_block: MEL + VLC of " + std::to_string(scup) + " bytes");
+  out.bytes.resize(ms.size() + scup);
+  uint8_t* dst = out.bytes.data();
+  std::memcpy(dst, base, ms.size());
+  std::memcpy(dst + ms.size(), base + ms_cap, mel.size());
+  std::memcpy(dst + ms.size() + mel.size(), vlc.begin(), vlc.size());
+  const size_t n = out.bytes.size();
+  dst[n - 1] = uint8_t(scup >> 4);
+  dst[n - 2] = uint8_t((dst[n - 2] & 0xF0) | (scup & 0xF));
+  return out;
+}
+
+}  // namespace
+
+HtEncodedBlock HtBlockEncoder::encode(const int32_t* values, uint32_t width, uint32_t height, size_t stride,
+                                      unsigned kmax) {
+  return encode_block(scratch_, scratch_.mags32, values, width, height, stride, kmax, kHtMaxKmax32);
+}
+
+HtEncodedBlock HtBlockEncoder::encode(const int64_t* values, uint32_t width, uint32_t height, size_t stride,
+                                      unsigned kmax) {
+  return encode_block(scratch_, scratch_.mags64, values, width, height, stride, kmax, kHtMaxKmax64);
+}
+
+HtEncodedBlock encode_ht_block(const int32_t* values, uint32_t width, uint32_t height, size_t stride,
+                               unsigned kmax) {
+  thread_local HtBlockEncoder encoder;
+  return encoder.encode(values, width, height, stride, kmax);
+}
+
+HtEncodedBlock encode_ht_block(const int64_t* values, uint32_t width, uint32_t height, size_t stride,
+                               unsigned kmax) {
+  thread_local HtBlockEncoder encoder;
+  return encoder.encode(values, width, height, stride, kmax);
+}
+
+}  // namespace htj2k
