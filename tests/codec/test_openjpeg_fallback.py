@@ -350,17 +350,42 @@ def test_single_layer_ht_openjpeg_equals_openjph(isolated):
 # --------------------------------------------------------------------------- refusals
 
 
+def _inject_in_tile_part(cs: bytes, *segments: bytes) -> bytes:
+    """Insert marker segments into the first tile-part header (after SOT; Psot fixed)."""
+    sot = find_marker(cs, 0xFF90)
+    body = b"".join(segments)
+    psot = struct.unpack(">I", cs[sot.offset + 6 : sot.offset + 10])[0]
+    head = cs[: sot.offset + 6] + struct.pack(">I", psot + len(body)) + cs[sot.offset + 10 : sot.offset + 12]
+    return head + body + cs[sot.offset + 12 :]
+
+
 def test_both_refuse_names_both_reasons(isolated):
     _, cs = _ht_rgb()
-    data = _inject(cs, _segment(0xFF5E, bytes([0, 0, 3])))  # RGN, component 0, max-shift 3
+    cod = find_marker(cs, 0xFF52)
+    data = _inject_in_tile_part(cs, cs[cod.offset : cod.end])  # the same COD again, in a tile-part header
     info = htj2k.info(data)
     assert not info.supported and info.decoder is None
     for e in (_raises(isolated, "htj2k.decode", data), _raises(isolated, "htj2k.decode_planes", data)):
         assert isinstance(e, UnsupportedCodestreamError)
         msg = str(e)
-        assert msg.startswith("RGN") and "(OpenJPEG: RGN (region of interest) with HT code-blocks" in msg, msg
+        assert msg.startswith("COD in tile-part header") and "(OpenJPEG: " in msg, msg
     e = _raises(isolated, "htj2k.decode", data, decoder="openjpeg")
     assert isinstance(e, UnsupportedCodestreamError) and "OpenJPH" not in str(e)
+
+
+@pytest.mark.parametrize("shift", [0, 3, 9])
+def test_rgn_on_a_plain_stream_decodes_as_the_standard_says(isolated, shift):
+    """RGN (max-shift s) put into OpenJPH's lossless output, whose code-blocks code every
+    bit-plane from Zblk = Mb - 1: read with Mb + s bit-planes, every non-zero coefficient
+    is 2^s times its value, so a region one, scaled back down -- the same pixels. OpenJPH
+    ignores RGN and OpenJPEG refuses it with HT code-blocks; htj2k undoes the shift per
+    code-block (codestream/roi.hpp), in the main header or in a tile-part header."""
+    img, cs = _ht_rgb()
+    rgn = _segment(0xFF5E, bytes([1, 0, shift]))  # component 1, max-shift
+    for data in (_inject(cs, rgn), _inject_in_tile_part(cs, rgn)):
+        assert htj2k.info(data).supported
+        np.testing.assert_array_equal(_call(isolated, "htj2k.decode", data), img)
+        np.testing.assert_array_equal(_call(isolated, "htj2k.decode", data, level=2), htj2k.decode(cs, level=2))
 
 
 def test_part2_and_unknown_markers_refused(isolated, tools, tmp_path):

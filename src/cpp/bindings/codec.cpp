@@ -224,8 +224,8 @@ void register_info(py::module_& m) {
       py::gil_scoped_release nogil;
       CodestreamSpan span = locate_codestream(in.ptr, in.size);
       CodestreamHeader h = parse_header(in.ptr + span.offset, span.length);
-      if (h.truncated || (h.cod.layers > 1 && has_ht_code_blocks(h))) {
-        // a prefix, or several layers: the decoder of the completed or joined
+      if (h.truncated || needs_joining(h)) {
+        // a prefix, or several layers / RGN: the decoder of the completed or joined
         // codestream (codestream/prefix.hpp, codestream/layers.hpp)
         DecodeOptions opt;
         opt.level = level;

@@ -154,6 +154,10 @@ std::vector<HtVlcEntry> unpack(const uint32_t* words, size_t n) {
 const HtVlcEntry* ht_vlc_table(int which, size_t* count) {
   static const std::vector<HtVlcEntry> initial = unpack(kInitialRow, sizeof(kInitialRow) / sizeof(kInitialRow[0]));
   static const std::vector<HtVlcEntry> other = unpack(kOtherRows, sizeof(kOtherRows) / sizeof(kOtherRows[0]));
+  if (which != 0 && which != 1) {  // no such table
+    if (count) *count = 0;
+    return nullptr;
+  }
   const std::vector<HtVlcEntry>& t = which == 0 ? initial : other;
   if (count) *count = t.size();
   return t.data();

@@ -13,8 +13,8 @@ struct HtVlcEntry {
   uint8_t context, rho, u_off, e_k, e_1, codeword, length;
 };
 
-// which: 0 the initial quad row, 1 the other rows. *count receives the number of
-// entries. The table lives for the whole program.
+// which: 0 the initial quad row, 1 the other rows (any other value: nullptr, count
+// 0). *count receives the number of entries. The table lives for the whole program.
 const HtVlcEntry* ht_vlc_table(int which /*0 initial row, 1 other rows*/, size_t* count);
 
 }  // namespace htj2k

@@ -135,6 +135,15 @@ void expect_length(const SegmentReader& r, size_t expected) {
     r.error("length " + std::to_string(r.lmar()) + ", expected " + std::to_string(expected));
 }
 
+RoiShift read_rgn(SegmentReader& r, size_t csiz) {
+  RoiShift roi;
+  roi.component = read_component_index(r, csiz);
+  roi.style = r.u8();
+  roi.shift = r.u8();
+  expect_length(r, (csiz < 257 ? 1 : 2) + 4);
+  return roi;
+}
+
 size_t subbands_needed(const Quantization& q, unsigned levels) {
   return q.style == 1 ? 1 : 3 * size_t(levels) + 1;
 }
@@ -331,7 +340,7 @@ size_t parse_main_header(const uint8_t* cs, size_t size, CodestreamHeader& h) {
         break;
       }
       case kRGN:
-        read_component_index(r, csiz);
+        h.rgn.push_back(read_rgn(r, csiz));
         h.has_rgn = true;
         break;
       case kPOC: h.has_poc = true; break;
@@ -471,6 +480,10 @@ void walk_tile_parts(const uint8_t* cs, size_t size, size_t pos, CodestreamHeade
       }
       tp.header_markers.push_back(marker_name(m));
       if (m == kPLT) h.has_plt = true;
+      if (m == kRGN) {
+        SegmentReader r(cs + q, q, size_t(lmar) + 2);
+        tp.rgn.push_back(read_rgn(r, h.components.size()));
+      }
       q = size_t(seg_end);
     }
     h.tile_parts.push_back(std::move(tp));
@@ -511,70 +524,12 @@ void walk_tile_parts(const uint8_t* cs, size_t size, size_t pos, CodestreamHeade
 
 }  // namespace
 
-uint32_t CodestreamHeader::num_tiles_x() const {
-  if (tile_w == 0 || xsiz <= tile_x0) return 0;
-  return uint32_t(ceil_div(uint64_t(xsiz) - tile_x0, tile_w));
-}
-
-uint32_t CodestreamHeader::num_tiles_y() const {
-  if (tile_h == 0 || ysiz <= tile_y0) return 0;
-  return uint32_t(ceil_div(uint64_t(ysiz) - tile_y0, tile_h));
-}
-
-bool CodestreamHeader::all_ht() const {
-  if (!(cod.cb_style & 0x40)) return false;
-  for (const auto& o : overrides)
-    if (o.cod.present && !(o.cod.cb_style & 0x40)) return false;
-  return true;
-}
-
-bool CodestreamHeader::mixed_ht() const {
-  bool ht = false, part1 = false;
-  auto note = [&](uint8_t s) { (s & 0x40 ? ht : part1) = true; };
-  note(cod.cb_style);
-  for (const auto& o : overrides)
-    if (o.cod.present) note(o.cod.cb_style);
-  return ht && part1;
-}
-
-const CodingStyle& CodestreamHeader::style_for(uint32_t c) const {
-  for (const auto& o : overrides)
-    if (o.component == c && o.cod.present) return o.cod;
-  return cod;
-}
-
-const Quantization& CodestreamHeader::quant_for(uint32_t c) const {
-  for (const auto& o : overrides)
-    if (o.component == c && o.qcd.present) return o.qcd;
-  return qcd;
-}
-
 CodestreamHeader parse_header(const uint8_t* cs, size_t size) {
   if (!cs) size = 0;
   CodestreamHeader h;
   size_t first_sot = parse_main_header(cs, size, h);
   walk_tile_parts(cs, size, first_sot, h);
   return h;
-}
-
-namespace {
-uint32_t level_extent(uint32_t lo, uint32_t hi, uint32_t sub, uint32_t r) {
-  if (sub == 0) return 0;
-  const uint64_t scale = uint64_t(sub) << std::min<uint32_t>(r, 32);  // >= 2^32 leaves 0 or 1
-  return uint32_t(ceil_div(hi, scale) - ceil_div(lo, scale));
-}
-}  // namespace
-
-uint32_t level_width(const CodestreamHeader& h, uint32_t c, uint32_t r) {
-  if (c >= h.components.size())
-    throw InvalidArgument("component " + std::to_string(c) + " out of range");
-  return level_extent(h.x0, h.xsiz, h.components[c].dx, r);
-}
-
-uint32_t level_height(const CodestreamHeader& h, uint32_t c, uint32_t r) {
-  if (c >= h.components.size())
-    throw InvalidArgument("component " + std::to_string(c) + " out of range");
-  return level_extent(h.y0, h.ysiz, h.components[c].dy, r);
 }
 
 }  // namespace htj2k

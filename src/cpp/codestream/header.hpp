@@ -58,12 +58,21 @@ struct ComponentOverride {  // a COC or QCC in the main header
   Quantization qcd;         // valid when qcd.present
 };
 
+// RGN (15444-1 A.6.3): the region-of-interest shift of one component (Srgn 0, the
+// max-shift method, is the only style Part 1 defines; others are kept to be refused).
+struct RoiShift {
+  uint16_t component = 0;
+  uint8_t style = 0;  // Srgn
+  uint8_t shift = 0;  // SPrgn: ROI coefficients are scaled up by 2^shift
+};
+
 struct TilePartInfo {
   uint16_t tile = 0;
   uint32_t psot = 0;        // tile-part length from SOT (0 = to EOC)
   uint8_t tpsot = 0, tnsot = 0;
   size_t offset = 0;        // of SOT within the codestream
   std::vector<std::string> header_markers;  // names of markers in its header ("COD","QCD","PLT",...)
+  std::vector<RoiShift> rgn;                // its RGN segments
 };
 
 struct TlmEntry {  // one tile-part listed by TLM (15444-1 A.7.1)
@@ -86,6 +95,7 @@ struct CodestreamHeader {
   Quantization qcd;
   std::vector<ComponentOverride> overrides;  // COC / QCC
   // presence of other main-header markers
+  std::vector<RoiShift> rgn;  // main-header RGN segments
   bool has_rgn = false, has_poc = false, has_tlm = false, has_plm = false, has_ppm = false,
        has_crg = false;
   // TLM entries of every TLM segment in Ztlm order; tlm_ok false when a segment is
@@ -112,6 +122,11 @@ struct CodestreamHeader {
   // coding style for component c (COC override or COD)
   const CodingStyle& style_for(uint32_t c) const;
   const Quantization& quant_for(uint32_t c) const;
+  // The RGN of component c in tile t: its first tile-part's, else the main header's;
+  // nullptr when none (15444-1 A.6.3: a tile-part RGN overrides the main one).
+  const RoiShift* roi_for(uint32_t t, uint32_t c) const;
+  // Some RGN (main or tile-part header) has a non-zero shift.
+  bool has_roi() const;
 };
 
 // Parses the main header and walks tile-parts. Throws InvalidCodestream with a

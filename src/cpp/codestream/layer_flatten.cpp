@@ -3,7 +3,7 @@
 // (codestream/layers.hpp). Written from 15444-1 B.10 (tag trees B.10.2, inclusion
 // B.10.4, zero bit-planes B.10.5, coding passes B.10.6, Lblock and lengths B.10.7)
 // and 15444-15's HT codeword segments and placeholder passes.
-#include "codestream/packet_checker.hpp"
+#include "codestream/layer_state.hpp"
 
 #include <memory>
 
@@ -15,30 +15,6 @@ namespace {
 constexpr unsigned kMaxBlockPasses = 3 * kMaxMagnitudeBits;
 // Code-blocks tracked per tile: at most this many plus 16 per byte of packet data.
 constexpr u64 kBlockAllowance = u64(1) << 22;
-
-// A tag tree over ncx x ncy leaves (B.10.2): level 0 the leaves, each level above
-// halving both sizes, up to one root. `low` is the lower bound known so far (the
-// value once `known`); the writer also holds each node's `value`.
-struct TagTree {
-  unsigned levels = 0;
-  std::vector<size_t> off;
-  std::vector<u64> width;
-  std::vector<uint16_t> low, value;
-  std::vector<uint8_t> known;
-
-  void init(u64 ncx, u64 ncy) {
-    levels = 1 + std::max(ceil_log2(ncx), ceil_log2(ncy));
-    size_t n = 0;
-    for (unsigned k = 0; k < levels; ++k) {
-      off.push_back(n);
-      width.push_back(ceil_shift(ncx, k));
-      n += size_t(ceil_shift(ncx, k) * ceil_shift(ncy, k));
-    }
-    low.assign(n, 0);
-    known.assign(n, 0);
-  }
-  size_t node(unsigned k, u64 x, u64 y) const { return off[k] + size_t((y >> k) * width[k] + (x >> k)); }
-};
 
 // Packet-header bit writer (B.10.1): after a 0xFF byte the next byte carries 7 bits
 // below a stuffed 0. The header never ends on 0xFF (a 0x00 byte is added).
@@ -94,29 +70,6 @@ void encode_tag(TagTree& tree, u64 x, u64 y, unsigned threshold, BitWriter& bw) 
 
 }  // namespace
 
-// One code-block's state across layers, and what a decoder of the kept layers uses.
-struct LayerBlock {
-  bool included = false;
-  bool placeholder = true;  // no HT cleanup pass with bytes yet: passes so far are placeholders
-  uint8_t lblock = 3;
-  uint16_t passes = 0;      // coding passes so far (from its first inclusion)
-  uint16_t zbp = 0;         // missing bit-planes Zblk
-  int cleanup_pass = -1;    // the last kept HT cleanup pass with bytes (pass index), -1 none
-  size_t cleanup_at = 0;
-  uint32_t cleanup_len = 0;
-  uint8_t refine_passes = 0;  // kept SigProp/MagRef passes after it
-  std::vector<std::pair<size_t, uint32_t>> refine;  // its refinement segment, piece by piece
-};
-
-struct BandState {
-  u64 cx0 = 0, cy0 = 0, ncx = 0, ncy = 0;  // code-blocks of the band in the precinct
-  TagTree inclusion, zero_planes;
-  std::vector<LayerBlock> blocks;  // raster order
-};
-
-struct PacketChecker::PrecinctState {
-  std::vector<BandState> bands;  // g.nbands entries; ncx == 0 where the band has none here
-};
 
 namespace {
 
@@ -262,6 +215,8 @@ void PacketChecker::flatten_tile(uint32_t t, const std::vector<Part>& parts, uin
     }
     pos = read_layer_packet(x, pos, *ps, st.layer, st.layer < keep_layers);
   }
+
+  if (h_.has_roi()) undo_roi(t, state, first);
 
   // Write them as one layer, in COD's progression.
   packets_.clear();
@@ -498,7 +453,7 @@ void PacketChecker::write_flat_packet(const PrecinctState* ps, const PacketRef& 
       for (u64 xx = 0; xx < bs.ncx; ++xx) {
         const LayerBlock& blk = bs.blocks[size_t(y * bs.ncx + xx)];
         const bool in = blk.cleanup_pass >= 0;
-        const unsigned z = in ? blk.zbp + unsigned(blk.cleanup_pass) / 3 : 0xFFFF;
+        const unsigned z = in ? blk.flat_zbp() : 0xFFFF;
         for (unsigned lv = 0; lv < inc.levels; ++lv) {
           uint16_t& a = inc.value[inc.node(lv, xx, y)];
           a = std::min<uint16_t>(a, in ? 0 : 1);
@@ -514,6 +469,8 @@ void PacketChecker::write_flat_packet(const PrecinctState* ps, const PacketRef& 
         encode_tag(zbp, xx, y, 0x10000, bw);
         uint64_t refine_len = 0;
         for (const auto& piece : blk.refine) refine_len += piece.second;
+        const uint64_t cleanup_len = blk.recoded ? blk.recoded_bytes.size() : blk.cleanup_len;
+        if (blk.recoded) refine_len = 0;
         // SigProp/MagRef passes without a byte are left out: decoders refuse or
         // skip a refinement segment of length 0 (OpenJPEG: "malformed codeblock").
         const unsigned rp = refine_len ? blk.refine_passes : 0;
@@ -527,18 +484,22 @@ void PacketChecker::write_flat_packet(const PrecinctState* ps, const PacketRef& 
           return w;
         };
         const unsigned extra = rp ? floor_log2(rp) : 0;
-        unsigned lblock = std::max(3u, width(blk.cleanup_len));
+        unsigned lblock = std::max(3u, width(cleanup_len));
         if (rp) lblock = std::max(lblock, width(refine_len) > extra ? width(refine_len) - extra : 0u);
         if (lblock + extra > 32) throw UnsupportedCodestream("a joined code-block segment of " + str(refine_len) + " bytes");
         for (unsigned i = 3; i < lblock; ++i) bw.put(1);
         bw.put(0);
-        bw.put_bits(blk.cleanup_len, lblock);
+        bw.put_bits(uint32_t(cleanup_len), lblock);
         if (rp) bw.put_bits(uint32_t(refine_len), lblock + extra);
         order.push_back(&blk);
       }
   }
   bw.finish();
   for (const LayerBlock* blk : order) {
+    if (blk->recoded) {
+      out.insert(out.end(), blk->recoded_bytes.begin(), blk->recoded_bytes.end());
+      continue;
+    }
     out.insert(out.end(), cs_ + blk->cleanup_at, cs_ + blk->cleanup_at + blk->cleanup_len);
     for (const auto& piece : blk->refine) out.insert(out.end(), cs_ + piece.first, cs_ + piece.first + piece.second);
   }

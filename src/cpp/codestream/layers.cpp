@@ -18,7 +18,8 @@ namespace {
 std::string str(uint64_t v) { return std::to_string(v); }
 
 [[noreturn]] void refuse(const CodestreamHeader& h, const std::string& why) {
-  throw UnsupportedCodestream(str(h.cod.layers) + " quality layers cannot be joined into one: " + why);
+  throw UnsupportedCodestream(h.cod.layers > 1 ? str(h.cod.layers) + " quality layers cannot be joined into one: " + why
+                                               : "the region of interest (RGN) cannot be undone: " + why);
 }
 
 void check_input(const CodestreamHeader& h) {
@@ -34,9 +35,28 @@ void check_input(const CodestreamHeader& h) {
   for (const TilePartInfo& tp : h.tile_parts)
     for (const std::string& m : tp.header_markers)
       if (m == "COD" || m == "COC" || m == "POC" || m == "PPT") refuse(m + " in the tile-part header of tile " + str(tp.tile));
+  // RGN: only the max-shift method (Srgn 0) exists in Part 1; the band's bit-planes
+  // must come from the main header to place each code-block's cleanup pass.
+  auto check_roi = [&](const RoiShift& roi) {
+    if (roi.style != 0) refuse("RGN style " + str(roi.style) + " (Part 1 defines only 0, max-shift)");
+  };
+  for (const RoiShift& roi : h.rgn) check_roi(roi);
+  for (const TilePartInfo& tp : h.tile_parts) {
+    for (const RoiShift& roi : tp.rgn) check_roi(roi);
+    if (h.has_roi())
+      for (const std::string& m : tp.header_markers)
+        if (m == "QCD" || m == "QCC") refuse("RGN with " + m + " in the tile-part header of tile " + str(tp.tile));
+  }
 }
 
 }  // namespace
+
+bool needs_joining(const CodestreamHeader& h) {
+  if (!has_ht_code_blocks(h)) return false;
+  bool rgn = h.has_rgn;  // even a shift of 0: written without it, nobody has to ignore it
+  for (const TilePartInfo& tp : h.tile_parts) rgn = rgn || !tp.rgn.empty();
+  return h.cod.layers > 1 || rgn;
+}
 
 bool has_ht_code_blocks(const CodestreamHeader& h) {
   if (h.cod.cb_style & 0x40) return true;
@@ -61,7 +81,7 @@ std::vector<uint8_t> flatten_layers(const uint8_t* cs, size_t size, const Codest
     const uint16_t m = be16(cs + q);
     const size_t len = is_lengthless(m) ? 2 : 2 + size_t(be16(cs + q + 2));
     const size_t at = out.size();
-    if (m != kTLM && m != kPLM && m != kPOC) out.insert(out.end(), cs + q, cs + q + len);
+    if (m != kTLM && m != kPLM && m != kPOC && m != kRGN) out.insert(out.end(), cs + q, cs + q + len);
     if (m == kCOD) {
       out[at + 4] &= uint8_t(~0x06);  // Scod: no SOP, no EPH
       out[at + 6] = 0;                // SGcod layers: 1
@@ -76,7 +96,7 @@ std::vector<uint8_t> flatten_layers(const uint8_t* cs, size_t size, const Codest
     for (size_t q = tile.header_begin; q + 2 <= tile.header_end;) {  // its first tile-part's, without PLT
       const uint16_t m = be16(cs + q);
       const size_t len = is_lengthless(m) ? 2 : 2 + size_t(be16(cs + q + 2));
-      if (m != kPLT) header.insert(header.end(), cs + q, cs + std::min(tile.header_end, q + len));
+      if (m != kPLT && m != kRGN) header.insert(header.end(), cs + q, cs + std::min(tile.header_end, q + len));
       q += len;
     }
     const uint64_t psot = 12 + header.size() + 2 + tile.body.size();

@@ -1,4 +1,4 @@
-// Quality layers without a layered decoder: a codestream with several quality
+// Quality layers (and regions of interest) without a layered decoder: a codestream with several quality
 // layers rewritten, without decoding a sample, as the equivalent one-layer
 // codestream (15444-1 B.9-B.12, HT codeword segments per 15444-15), which OpenJPH
 // and OpenJPEG (both single-layer HT decoders) then decode.
@@ -13,7 +13,10 @@
 // block is written as its first contribution with that many more missing
 // bit-planes (Zblk + sets skipped) and 1-3 coding passes. The result is written in
 // COD's progression with one layer, one tile-part per tile, no SOP/EPH, no
-// POC/TLM/PLM/PLT; every other marker segment is copied.
+// POC/TLM/PLM/PLT; every other marker segment is copied. Code-blocks of a
+// component with an RGN shift are decoded, scaled down and coded again
+// (codestream/roi.hpp), and no RGN is written: decoders that ignore RGN or refuse
+// it with HT code-blocks then decode the region correctly.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +29,10 @@ namespace htj2k {
 // Whether any code-block style (COD or a COC) has the HT bit: the codestreams
 // flatten_layers is for (Part 1 ones, layered or not, are OpenJPEG's).
 bool has_ht_code_blocks(const CodestreamHeader& h);
+
+// What decoders are given the joined codestream for: HT code-blocks in several
+// layers, or with an RGN marker (a region of interest).
+bool needs_joining(const CodestreamHeader& h);
 
 // The bare codestream `cs` (parsed as `h`) with only its first `keep_layers`
 // layers (>= 1; more than it has: all), as one layer. Throws InvalidCodestream

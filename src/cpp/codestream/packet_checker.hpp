@@ -9,13 +9,16 @@
 #include "codestream/markers.hpp"
 #include "core/bytes.hpp"
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 #include "core/errors.hpp"
 #include "backends/openjph/openjph_compat.hpp"
 
 namespace htj2k {
+struct RoiBlockInput;  // codestream/roi.hpp
 namespace packets_internal {
+struct LayerBlock;  // layer_flatten.cpp
 
 using u64 = uint64_t;
 
@@ -386,6 +389,8 @@ class PacketChecker {
   // ---------------------------------------------------------------- layers (layer_flatten.cpp)
 
   struct PrecinctState;  // tag trees and code-block contributions of one precinct
+  void undo_roi(uint32_t t, std::vector<std::unique_ptr<PrecinctState>>& state, const std::vector<u64>& first);
+  void recode_roi_block(LayerBlock& blk, RoiBlockInput& in) const;
   void flatten_tile(uint32_t t, const std::vector<Part>& parts, uint32_t keep_layers, FlatTile& out);
   size_t read_layer_packet(Context& x, size_t pos, PrecinctState& ps, uint32_t layer, bool keep);
   void write_flat_packet(const PrecinctState* ps, const PacketRef& pk, std::vector<uint8_t>& out) const;

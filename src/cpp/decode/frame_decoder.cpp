@@ -41,10 +41,11 @@ void FrameDecoder::rewrite_input(const DecodeOptions& options) {
       span_ = CodestreamSpan{0, completed_.size(), Container::Codestream};
       header_ = parse_header(data_, completed_.size());
     }
-  } else if (header_.cod.layers > 1 && has_ht_code_blocks(header_)) {
+  } else if (needs_joining(header_)) {
     // Several quality layers with HT code-blocks: OpenJPH and OpenJPEG decode one,
     // so the layers asked for are joined into one first, without decoding a sample.
     // (Part 1 code-blocks in several layers are OpenJPEG's, which decodes them all.)
+    // A region of interest (RGN) is undone there too, per code-block.
     joined_ = flatten_layers(data_ + span_.offset, span_.length, header_,
                              options.layers ? options.layers : header_.cod.layers);
     data_ = joined_.data();
