@@ -36,6 +36,7 @@ import numpy as np
 
 from .formats import (
     CODESTREAM_EXTENSIONS,
+    DICOM_EXTENSIONS,
     IMAGE_EXTENSIONS,
     PNG_EXTENSIONS,
     PNM_EXTENSIONS,
@@ -44,6 +45,7 @@ from .formats import (
     PathLike,
     image_format,
     is_codestream_path,
+    is_dicom_path,
     is_image_path,
     parse_dtype,
     parse_shape,
@@ -67,6 +69,8 @@ __all__ = [
     "image_bit_depth",
     "write_frames",
     "is_codestream_path",
+    "is_dicom_path",
+    "DICOM_EXTENSIONS",
     "is_image_path",
     "image_format",
     "read_image",

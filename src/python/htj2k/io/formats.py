@@ -17,6 +17,9 @@ CODESTREAM_EXTENSIONS = frozenset({".j2c", ".j2k", ".jhc", ".jph", ".jp2"})
 PNM_EXTENSIONS = frozenset({".pgm", ".ppm", ".pnm"})
 
 
+DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic"})
+
+
 PNG_EXTENSIONS = frozenset({".png"})
 
 
@@ -38,6 +41,21 @@ def extension(path: PathLike) -> str:
 def is_codestream_path(path: PathLike) -> bool:
     """True for the extensions of codestreams and JPEG 2000 files (j2c, j2k, jhc, jph, jp2)."""
     return extension(path) in CODESTREAM_EXTENSIONS
+
+
+def is_dicom_path(path: PathLike, sniff: bool = True) -> bool:
+    """True for a DICOM extension (.dcm, .dicom, .dic) or, with ``sniff``, a file
+    with the ``DICM`` prefix after its 128-byte preamble (any name)."""
+    if extension(path) in DICOM_EXTENSIONS:
+        return True
+    if not sniff or extension(path) in CODESTREAM_EXTENSIONS | IMAGE_EXTENSIONS:
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(132)
+    except OSError:
+        return False
+    return len(head) == 132 and head[128:132] == b"DICM"
 
 
 def is_image_path(path: PathLike) -> bool:

@@ -5,7 +5,7 @@ alpha, RGB and RGBA and 16-bit grey PNGs quickly; it reads 16-bit colour and
 grey + alpha PNGs as 8 bits and scales 2- and 4-bit grey to 0..255, which a
 lossless codec must not do, so those go through pypng (pure Python, the whole PNG
 specification, slower). Palette PNGs are refused (they hold indices into a
-colour table). Samples come back as PNG stores them: uint8 (bit depth <= 8, bool
+colour table). Samples come back as PNG stores them: uint8 (bit depth <= 8; 0/1
 for 1-bit) or uint16, ``(H, W)`` or ``(H, W, C)`` with C = 2 (grey + alpha), 3 or 4.
 """
 
@@ -64,7 +64,9 @@ def _read_pillow(data: bytes) -> np.ndarray:
     with Image.open(io.BytesIO(data)) as im:
         im.load()
         arr = np.asarray(im)
-    if arr.dtype.kind in "iu" and arr.dtype.itemsize > 2:  # 16-bit grey opened as mode "I"
+    if arr.dtype == np.bool_:  # 1-bit
+        arr = arr.astype(np.uint8)
+    elif arr.dtype.kind in "iu" and arr.dtype.itemsize > 2:  # 16-bit grey opened as mode "I"
         arr = arr.astype(np.uint16)
     elif arr.dtype.itemsize == 2:
         arr = arr.astype(np.uint16)
