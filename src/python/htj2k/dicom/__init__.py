@@ -39,7 +39,9 @@ from .errors import DecoderUnavailableError, DicomImageError, NotAnImageError
 from .frames import (
     DicomFrame,
     ImageParameters,
+    codestreams,
     frames,
+    read_dataset,
     image_parameters,
     pixel_decoder,
 )
@@ -78,6 +80,8 @@ __all__ = [
     "pixel_decoder",
     "transfer_syntax",
     "frames",
+    "read_dataset",
+    "codestreams",
     "to_htj2k_dataset",
     "htj2k_transfer_syntax",
     "transfer_syntax_of",
