@@ -19,6 +19,7 @@ import signal
 import threading
 import time
 from collections import deque
+from multiprocessing import forkserver, resource_tracker
 from multiprocessing.connection import wait
 from typing import Any, Deque, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -130,16 +131,12 @@ class _LocalPool:
             if _HAVE_SIGMASK:
                 # multiprocessing's resource tracker process first: starting it unblocks
                 # SIGINT (unconditionally), which must not happen inside _sigint_blocked
-                from multiprocessing import resource_tracker
-
                 resource_tracker.ensure_running()
             if self.method == "forkserver":
                 # The fork server (started here the first time; only spawned, not waited
                 # for) and so every worker it forks begin with SIGINT blocked. Starting the
                 # worker itself is not inside the block: it waits for the fork server's
                 # preload, which must stay interruptible.
-                from multiprocessing import forkserver
-
                 with _sigint_blocked():
                     forkserver.ensure_running()
                 proc.start()
