@@ -209,3 +209,48 @@ def test_api_frames_from_path_bytes_and_stream(rgb2):
         list(hd.codestreams(pydicom_file("CT_small.dcm")))
     with pytest.raises(hd.DicomImageError):
         hd.read_dataset(b"garbage")
+
+
+# --------------------------------------------------------------------------- verify
+
+
+def _archive_metadata(tmp_path, path, instance_uid, corrupt_frame=None):
+    """Metadata as the archive nests it: the frames of one instance, by its UID, with
+    opaque frame IDs (the archive's hashes), from the checksums of our own command."""
+    from htj2k.archive import FrameRecord, build_metadata, dump_metadata, load_metadata
+
+    manifest = tmp_path / "m.json"
+    ok(run("checksums", path, "--manifest", manifest))
+    recs = []
+    for i, r in enumerate(load_metadata(manifest)):
+        sums = r.checksums
+        if corrupt_frame == i + 1:
+            last = sums[-1]
+            sums = sums[:-1] + (type(last)(last.level, last.width, last.height, last.checksum ^ 1),)
+        recs.append(FrameRecord(**{**r.__dict__, "frame_id": f"{i:032x}", "checksums": sums,
+                                   "series_uid": "1.2.3", "instance_uid": instance_uid}))
+    meta = tmp_path / "archive.json.gz"
+    dump_metadata(build_metadata(recs, image_set_id="46923b66d5522e4241615ecd64637584"), meta)
+    return manifest, meta
+
+
+def test_verify_htj2k_dicom_against_metadata(rgb2, tmp_path):
+    path, _ = rgb2
+    uid = str(read(path).SOPInstanceUID)
+    manifest, meta = _archive_metadata(tmp_path, path, uid)
+    rep = json.loads(ok(run("verify", "--metadata", manifest, path, "--json")).stdout)  # by frame IDs
+    assert rep["ok"] and [f["file"] for f in rep["frames"]] == [f"{path}#1", f"{path}#2"]
+    rep = json.loads(ok(run("verify", "--metadata", meta, path, "--json")).stdout)  # by SOP Instance UID
+    assert rep["ok"] and rep["summary"]["ok"] == 2
+    _, bad = _archive_metadata(tmp_path, path, uid, corrupt_frame=2)
+    p = run("verify", "--metadata", bad, path)
+    assert p.returncode == 1 and "mismatch" in p.stdout and f"{path}#2" not in p.stderr
+
+
+def test_verify_native_dicom_against_metadata(tmp_path, shared_dir):
+    ct = shared_ct(shared_dir)
+    _, meta = _archive_metadata(tmp_path, ct, str(read(ct).SOPInstanceUID))
+    rep = json.loads(ok(run("verify", "--metadata", meta, ct, "--json")).stdout)
+    assert rep["ok"] and rep["frames"][0]["levels_matched"] == 6
+    other = pydicom_file("CT_small.dcm")
+    user_error(run("verify", "--metadata", meta, other), words=("no frame of the metadata",))
