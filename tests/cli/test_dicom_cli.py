@@ -15,7 +15,7 @@ import pytest
 
 import htj2k
 
-pydicom = pytest.importorskip("pydicom")
+import pydicom  # noqa: E402  (in the test extra: never skipped)
 import htj2k.dicom as hd  # noqa: E402
 from pydicom.data import get_testdata_file  # noqa: E402
 from pydicom.uid import HTJ2KLosslessRPCL  # noqa: E402

@@ -11,9 +11,9 @@ import pytest
 
 from htj2k import io as image_io
 
-Image = pytest.importorskip("PIL.Image")
-tifffile = pytest.importorskip("tifffile")
-png = pytest.importorskip("png")
+from PIL import Image  # noqa: E402  (the [images] extra is in the test extra: never skipped)
+import tifffile  # noqa: E402
+import png  # noqa: E402
 
 ImageFormatError = image_io.ImageFormatError
 RNG = np.random.default_rng(7)

@@ -12,8 +12,8 @@ import pytest
 import htj2k
 from htj2k import cli
 
-Image = pytest.importorskip("PIL.Image")
-tifffile = pytest.importorskip("tifffile")
+from PIL import Image  # noqa: E402  (in the test extra: never skipped)
+import tifffile  # noqa: E402
 
 
 def test_png_and_multipage_tiff(tmp_path, capsys):
