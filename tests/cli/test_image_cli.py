@@ -77,3 +77,19 @@ def test_missing_optional_package_one_line_exit_2(tmp_path, module, args):
     (tmp_path / "a.j2c").write_bytes(htj2k.encode(np.zeros((4, 4), np.uint8)))
     p = run(*[tmp_path / a if "." in a else a for a in args], env_extra={"PYTHONPATH": str(blocker)})
     user_error(p, words=(f"optional package {module}", "pip install 'htj2k[images]'"))
+
+
+def test_checksums_of_every_tiff_page(tmp_path):
+    stack = RNG.integers(0, 4095, (3, 32, 40), endpoint=True).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    doc = json.loads(ok(run("checksums", tmp_path / "s.tif", "--json")).stdout)
+    assert [d["file"] for d in doc] == [f"{tmp_path / 's.tif'}#{k}" for k in (1, 2, 3)]
+    for d, page in zip(doc, stack):
+        want = htj2k.pixel_checksums(page, 5, bit_depth=16)
+        assert [c["Checksum"] for c in d["Checksums"]] == [c.checksum for c in want]
+    one = json.loads(ok(run("checksums", tmp_path / "s.tif", "--frame", "2", "--json")).stdout)
+    assert one == [doc[1]]
+    ok(run("checksums", tmp_path / "s.tif", "--manifest", tmp_path / "m.json"))
+    from htj2k.archive import load_metadata
+
+    assert [r.frame_id for r in load_metadata(tmp_path / "m.json")] == ["s-1", "s-2", "s-3"]

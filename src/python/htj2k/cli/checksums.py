@@ -66,7 +66,7 @@ def _add_checksums_arguments(p: argparse.ArgumentParser) -> None:
         "whose checksums are computed from the pixels as a lossless encode would give them, or DICOM files "
         "(every frame: HTJ2K from the codestream, others from the stored pixels at BitsStored)",
     )
-    p.add_argument("--frame", type=positive_int, metavar="N", help="DICOM input: only frame N (1-based)")
+    p.add_argument("--frame", type=positive_int, metavar="N", help="DICOM or multi-page TIFF input: only frame N (1-based)")
     p.add_argument(
         "--levels", type=_levels_spec, default=None, metavar="R,R,...|all",
         help="resolution levels to list (R = levels discarded, 0 = full resolution; default all)",
@@ -144,14 +144,32 @@ def _codestream_checksums(name: str, levels: Optional[List[int]], want_range: bo
     return _FileChecksums(name, rows, mn, mx, frame_size, summary)
 
 
-def _pixel_checksums(name: str, args: argparse.Namespace, levels: Optional[List[int]]) -> _FileChecksums:
+def _image_checksums(name: str, args: argparse.Namespace) -> List[_FileChecksums]:
+    """Every frame of an image file (every page of a TIFF file; ``--frame`` picks one)."""
     fmt = image_io.image_format(name)
     if fmt == "raw":
         if args.shape is None or args.dtype is None:
             raise CliError(f"{name}: .raw input needs --shape and --dtype")
-        array = image_io.read_image(name, shape=args.shape, dtype=args.dtype)
+        arrays = [image_io.read_image(name, shape=args.shape, dtype=args.dtype)]
     else:
-        array = image_io.read_image(name)
+        arrays = image_io.read_frames(name)
+    numbers = list(range(1, len(arrays) + 1))
+    if args.frame is not None:
+        if args.frame > len(arrays):
+            raise CliError(f"{name}: --frame {args.frame}: the file has {len(arrays)} frame(s)")
+        numbers = [args.frame]
+    if len(arrays) == 1:
+        return [_pixel_checksums(name, arrays[0], args, args.levels)]
+    out = []
+    for k in numbers:
+        r = _pixel_checksums(f"{name}#{k}", arrays[k - 1], args, args.levels, bits_of=name)
+        r.frame_id = f"{_frame_id(name)}-{k}"
+        out.append(r)
+    return out
+
+
+def _pixel_checksums(name: str, array: np.ndarray, args: argparse.Namespace, levels: Optional[List[int]],
+                     bits_of: Optional[str] = None) -> _FileChecksums:
     if array.dtype == np.bool_:
         array = array.view(np.uint8)
         default_bits = 1
@@ -159,7 +177,7 @@ def _pixel_checksums(name: str, args: argparse.Namespace, levels: Optional[List[
         default_bits = array.dtype.itemsize * 8
     bit_depth = args.bit_depth
     if bit_depth is None:
-        bit_depth = image_io.image_bit_depth(name)
+        bit_depth = image_io.image_bit_depth(bits_of or name)
     bits = bit_depth or default_bits
     if array.ndim not in (2, 3) or array.size == 0:
         raise CliError(f"{name}: expected a non-empty (H, W) or (H, W, C) image, got shape {array.shape}")
@@ -239,8 +257,10 @@ def _file_results(name: str, args: argparse.Namespace, want_range: bool) -> List
     """One result per frame of ``name`` (several for a multi-frame DICOM file)."""
     if not os.path.isdir(name) and dicom_cli.is_dicom(name):
         return _dicom_checksums(name, args, want_range)
+    if not os.path.isdir(name) and image_io.is_image_path(name):
+        return _image_checksums(name, args)
     if args.frame is not None:
-        raise CliError(f"{name}: --frame applies to DICOM input")
+        raise CliError(f"{name}: --frame applies to DICOM and image input")
     return [_file_checksums(name, args, want_range)]
 
 
@@ -249,8 +269,6 @@ def _file_checksums(name: str, args: argparse.Namespace, want_range: bool) -> _F
         raise CliError(f"{name}: is a directory")
     if image_io.is_codestream_path(name):
         return _codestream_checksums(name, args.levels, want_range, args.max_memory)
-    if image_io.is_image_path(name):
-        return _pixel_checksums(name, args, args.levels)
     if _sniff_codestream(name):
         return _codestream_checksums(name, args.levels, want_range, args.max_memory)
     raise CliError(
