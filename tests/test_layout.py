@@ -25,7 +25,8 @@ MAX_FILE_LINES = 600
 MAX_FUNCTION_LINES = 80
 #: Modules that may be imported inside functions: optional dependencies (extras),
 #: and htj2k.dicom, which needs pydicom.
-OPTIONAL = {"pydicom", "rich", "dask", "distributed", "htj2k.dicom", "resource"}
+OPTIONAL = {"pydicom", "rich", "dask", "distributed", "htj2k.dicom", "resource", "PIL", "png", "tifffile",
+            "imageio", "numcodecs", "zarr"}
 
 
 def known_module(name: str) -> bool:

@@ -390,11 +390,11 @@ def test_wrong_extensions(tmp_path):
     user_error(run("encode", tmp_path / "a.npy", tmp_path / "o.npy"), words=["decode"])
     user_error(run("encode", tmp_path / "a.npy", tmp_path / "o.jp2"), words=["JP2"])
     user_error(run("encode", tmp_path / "a.npy", tmp_path / "o.png"))
-    user_error(run("encode", tmp_path / "a.png", tmp_path / "o.j2c"), words=["unsupported image format"])
+    user_error(run("encode", tmp_path / "a.bmp", tmp_path / "o.j2c"), words=["unsupported image format"])
     ok(run("encode", tmp_path / "a.npy", tmp_path / "a.j2c"))
     user_error(run("encode", tmp_path / "a.j2c", tmp_path / "b.j2c"), words=["codestream"])
     user_error(run("decode", tmp_path / "a.j2c", tmp_path / "b.j2c"), words=["codestream"])
-    user_error(run("decode", tmp_path / "a.j2c", tmp_path / "b.tif"), words=["unsupported image format"])
+    user_error(run("decode", tmp_path / "a.j2c", tmp_path / "b.gif"), words=["unsupported image format"])
     user_error(run("decode", tmp_path / "a.npy", tmp_path / "b.npy"), words=["image file"])
 
 

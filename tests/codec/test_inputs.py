@@ -106,3 +106,13 @@ def test_many_components_need_the_count():
         htj2k.encode(img, components=5)
     with pytest.raises(TypeError, match="components"):
         htj2k.encode(img, components=True)
+
+
+def test_a_dicom_file_is_named_with_the_api_that_reads_it(tmp_path):
+    path = tmp_path / "ct.dcm"
+    path.write_bytes(b"\0" * 128 + b"DICM" + b"\2\0\0\0" * 8)
+    for call in (htj2k.decode, htj2k.info, htj2k.checksums):
+        with pytest.raises(htj2k.InvalidCodestreamError, match="a DICOM file.*htj2k.dicom.frames"):
+            call(path)
+    with open(path, "rb") as f, pytest.raises(htj2k.InvalidCodestreamError, match="DICOM"):
+        htj2k.decode(f)

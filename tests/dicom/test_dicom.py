@@ -53,11 +53,10 @@ def save_and_read(ds, tmp_path: Path, name: str = "out.dcm"):
 # --------------------------------------------------------------------------- plugin
 
 
-def test_plugin_registered_first_for_htj2k_syntaxes():
+def test_plugin_registered_for_htj2k_syntaxes():
     for uid in hd.HTJ2K_TRANSFER_SYNTAXES:
         dec = get_decoder(uid)
         assert hd.PLUGIN_LABEL in dec.available_plugins
-        assert next(iter(dec._available)) == hd.PLUGIN_LABEL  # tried first
     assert hd.is_available(hd.HTJ2K) and not hd.is_available(pydicom.uid.JPEG2000Lossless)
 
 
@@ -109,7 +108,7 @@ def test_to_htj2k_dataset_decodes_back_with_both_plugins(name, pi, tmp_path):
     assert np.array_equal(ours, src)
     if HAVE_PYLIBJPEG_OPENJPEG:  # pydicom's own HTJ2K decoding agrees
         assert np.array_equal(pixels(back, "pylibjpeg"), src)
-    # default plugin order: htj2k first
+    # pydicom's default plugin order (its own first, then htj2k)
     assert np.array_equal(pixels(back), src)
 
 

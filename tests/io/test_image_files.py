@@ -390,14 +390,14 @@ def test_codestream_paths(tmp_path, name):
         write_image(tmp_path / name, np.zeros((2, 2), np.uint8))
 
 
-@pytest.mark.parametrize("name", ["a.png", "a.tif", "noext"])
+@pytest.mark.parametrize("name", ["a.bmp", "a.gif", "noext"])
 def test_unknown_extensions(tmp_path, name):
     assert not image_io.is_codestream_path(name)
     with pytest.raises(ImageFormatError, match="unsupported image format"):
         read_image(tmp_path / name)
 
 
-@pytest.mark.parametrize("name", ["a.npy", "a.PGM", "a.ppm", "a.pnm", "a.raw"])
+@pytest.mark.parametrize("name", ["a.npy", "a.PGM", "a.ppm", "a.pnm", "a.raw", "a.png", "a.TIF", "a.tiff"])
 def test_image_paths(name):
     assert image_io.is_image_path(name) and not image_io.is_codestream_path(name)
 

@@ -10,6 +10,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
 
+from ._errors import InvalidCodestreamError
 from ._rules import DECODERS, DEFAULT_MAX_MEMORY, MAX_ARRAY_COMPONENTS, MAX_LEVELS
 
 BytesLike = Union[bytes, bytearray, memoryview, np.ndarray]
@@ -30,15 +31,25 @@ def as_buffer(data: Any, name: str = "data") -> Any:
         return np.ascontiguousarray(data).reshape(-1)
     if isinstance(data, (str, os.PathLike)):
         with open(data, "rb") as f:
-            return f.read()
+            return _not_dicom(f.read(), os.fspath(data))
     read = getattr(data, "read", None)
     if callable(read):
         content = read()
         if not isinstance(content, (bytes, bytearray)):
             raise TypeError(f"{name}: the file-like object returned {type(content).__name__}, not bytes "
                             "(open it in binary mode)")
-        return content
+        return _not_dicom(content, str(getattr(data, "name", name)))
     raise TypeError(f"{name}: expected bytes-like data, a path or a binary file, got {type(data).__name__}")
+
+
+def _not_dicom(content: Any, what: str) -> Any:
+    """A file's bytes, unless they are a DICOM file (whose frames are read with htj2k.dicom)."""
+    if content[128:132] == b"DICM":
+        raise InvalidCodestreamError(
+            f"{what}: a DICOM file, not a codestream; read its frames with htj2k.dicom.frames() "
+            "or htj2k.dicom.codestreams()"
+        )
+    return content
 
 
 def check_count(value: Any, name: str) -> int:

@@ -2,7 +2,8 @@
 
     htj2k encode image.pgm image.j2c --levels 5
     htj2k decode image.j2c image.npy --level 1
-    htj2k info image.j2c other.jph --json
+    htj2k info image.j2c other.jph ct.dcm --json
+    htj2k extract ct_htj2k.dcm frames/
     htj2k levels frame.jph --json
     htj2k checksums frame.jph image.npy --json
     htj2k verify --metadata metadata.json.gz frames/ --json-out report.json
@@ -35,7 +36,7 @@ from typing import Optional, Sequence, Tuple
 
 from .. import __version__, openjph_version
 from .._errors import Htj2kError
-from . import checksums, codec, progressive, roundtrip, verify
+from . import checksums, codec, dicom, progressive, roundtrip, verify
 from ._common import (
     EXIT_INTERNAL_ERROR,
     EXIT_INTERRUPTED,
@@ -56,7 +57,8 @@ __all__ = ["main", "build_parser", "COMMANDS", "Command", "CliError"]
 
 #: Every subcommand, in the order ``htj2k --help`` lists them.
 COMMANDS: Tuple[Command, ...] = (
-    codec.COMMANDS + progressive.COMMANDS + checksums.COMMANDS + verify.COMMANDS + roundtrip.COMMANDS
+    codec.COMMANDS + dicom.COMMANDS + progressive.COMMANDS + checksums.COMMANDS + verify.COMMANDS
+    + roundtrip.COMMANDS
 )
 
 

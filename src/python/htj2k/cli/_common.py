@@ -25,6 +25,9 @@ OPTIONAL_DEPENDENCIES = {
     "rich": "roundtrip",
     "dask": "roundtrip",
     "distributed": "roundtrip",
+    "PIL": "images",
+    "png": "images",
+    "tifffile": "images",
 }
 
 

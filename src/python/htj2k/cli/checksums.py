@@ -31,7 +31,9 @@ from ._common import (
     error_message,
     int_arg,
     nonneg_int,
+    positive_int,
 )
+from . import dicom as dicom_cli
 
 __all__ = ["COMMANDS"]
 
@@ -60,9 +62,11 @@ def _add_checksums_arguments(p: argparse.ArgumentParser) -> None:
     add_max_memory(p)
     p.add_argument(
         "files", nargs="+", metavar="FILE",
-        help="codestreams/JPH files (.j2c .j2k .jhc .jph .jp2), or images (.npy, .pgm/.ppm/.pnm, .raw) "
-        "whose checksums are computed from the pixels as a lossless encode would give them",
+        help="codestreams/JPH files (.j2c .j2k .jhc .jph .jp2), images (.npy, .png, .tif, .pgm/.ppm/.pnm, .raw) "
+        "whose checksums are computed from the pixels as a lossless encode would give them, or DICOM files "
+        "(every frame: HTJ2K from the codestream, others from the stored pixels at BitsStored)",
     )
+    p.add_argument("--frame", type=positive_int, metavar="N", help="DICOM or multi-page TIFF input: only frame N (1-based)")
     p.add_argument(
         "--levels", type=_levels_spec, default=None, metavar="R,R,...|all",
         help="resolution levels to list (R = levels discarded, 0 = full resolution; default all)",
@@ -81,7 +85,7 @@ def _add_checksums_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--bit-depth", type=int_arg, metavar="B",
-        help="bits per sample (default: from the PGM/PPM maxval, else the dtype width)",
+        help="bits per sample (default: the PGM/PPM maxval, the PNG/TIFF header, else the dtype width)",
     )
     g.add_argument(
         "--no-colour-transform", "--no-color-transform", dest="colour_transform", action="store_const",
@@ -99,6 +103,7 @@ class _FileChecksums:
     max_value: Optional[int]
     frame_size: Optional[int]
     summary: str
+    frame_id: Optional[str] = None  # --manifest: default the file name without extension
 
 
 def _sniff_codestream(path: str) -> bool:
@@ -109,9 +114,10 @@ def _sniff_codestream(path: str) -> bool:
 
 
 def _codestream_checksums(name: str, levels: Optional[List[int]], want_range: bool,
-                          max_memory: Optional[int] = None) -> _FileChecksums:
-    with open(name, "rb") as f:
-        data = f.read()
+                          max_memory: Optional[int] = None, data: Optional[bytes] = None) -> _FileChecksums:
+    if data is None:
+        with open(name, "rb") as f:
+            data = f.read()
     if not data:
         raise CliError(f"{name}: empty file")
     try:
@@ -138,22 +144,40 @@ def _codestream_checksums(name: str, levels: Optional[List[int]], want_range: bo
     return _FileChecksums(name, rows, mn, mx, frame_size, summary)
 
 
-def _pixel_checksums(name: str, args: argparse.Namespace, levels: Optional[List[int]]) -> _FileChecksums:
+def _image_checksums(name: str, args: argparse.Namespace) -> List[_FileChecksums]:
+    """Every frame of an image file (every page of a TIFF file; ``--frame`` picks one)."""
     fmt = image_io.image_format(name)
     if fmt == "raw":
         if args.shape is None or args.dtype is None:
             raise CliError(f"{name}: .raw input needs --shape and --dtype")
-        array = image_io.read_image(name, shape=args.shape, dtype=args.dtype)
+        arrays = [image_io.read_image(name, shape=args.shape, dtype=args.dtype)]
     else:
-        array = image_io.read_image(name)
+        arrays = image_io.read_frames(name)
+    numbers = list(range(1, len(arrays) + 1))
+    if args.frame is not None:
+        if args.frame > len(arrays):
+            raise CliError(f"{name}: --frame {args.frame}: the file has {len(arrays)} frame(s)")
+        numbers = [args.frame]
+    if len(arrays) == 1:
+        return [_pixel_checksums(name, arrays[0], args, args.levels)]
+    out = []
+    for k in numbers:
+        r = _pixel_checksums(f"{name}#{k}", arrays[k - 1], args, args.levels, bits_of=name)
+        r.frame_id = f"{_frame_id(name)}-{k}"
+        out.append(r)
+    return out
+
+
+def _pixel_checksums(name: str, array: np.ndarray, args: argparse.Namespace, levels: Optional[List[int]],
+                     bits_of: Optional[str] = None) -> _FileChecksums:
     if array.dtype == np.bool_:
         array = array.view(np.uint8)
         default_bits = 1
     else:
         default_bits = array.dtype.itemsize * 8
     bit_depth = args.bit_depth
-    if bit_depth is None and fmt == "pnm":
-        bit_depth = image_io.pnm_bit_depth(name)
+    if bit_depth is None:
+        bit_depth = image_io.image_bit_depth(bits_of or name)
     bits = bit_depth or default_bits
     if array.ndim not in (2, 3) or array.size == 0:
         raise CliError(f"{name}: expected a non-empty (H, W) or (H, W, C) image, got shape {array.shape}")
@@ -188,13 +212,63 @@ def _pixel_checksums(name: str, args: argparse.Namespace, levels: Optional[List[
     )
 
 
+def _dicom_checksums(name: str, args: argparse.Namespace, want_range: bool) -> List[_FileChecksums]:
+    """Every frame of a DICOM file: HTJ2K frames from their codestreams, others from
+    the stored pixels at BitsStored/PixelRepresentation (values beyond them refused)."""
+    src = dicom_cli.open_dicom(name)
+    stem = _frame_id(name)
+    indices = src.indices(args.frame)
+    many = src.number_of_frames > 1
+
+    def fid(number: int) -> str:
+        return f"{stem}-{number}" if many else stem
+
+    out: List[_FileChecksums] = []
+    if src.htj2k:
+        for i, cs in zip(indices, src.codestreams(indices)):
+            r = _codestream_checksums(f"{name}#{i + 1}", args.levels, want_range, args.max_memory, data=cs)
+            r.summary += f" ({src.transfer_syntax_name})"
+            r.frame_id = fid(i + 1)
+            out.append(r)
+        return out
+    for f in src.frames(indices):
+        dicom_cli.frame_range_error(f, name)
+        n = f.levels if args.pixel_levels is None else args.pixel_levels
+        label = f"{name}#{f.number}"
+        if n > max_levels_for_size(f.width, f.height):
+            raise CliError(f"{label}: --pixel-levels {n} exceeds what a {f.width}x{f.height} frame allows")
+        if args.levels is not None and args.levels[-1] > n:
+            raise CliError(f"{label}: level {args.levels[-1]} requested, the model has levels 0..{n}")
+        try:
+            rows = f.pixel_checksums(n)
+        except (htj2k.Htj2kError, ValueError, TypeError) as e:
+            raise CliError(f"{label}: {error_message(e)}") from None
+        if args.levels is not None:
+            rows = [r for r in rows if r.level in set(args.levels)]
+        px = dicom_cli.frame_pixels(f)
+        signed = " signed" if f.signed else ""
+        summary = (f"{label}: {f.width}x{f.height}, {f.samples_per_pixel} sample(s), {f.bit_depth}-bit{signed} "
+                   f"(BitsStored), {n} levels, from pixels ({src.transfer_syntax_name})")
+        out.append(_FileChecksums(label, rows, int(px.min()), int(px.max()), f.frame_size, summary, fid(f.number)))
+    return out
+
+
+def _file_results(name: str, args: argparse.Namespace, want_range: bool) -> List[_FileChecksums]:
+    """One result per frame of ``name`` (several for a multi-frame DICOM file)."""
+    if not os.path.isdir(name) and dicom_cli.is_dicom(name):
+        return _dicom_checksums(name, args, want_range)
+    if not os.path.isdir(name) and image_io.is_image_path(name):
+        return _image_checksums(name, args)
+    if args.frame is not None:
+        raise CliError(f"{name}: --frame applies to DICOM and image input")
+    return [_file_checksums(name, args, want_range)]
+
+
 def _file_checksums(name: str, args: argparse.Namespace, want_range: bool) -> _FileChecksums:
     if os.path.isdir(name):
         raise CliError(f"{name}: is a directory")
     if image_io.is_codestream_path(name):
         return _codestream_checksums(name, args.levels, want_range, args.max_memory)
-    if image_io.is_image_path(name):
-        return _pixel_checksums(name, args, args.levels)
     if _sniff_codestream(name):
         return _codestream_checksums(name, args.levels, want_range, args.max_memory)
     raise CliError(
@@ -220,16 +294,16 @@ def _run_checksums(args: argparse.Namespace) -> int:
                 raise CliError(f"{name}: frame ID {fid!r} (the file name) is also that of {ids[fid]}")
             ids[fid] = name
     results: List[_FileChecksums] = []
-    for i, name in enumerate(args.files):
-        res = _file_checksums(name, args, want_range)
-        results.append(res)
-        if not args.json:
-            if i:
-                print()
-            print(res.summary)
-            for r in res.rows:
-                print(f"  {r.level:>2}  {f'{r.width}x{r.height}':>11}  {r.checksum:>10}  0x{r.checksum:08x}")
-            sys.stdout.flush()
+    for name in args.files:
+        for res in _file_results(name, args, want_range):
+            if not args.json:
+                if results:
+                    print()
+                print(res.summary)
+                for r in res.rows:
+                    print(f"  {r.level:>2}  {f'{r.width}x{r.height}':>11}  {r.checksum:>10}  0x{r.checksum:08x}")
+                sys.stdout.flush()
+            results.append(res)
     if args.json:
         out = [
             {
@@ -243,7 +317,8 @@ def _run_checksums(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
     if args.manifest:
         entries = [
-            frame_entry(_frame_id(r.name), r.rows, r.min_value, r.max_value, r.frame_size) for r in results
+            frame_entry(r.frame_id or _frame_id(r.name), r.rows, r.min_value, r.max_value, r.frame_size)
+            for r in results
         ]
         doc = build_metadata(entries, image_set_id=args.image_set_id)
         dump_metadata(doc, args.manifest)

@@ -18,7 +18,10 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import htj2k
 
+from .._rules import max_levels_for_size
 from ..archive import load_metadata
+from ..profile import encode_frame
+from . import dicom as dicom_cli
 from ._common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -43,8 +46,9 @@ def _default_jobs() -> int:
 def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
     add_max_memory(p)
     p.add_argument(
-        "frames_dir", metavar="FRAMES_DIR",
-        help="folder of frames named <ImageFrameID>.jph (or .j2c, .j2k, .jhc)",
+        "frames_dir", metavar="FRAMES_DIR|FILE.dcm",
+        help="folder of frames named <ImageFrameID>.jph (or .j2c, .j2k, .jhc), or a DICOM file: its frames "
+        "against the metadata's frames of its SOP Instance UID (or frame IDs <name>[-N])",
     )
     p.add_argument(
         "--metadata", required=True, metavar="METADATA.json[.gz]",
@@ -189,7 +193,13 @@ def _verify_frames(records: List[Any], files: Dict[str, List[str]], jobs: int,
                    max_memory: Optional[int], partial: bool = False) -> List[_FrameOutcome]:
     """Every listed frame read and verified (on ``jobs`` threads, by :func:`htj2k.verify_many`)."""
     paths = [files[r.frame_id][0] if r.frame_id in files else None for r in records]
-    datas = [None if p is None else _read_frame(p) for p in paths]
+    datas: List[Union[bytes, str, None]] = [None if p is None else _read_frame(p) for p in paths]
+    return _verify_datas(records, paths, datas, jobs, max_memory, partial)
+
+
+def _verify_datas(records: List[Any], paths: List[Optional[str]], datas: List[Union[bytes, str, None]], jobs: int,
+                  max_memory: Optional[int], partial: bool) -> List[_FrameOutcome]:
+    """``datas[i]`` (bytes, why they could not be read, or None: no file) verified against ``records[i]``."""
     readable = [i for i, d in enumerate(datas) if isinstance(d, bytes)]
     results = htj2k.verify_many(
         [datas[i] for i in readable], [records[i].as_dict() for i in readable],
@@ -198,25 +208,73 @@ def _verify_frames(records: List[Any], files: Dict[str, List[str]], jobs: int,
     verifications: List[Any] = [None] * len(records)
     for i, v in zip(readable, results):
         verifications[i] = v
-    outcomes = [_outcome(r, p, d, v) for r, p, d, v in zip(records, paths, datas, verifications)]
+    return [_outcome(r, p, d, v) for r, p, d, v in zip(records, paths, datas, verifications)]
 
-    return outcomes
+
+def _dicom_frames(path: str, records: List[Any]) -> Tuple[List[Any], List[Optional[str]], List[Union[bytes, str, None]]]:
+    """The records of a DICOM file's frames and each frame's codestream: HTJ2K frames as
+    stored, other frames encoded losslessly (the archive profile, as many levels as the
+    record lists; lossless checksums are those of the pixels). Records belong to the
+    file by SOP Instance UID (in the order listed: frame 1, 2, ...), else by frame ID
+    ``<name>`` / ``<name>-<frame>`` (what ``checksums --manifest`` writes)."""
+    src = dicom_cli.open_dicom(path)
+    n = src.number_of_frames
+    mine = [r for r in records if src.params.sop_instance_uid and r.instance_uid == src.params.sop_instance_uid]
+    if mine:
+        numbers = list(range(1, len(mine) + 1))
+    else:
+        stem = os.path.splitext(os.path.basename(path))[0]
+        ids = {stem: 1} if n == 1 else {f"{stem}-{k}": k for k in range(1, n + 1)}
+        mine = [r for r in records if r.frame_id in ids]
+        numbers = [ids[r.frame_id] for r in mine]
+    if not mine:
+        raise CliError(f"{path}: no frame of the metadata belongs to this file "
+                       f"(SOP Instance UID {src.params.sop_instance_uid}, or frame IDs {stem}[-N])")
+    present = [k for k in numbers if k <= n]
+    labels: List[Optional[str]] = [f"{path}#{k}" if k <= n else None for k in numbers]
+    datas: List[Union[bytes, str, None]] = [None] * len(mine)
+    if src.htj2k:
+        streams = iter(src.codestreams([k - 1 for k in present]))
+    else:
+        streams = iter(_encoded(src, mine, numbers, present))
+    for j, k in enumerate(numbers):
+        if k <= n:
+            datas[j] = next(streams)
+    return mine, labels, datas
+
+
+def _encoded(src: Any, records: List[Any], numbers: List[int], present: List[int]) -> List[Union[bytes, str]]:
+    levels = {k: len(r.checksums) - 1 for r, k in zip(records, numbers)}
+    out: List[Union[bytes, str]] = []
+    for f in src.frames([k - 1 for k in present]):
+        err = f.range_error()
+        if err:
+            out.append(f"frame {f.number}: {err}")
+            continue
+        out.append(encode_frame(dicom_cli.frame_pixels(f), f.bit_depth, f.signed, f.colour_transform,
+                                levels=max(0, min(levels[f.number], max_levels_for_size(f.width, f.height)))))
+    return out
 
 
 def _run_verify(args: argparse.Namespace) -> int:
     records = load_metadata(args.metadata)  # MetadataError: one line, exit 2
     if not records:
         raise CliError(f"{args.metadata}: no ImageFrames entries found")
-    if not os.path.isdir(args.frames_dir):
-        what = "does not exist" if not os.path.exists(args.frames_dir) else "is not a folder"
-        raise CliError(f"{args.frames_dir}: {what}")
-    files = _frame_files(args.frames_dir)
-    wanted = {r.frame_id for r in records}
-    extra = sorted(p for fid, paths in files.items() if fid not in wanted for p in paths)
-    # other files with the same frame ID (x.jph and x.j2c): the preferred one is verified
-    shadowed = sorted(p for fid, paths in files.items() if fid in wanted for p in paths[1:])
-
-    outcomes = _verify_frames(records, files, args.jobs, args.max_memory, args.partial)
+    if os.path.isfile(args.frames_dir) and dicom_cli.is_dicom(args.frames_dir):
+        mine, labels, datas = _dicom_frames(args.frames_dir, records)
+        outcomes = _verify_datas(mine, labels, datas, args.jobs, args.max_memory, args.partial)
+        extra: List[str] = []
+        shadowed: List[str] = []
+    else:
+        if not os.path.isdir(args.frames_dir):
+            what = "does not exist" if not os.path.exists(args.frames_dir) else "is not a folder"
+            raise CliError(f"{args.frames_dir}: {what}")
+        files = _frame_files(args.frames_dir)
+        wanted = {r.frame_id for r in records}
+        extra = sorted(p for fid, paths in files.items() if fid not in wanted for p in paths)
+        # other files with the same frame ID (x.jph and x.j2c): the preferred one is verified
+        shadowed = sorted(p for fid, paths in files.items() if fid in wanted for p in paths[1:])
+        outcomes = _verify_frames(records, files, args.jobs, args.max_memory, args.partial)
 
     counts: Dict[str, int] = {}
     for o in outcomes:

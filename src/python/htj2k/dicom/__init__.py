@@ -1,13 +1,14 @@
-"""DICOM helpers: HTJ2K pixel-data decoding for pydicom 3, frames with their
-checksum parameters, and HTJ2K transcoding of whole datasets.
+"""DICOM helpers: HTJ2K pixel-data decoding and encoding for pydicom 3, frames
+with their checksum parameters, and HTJ2K transcoding of whole datasets.
 
-Importing this module registers htj2k as a pydicom pixel-data decoder plugin
-(label ``"htj2k"``) for the three HTJ2K transfer syntaxes, ahead of pydicom's
-own plugins, so ``dataset.pixel_array`` decodes HTJ2K frames with htj2k::
+Importing this module registers htj2k as a pydicom pixel-data decoder and
+encoder plugin (label ``"htj2k"``) for the three HTJ2K transfer syntaxes::
 
-    >>> import htj2k.dicom                      # registers the plugin
+    >>> import htj2k.dicom                      # registers the plugins
     >>> ds = pydicom.dcmread("ct_htj2k.dcm")    # doctest: +SKIP
+    >>> ds.pixel_array_options(decoding_plugin="htj2k")  # doctest: +SKIP
     >>> ds.pixel_array                          # doctest: +SKIP
+    >>> ct.compress(HTJ2KLosslessRPCL, encoding_plugin="htj2k")  # doctest: +SKIP
 
     >>> for f in htj2k.dicom.frames(ds):        # doctest: +SKIP
     ...     sums = f.pixel_checksums()          # bit depth = BitsStored, ...
@@ -16,24 +17,31 @@ own plugins, so ``dataset.pixel_array`` decodes HTJ2K frames with htj2k::
     >>> out.save_as("ct_htj2k.dcm", enforce_file_format=True)  # doctest: +SKIP
 
 pydicom (>= 3.0) is required: ``pip install htj2k[dicom]``. pydicom has no
-entry point for decoder plugins, so the registration happens on import (or by
-calling :func:`register_pydicom_plugin`).
+entry point for its plugins (pylibjpeg's entry points serve only the transfer
+syntaxes pydicom's ``pylibjpeg`` plugin knows, not HTJ2K encoding), so the
+registration happens on import (or by calling :func:`register_pydicom_plugin`
+and :func:`register_pydicom_encoder`).
 
 Transfer syntaxes:
 
 * ``1.2.840.10008.1.2.4.201`` HTJ2K Lossless (what :func:`to_htj2k_dataset` writes),
 * ``1.2.840.10008.1.2.4.202`` HTJ2K with RPCL Options (Lossless), written when
   TLM markers are written (``htj2k.features()["tlm"]``: every release),
-* ``1.2.840.10008.1.2.4.203`` HTJ2K (lossless or lossy; decoded only).
+* ``1.2.840.10008.1.2.4.203`` HTJ2K (lossless or lossy; encoded lossy, ``htj2k_qstep``).
 """
 
 from __future__ import annotations
 
+import warnings
+
+from .encoder import register_pydicom_encoder, rpcl_levels
 from .errors import DecoderUnavailableError, DicomImageError, NotAnImageError
 from .frames import (
     DicomFrame,
     ImageParameters,
+    codestreams,
     frames,
+    read_dataset,
     image_parameters,
     pixel_decoder,
 )
@@ -72,6 +80,8 @@ __all__ = [
     "pixel_decoder",
     "transfer_syntax",
     "frames",
+    "read_dataset",
+    "codestreams",
     "to_htj2k_dataset",
     "htj2k_transfer_syntax",
     "transfer_syntax_of",
@@ -79,6 +89,12 @@ __all__ = [
     "unregister_pydicom_plugin",
     "is_available",
     "DECODER_DEPENDENCIES",
+    "register_pydicom_encoder",
+    "rpcl_levels",
 ]
 
 register_pydicom_plugin()
+try:
+    register_pydicom_encoder()
+except RuntimeError as _e:  # a pydicom without the table: decoding still works
+    warnings.warn(f"htj2k.dicom: HTJ2K encoding through pydicom unavailable: {_e}", RuntimeWarning, stacklevel=2)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
+from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.encaps import get_frame
+from pydicom.errors import InvalidDicomError
 from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
@@ -15,6 +19,7 @@ from .._rules import nominal_range, range_problem, sample_bytes
 from .._types import LevelChecksum
 from ..checksums import pixel_checksums
 from ..codec import info as _htj2k_info
+from ..io import is_dicom_path
 from ..profile import levels_for_size
 from .errors import DecoderUnavailableError, DicomImageError, NotAnImageError
 from .plugin import PLUGIN_LABEL
@@ -193,13 +198,74 @@ def pixel_decoder(ts: UID) -> Any:
     return dec
 
 
+def read_dataset(source: Any) -> Dataset:
+    """A DICOM dataset from a path, bytes or a binary file-like object (an open
+    file, ``io.BytesIO``, a ``StreamingBody``: read to the end) through
+    :func:`pydicom.dcmread`. A dataset is returned as it is. A file without the
+    ``DICM`` prefix is read if its name has a DICOM extension (.dcm, .dicom, .dic).
+
+    Raises:
+        DicomImageError: not a DICOM file.
+    """
+    if isinstance(source, Dataset):
+        return source
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        source = io.BytesIO(bytes(source))
+    elif hasattr(source, "read") and not hasattr(source, "seek"):
+        source = io.BytesIO(source.read())  # dcmread seeks
+    name = source if not hasattr(source, "read") else getattr(source, "name", "<stream>")
+    try:
+        try:
+            return dcmread(source)
+        except InvalidDicomError:
+            if not (isinstance(name, (str, os.PathLike)) and is_dicom_path(name, sniff=False)):
+                raise
+            if hasattr(source, "seek"):
+                source.seek(0)
+            return dcmread(source, force=True)
+    except InvalidDicomError as e:
+        raise DicomImageError(f"{os.fspath(name) if not hasattr(name, 'read') else name}: not a DICOM file ({e})") from None
+
+
+def codestreams(source: Any, indices: Optional[Iterable[int]] = None) -> Iterator[bytes]:
+    """The HTJ2K codestreams of an HTJ2K dataset (a dataset, or what
+    :func:`read_dataset` reads), as stored, without decoding: every frame in
+    order, or the 0-based ``indices``.
+
+    Raises:
+        DicomImageError: the transfer syntax is not HTJ2K (or no pixel data).
+    """
+    dataset = read_dataset(source)
+    params = image_parameters(dataset)
+    ts = UID(params.transfer_syntax)
+    if ts not in HTJ2K_TRANSFER_SYNTAXES:
+        raise DicomImageError(f"the transfer syntax is {ts.name}, not HTJ2K")
+    n = params.number_of_frames
+    for i in _frame_order(n, indices):
+        yield bytes(get_frame(dataset.PixelData, i, number_of_frames=n))
+
+
+def _frame_order(count: int, indices: Optional[Iterable[int]]) -> List[int]:
+    """The 0-based frame indices asked for (all by default), each checked."""
+    if indices is None:
+        return list(range(count))
+    order = [int(i) for i in indices]
+    for i in order:
+        if not 0 <= i < count:
+            raise IndexError(f"frame index {i} outside 0..{count - 1}")
+    return order
+
+
 def frames(
-    dataset: Dataset,
+    source: Any,
     *,
     indices: Optional[Iterable[int]] = None,
     decoding_plugin: str = "",
 ) -> Iterator[DicomFrame]:
-    """Yield the frames of ``dataset`` (every frame of a multi-frame object).
+    """Yield the frames of a dataset (every frame of a multi-frame object).
+
+    ``source`` is a :class:`pydicom.dataset.Dataset` or what :func:`read_dataset`
+    reads (a path, bytes, a binary file-like object).
 
     Pixels are decoded by pydicom with the installed plugins (HTJ2K transfer
     syntaxes by htj2k), without colour-space conversion (``as_rgb=False``) and
@@ -216,6 +282,7 @@ def frames(
         NotAnImageError, DecoderUnavailableError, DicomImageError: before the
             first frame; pydicom's errors (e.g. truncated pixel data) while decoding.
     """
+    dataset = read_dataset(source)
     params = image_parameters(dataset)
     ts = UID(params.transfer_syntax)
     dec = pixel_decoder(ts)
@@ -225,14 +292,10 @@ def frames(
     opts: Dict[str, Any] = {"as_rgb": False, "decoding_plugin": decoding_plugin}
     if not ts.is_encapsulated:
         opts["correct_unused_bits"] = False
-    if indices is not None:
-        indices = [int(i) for i in indices]
-        if not indices:
-            return
-        for i in indices:
-            if not 0 <= i < params.number_of_frames:
-                raise IndexError(f"frame index {i} outside 0..{params.number_of_frames - 1}")
-    order = list(range(params.number_of_frames)) if indices is None else indices
+    order = _frame_order(params.number_of_frames, indices)
+    if not order:
+        return
+    indices = None if indices is None else order
     codestreams: Optional[Iterator[bytes]] = None
     if is_htj2k:
         def _codestreams() -> Iterator[bytes]:

@@ -56,15 +56,16 @@ def _decoders() -> List[Any]:
     return [base.get_decoder(uid) for uid in HTJ2K_TRANSFER_SYNTAXES]
 
 
-def register_pydicom_plugin(prefer: bool = True) -> List[str]:
+def register_pydicom_plugin() -> List[str]:
     """Add htj2k (label ``"htj2k"``) to pydicom's decoders of the HTJ2K transfer
-    syntaxes. Idempotent; called when :mod:`htj2k.dicom` is imported.
+    syntaxes, through pydicom's public plugin API (``Decoder.add_plugin``).
+    Idempotent; called when :mod:`htj2k.dicom` is imported.
 
-    Args:
-        prefer: try htj2k before pydicom's other plugins (e.g. pylibjpeg-openjpeg)
-            when no ``decoding_plugin`` is named. pydicom tries plugins in the
-            order they were added and has no public way to reorder them, so this
-            reorders its private plugin table (skipped if that ever changes).
+    pydicom tries the plugins of a decoder in the order they were added (its own
+    first, e.g. pylibjpeg-openjpeg) and has no public way to reorder them: name
+    ours with ``decoding_plugin="htj2k"`` (``ds.pixel_array_options(...)``,
+    ``pixel_array(..., decoding_plugin=...)``) to use it whatever else is installed;
+    :func:`htj2k.dicom.frames` does.
 
     Returns:
         The transfer syntax UIDs now served by the plugin.
@@ -77,13 +78,6 @@ def register_pydicom_plugin(prefer: bool = True) -> List[str]:
             except ValueError:  # already registered as unavailable; replace
                 dec.remove_plugin(PLUGIN_LABEL)
                 dec.add_plugin(PLUGIN_LABEL, (__name__, "_decode_frame"))
-        table = getattr(dec, "_available", None)
-        if prefer and isinstance(table, dict) and PLUGIN_LABEL in table:
-            ours = table.pop(PLUGIN_LABEL)
-            rest = dict(table)
-            table.clear()
-            table[PLUGIN_LABEL] = ours
-            table.update(rest)
         done.append(str(dec.UID))
     return done
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Sequence, Tuple, Union
+from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -17,7 +17,16 @@ CODESTREAM_EXTENSIONS = frozenset({".j2c", ".j2k", ".jhc", ".jph", ".jp2"})
 PNM_EXTENSIONS = frozenset({".pgm", ".ppm", ".pnm"})
 
 
-IMAGE_EXTENSIONS = frozenset({".npy", ".raw"} | PNM_EXTENSIONS)
+DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic"})
+
+
+PNG_EXTENSIONS = frozenset({".png"})
+
+
+TIFF_EXTENSIONS = frozenset({".tif", ".tiff"})
+
+
+IMAGE_EXTENSIONS = frozenset({".npy", ".raw"} | PNM_EXTENSIONS | PNG_EXTENSIONS | TIFF_EXTENSIONS)
 
 
 class ImageFormatError(ValueError):
@@ -34,14 +43,70 @@ def is_codestream_path(path: PathLike) -> bool:
     return extension(path) in CODESTREAM_EXTENSIONS
 
 
+def is_dicom_path(path: PathLike, sniff: bool = True) -> bool:
+    """True for a DICOM extension (.dcm, .dicom, .dic) or, with ``sniff``, a file
+    with the ``DICM`` prefix after its 128-byte preamble (any name)."""
+    if extension(path) in DICOM_EXTENSIONS:
+        return True
+    if not sniff or extension(path) in CODESTREAM_EXTENSIONS | IMAGE_EXTENSIONS:
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(132)
+    except OSError:
+        return False
+    return len(head) == 132 and head[128:132] == b"DICM"
+
+
 def is_image_path(path: PathLike) -> bool:
     """True for the extensions :func:`read_image`/:func:`write_image` handle."""
     return extension(path) in IMAGE_EXTENSIONS
 
 
+def read_source(source: Any) -> Tuple[str, bytes]:
+    """``(name, bytes)`` of a path, a bytes-like object or a binary file-like object
+    (anything with ``read()``, e.g. an open file, ``io.BytesIO`` or boto3's
+    ``StreamingBody``; read to the end)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "<bytes>", bytes(source)
+    if hasattr(source, "read"):
+        data = source.read()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"source: read() returned {type(data).__name__}, not bytes (open the file in binary mode)")
+        return str(getattr(source, "name", "<stream>")), bytes(data)
+    name = os.fspath(source)
+    with open(name, "rb") as f:
+        return name, f.read()
+
+
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"II+\x00", "tiff"),
+    (b"MM\x00+", "tiff"),
+    (b"\x93NUMPY", "npy"),
+)
+
+
+def sniff_format(data: bytes) -> Optional[str]:
+    """``"png"``, ``"tiff"``, ``"npy"`` or ``"pnm"`` from the first bytes, else ``None``."""
+    for sig, fmt in _SIGNATURES:
+        if data.startswith(sig):
+            return fmt
+    if data[:1] == b"P" and data[1:2] in (b"2", b"3", b"5", b"6") and data[2:3].isspace():
+        return "pnm"
+    return None
+
+
 def image_format(path: PathLike) -> str:
-    """``"npy"``, ``"pnm"`` or ``"raw"`` for ``path``'s extension; else :class:`ImageFormatError`."""
+    """``"npy"``, ``"pnm"``, ``"png"``, ``"tiff"`` or ``"raw"`` for ``path``'s extension;
+    else :class:`ImageFormatError`."""
     ext = extension(path)
+    if ext in PNG_EXTENSIONS:
+        return "png"
+    if ext in TIFF_EXTENSIONS:
+        return "tiff"
     if ext == ".npy":
         return "npy"
     if ext in PNM_EXTENSIONS:
@@ -52,7 +117,7 @@ def image_format(path: PathLike) -> str:
     if ext in CODESTREAM_EXTENSIONS:
         raise ImageFormatError(f"{name}: is a codestream ({ext}), not an image file")
     shown = f"extension '{ext}'" if ext else "no extension"
-    raise ImageFormatError(f"{name}: unsupported image format ({shown}); use .npy, .pgm/.ppm/.pnm or .raw")
+    raise ImageFormatError(f"{name}: unsupported image format ({shown}); use .npy, .png, .tif, .pgm/.ppm/.pnm or .raw")
 
 
 def parse_shape(text: Union[str, Sequence[int]]) -> Tuple[int, ...]:

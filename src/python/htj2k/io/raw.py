@@ -10,7 +10,7 @@ from .formats import ImageFormatError, PathLike, one_line, parse_dtype, parse_sh
 
 
 def read_npy(path: PathLike) -> np.ndarray:
-    name = os.fspath(path)
+    name = str(getattr(path, "name", "<stream>")) if hasattr(path, "read") else os.fspath(path)
     try:
         arr = np.load(path, allow_pickle=False)
     except (OSError, EOFError) as e:

@@ -1,28 +1,30 @@
-"""Finding the files of a run and the kind of each (DICOM, .npy, PGM/PPM, codestream)."""
+"""Finding the files of a run and the kind of each (DICOM, .npy, PGM/PPM, PNG, TIFF, codestream)."""
 
 from __future__ import annotations
 
 import os
 from typing import Iterable, List, Optional, Sequence, Set, Tuple
 
-from ...io import CODESTREAM_EXTENSIONS, PNM_EXTENSIONS
-
-_DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic"})
+from ...io import CODESTREAM_EXTENSIONS, DICOM_EXTENSIONS, PNG_EXTENSIONS, PNM_EXTENSIONS, TIFF_EXTENSIONS
 
 
 def classify(path: str) -> Tuple[Optional[str], Optional[str]]:
-    """(kind, None) with kind ``dicom``/``npy``/``pnm``/``codestream``, or
+    """(kind, None) with kind ``dicom``/``npy``/``pnm``/``png``/``tiff``/``codestream``, or
     (None, reason) for files roundtrip does not read."""
     ext = os.path.splitext(path)[1].lower()
     if ext == ".npy":
         return "npy", None
     if ext in PNM_EXTENSIONS:
         return "pnm", None
+    if ext in PNG_EXTENSIONS:
+        return "png", None
+    if ext in TIFF_EXTENSIONS:
+        return "tiff", None
     if ext in CODESTREAM_EXTENSIONS:
         return "codestream", None
     if ext == ".raw":
         return None, "raw samples need a shape and dtype; convert to .npy to round-trip"
-    if ext in _DICOM_EXTENSIONS:
+    if ext in DICOM_EXTENSIONS:
         return "dicom", None
     try:
         with open(path, "rb") as f:
@@ -31,7 +33,7 @@ def classify(path: str) -> Tuple[Optional[str], Optional[str]]:
         return None, f"cannot read: {e.strerror or e}"
     if len(head) == 132 and head[128:132] == b"DICM":
         return "dicom", None
-    return None, "not a recognised image file (DICOM, .npy, .pgm/.ppm/.pnm, .j2c/.j2k/.jph)"
+    return None, "not a recognised image file (DICOM, .npy, .png, .tif, .pgm/.ppm/.pnm, .j2c/.j2k/.jph)"
 
 
 def discover(paths: Sequence[str], exclude: Iterable[str] = ()) -> List[str]:

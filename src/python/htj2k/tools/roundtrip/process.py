@@ -23,7 +23,9 @@ from .sources import (
     _dicom_sources,
     _jph_codestream,
     _npy_sources,
+    _png_sources,
     _pnm_sources,
+    _tiff_sources,
     _Skip,
 )
 from .transcode import _transcode, _write_atomic
@@ -94,6 +96,10 @@ def _process(
         meta, sources = _npy_sources(path)
     elif kind == "pnm":
         meta, sources = _pnm_sources(path)
+    elif kind == "png":
+        meta, sources = _png_sources(path)
+    elif kind == "tiff":
+        meta, sources = _tiff_sources(path)
     else:
         meta, sources = _codestream_sources(path)
     file_rec["sop_instance_uid"] = meta.get("sop_instance_uid")

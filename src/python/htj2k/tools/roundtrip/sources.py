@@ -9,8 +9,7 @@ from typing import Any, Dict, Iterator, Optional, Set, Tuple
 import numpy as np
 
 from ...codec import decode, info
-from ...io import pnm_bit_depth, read_image
-from .discover import _DICOM_EXTENSIONS
+from ...io import DICOM_EXTENSIONS, image_bit_depth, pnm_bit_depth, read_frames, read_image
 from .records import _err, _one_line
 
 
@@ -80,6 +79,35 @@ def _pnm_sources(path: str) -> Tuple[Dict[str, Any], Iterator[_Source]]:
     return {}, iter([src])
 
 
+def _frames_sources(path: str, what: str) -> Tuple[Dict[str, Any], Iterator[_Source]]:
+    """Every frame of a PNG/TIFF file, at the bit depth its header declares."""
+    try:
+        arrays = read_frames(path)
+        bits = image_bit_depth(path)
+    except ImportError as e:
+        raise _Skip(f"{what} needs the optional package {e.name}: pip install 'htj2k[images]'") from None
+    except Exception as e:
+        raise _Skip(f"unreadable: {_err(e)}") from None
+    sources = []
+    for number, arr in enumerate(arrays, 1):
+        if arr.ndim not in (2, 3) or arr.size == 0:
+            raise _Skip(f"unsupported: frame {number} has shape {arr.shape} (expected HxW or HxWxC)")
+        spp = 1 if arr.ndim == 2 else arr.shape[2]
+        depth = bits if bits is not None else arr.dtype.itemsize * 8
+        pi = "RGB" if spp == 3 else "MONOCHROME2" if spp == 1 else None
+        sources.append(_Source(number, arr, depth, arr.dtype.kind == "i", spp == 3, pi))
+    return {}, iter(sources)
+
+
+def _png_sources(path: str) -> Tuple[Dict[str, Any], Iterator[_Source]]:
+    return _frames_sources(path, "PNG")
+
+
+def _tiff_sources(path: str) -> Tuple[Dict[str, Any], Iterator[_Source]]:
+    """Every page of a TIFF file is a frame."""
+    return _frames_sources(path, "TIFF")
+
+
 def _codestream_sources(path: str) -> Tuple[Dict[str, Any], Iterator[_Source]]:
     try:
         with open(path, "rb") as f:
@@ -118,7 +146,7 @@ def _dicom_sources(path: str, skip: Set[int]) -> Tuple[Dict[str, Any], Iterator[
         try:
             ds = pydicom.dcmread(path)
         except InvalidDicomError:
-            if ext not in _DICOM_EXTENSIONS:
+            if ext not in DICOM_EXTENSIONS:
                 raise
             forced = True
             ds = pydicom.dcmread(path, force=True)
