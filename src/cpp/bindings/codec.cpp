@@ -23,6 +23,7 @@
 #include "decode/dispatch.hpp"
 #include "decode/frame_decoder.hpp"
 #include "encode/encoder.hpp"
+#include "encode/ht_encoder.hpp"
 
 namespace py = pybind11;
 using namespace htj2k;
@@ -155,6 +156,27 @@ std::unique_ptr<FrameDecoder> open_frame(const InputBytes& in, const DecodeOptio
   return std::make_unique<FrameDecoder>(in.ptr, in.size, opt);
 }
 
+// What encoder="htj2k" (our encoder) supports, and what "auto" picks.
+py::dict ht_encoder_features() {
+  py::dict e;
+  e["encoders"] = py::make_tuple("auto", "htj2k", "openjph");
+  e["auto"] = auto_picks_ours() ? "htj2k where it supports the options, else openjph" : "openjph";
+  py::dict ours;
+  ours["reversible"] = true;
+  ours["irreversible"] = false;
+  ours["max_bit_depth"] = kHtEncoderMaxBitDepth;
+  ours["signed"] = true;
+  ours["progressions"] = py::make_tuple("LRCP", "RLCP", "RPCL", "PCRL", "CPRL");
+  ours["tiles"] = true;
+  ours["precincts"] = true;
+  ours["tileparts"] = py::make_tuple("R");
+  ours["tlm"] = true;
+  ours["plt"] = true;
+  ours["threads"] = true;
+  e["htj2k"] = ours;
+  return e;
+}
+
 }  // namespace
 
 namespace htj2k_bindings {
@@ -208,6 +230,7 @@ void register_info(py::module_& m) {
     d["openjpeg"] = false;
 #endif
     d["openjpeg_version"] = have_openjpeg() ? py::object(py::str(openjpeg_version_string())) : py::none();
+    d["encoder"] = ht_encoder_features();
     return d;
   });
 

@@ -14,6 +14,7 @@
 #include "core/errors.hpp"
 #include "core/limits.hpp"
 #include "encode/encoder.hpp"
+#include "parallel/thread_pool.hpp"
 
 namespace htj2k_bindings {
 
@@ -33,11 +34,13 @@ inline std::string upper(std::string s) {
 }
 
 // Keys: reversible, qstep, levels, block_size, precincts, progression, tile_size,
-// bit_depth, colour_transform, tlm, tileparts, plt, container (None = the default).
+// bit_depth, colour_transform, tlm, tileparts, plt, container, encoder, threads
+// (None = the default).
 inline htj2k::EncodeOptions encode_options(const py::dict& d) {
   static const char* const kKeys[] = {"reversible", "qstep",     "levels",           "block_size",
                                       "precincts",  "progression", "tile_size",      "bit_depth",
-                                      "colour_transform", "tlm", "tileparts",        "plt", "container"};
+                                      "colour_transform", "tlm", "tileparts",        "plt", "container",
+                                      "encoder",    "threads"};
   for (const auto& kv : d) {
     const std::string key = py::str(kv.first);
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
@@ -89,6 +92,14 @@ inline htj2k::EncodeOptions encode_options(const py::dict& d) {
     if (c != "j2c" && c != "j2k" && c != "jph")
       throw htj2k::InvalidArgument("container: expected 'j2c' or 'jph', got '" + c + "'");
     o.jph = c == "jph";
+  }
+  if (!get("encoder").is_none()) o.encoder = htj2k::parse_encoder(get("encoder").cast<std::string>());
+  if (!get("threads").is_none()) {
+    const int64_t t = get("threads").cast<int64_t>();
+    if (t < 0 || t > int64_t(htj2k::kMaxThreads))
+      throw htj2k::InvalidArgument("threads: must be in 0.." + std::to_string(htj2k::kMaxThreads) +
+                                   " (0 = all cores), got " + std::to_string(t));
+    o.threads = uint32_t(t);
   }
   return o;
 }

@@ -10,8 +10,7 @@
 
 #include "checksum/crc32.hpp"
 #include "core/errors.hpp"
-#include "simd/dwt53.hpp"
-#include "simd/dwt53_scalar.hpp"
+#include "simd/dwt53_lift.hpp"
 
 namespace htj2k {
 namespace {
@@ -43,60 +42,16 @@ HTJ2K_ALWAYS_INLINE void for_blocked(size_t n, F&& f) {
   for (; i < n; ++i) f(i);
 }
 
-// ---- kernels -------------------------------------------------------------------
-// The 5/3 lifting and RCT rows are simd/dwt53.hpp's: the Highway kernels for int32
-// work, the scalar definition (simd/dwt53_scalar.hpp) for int64 (deep samples).
-inline void predict_row(int32_t* d, const int32_t* x, const int32_t* a, const int32_t* b, size_t n) {
-  dwt53_predict(d, x, a, b, n);
-}
-inline void predict_row(int64_t* d, const int64_t* x, const int64_t* a, const int64_t* b, size_t n) {
-  dwt53_scalar::predict(d, x, a, b, n);
-}
-inline void update_row(int32_t* out, const int32_t* x, const int32_t* dl, const int32_t* dr, size_t n) {
-  dwt53_update(out, x, dl, dr, n);  // out may equal x
-}
-inline void update_row(int64_t* out, const int64_t* x, const int64_t* dl, const int64_t* dr, size_t n) {
-  dwt53_scalar::update(out, x, dl, dr, n);
-}
-inline void split_row(const int32_t* r, size_t pairs, int32_t* e, int32_t* o) { dwt53_split(r, pairs, e, o); }
-inline void split_row(const int64_t* r, size_t pairs, int64_t* e, int64_t* o) {
-  dwt53_scalar::split(r, pairs, e, o);
-}
+// The 5/3 lifting rows are simd/dwt53_lift.hpp's (Highway kernels for int32 work,
+// the scalar definition for int64); the RCT rows likewise.
+using dwt53_lift::horizontal;
+using dwt53_lift::low_count;
+using dwt53_lift::predict_row;
+using dwt53_lift::update_row;
 inline void rct_forward_row(int32_t* r, int32_t* g, int32_t* b, size_t n) { rct_forward(r, g, b, n); }
 inline void rct_forward_row(int64_t* r, int64_t* g, int64_t* b, size_t n) { dwt53_scalar::rct_forward(r, g, b, n); }
 inline void rct_inverse_row(int32_t* y, int32_t* cb, int32_t* cr, size_t n) { rct_inverse(y, cb, cr, n); }
 inline void rct_inverse_row(int64_t* y, int64_t* cb, int64_t* cr, size_t n) { dwt53_scalar::rct_inverse(y, cb, cr, n); }
-
-// Number of low-pass samples of n samples whose first has coordinate parity p.
-inline uint32_t low_count(uint32_t n, uint32_t p) { return n > p ? (n - p + 1) / 2 : 0; }
-
-// Horizontal forward 5/3 on row r[0..m), m >= 2, whose first sample has coordinate
-// parity p; the low band replaces r[0..low_count(m, p)). The row is first split
-// into its low-position (L) and high-position (H) samples so that both lifting
-// steps run over contiguous arrays. Lb and Db hold L and the high band with one
-// slot of whole-sample symmetric extension at each end. scratch: 3 * (m/2 + 3).
-template <typename T>
-void horizontal_low(T* r, uint32_t m, uint32_t p, T* scratch) {
-  const uint32_t nl = low_count(m, p), nh = m - nl;
-  const size_t part = m / 2 + 3;
-  T* Lb = scratch;             // Lb[1 + k] = low-position sample k
-  T* H = scratch + part;       // H[k] = high-position sample k
-  T* Db = scratch + 2 * part;  // Db[1 + k] = high-band sample k
-  T* E = p == 0 ? Lb + 1 : H;  // samples at even local positions
-  T* O = p == 0 ? H : Lb + 1;  // and at odd ones
-  split_row(r, m / 2, E, O);
-  if (m & 1) E[m / 2] = r[m - 1];
-  // A neighbour beyond either end of the row reflects onto the sample of the same
-  // band next to it (x[-1] = x[1], x[m] = x[m-2]).
-  Lb[0] = Lb[1];
-  Lb[nl + 1] = Lb[nl];
-  // High sample k lies between low samples k-p and k+1-p: Lb offsets k+1-p, k+2-p.
-  predict_row(Db + 1, H, Lb + 1 - p, Lb + 2 - p, nh);
-  Db[0] = Db[1];
-  Db[nh + 1] = Db[nh];
-  // Low sample k lies between high samples k-1+p and k+p: Db offsets k+p, k+p+1.
-  update_row(r, Lb + 1, Db + p, Db + p + 1, nl);
-}
 
 template <typename In>
 constexpr bool kSupportedInput =
@@ -213,11 +168,11 @@ struct ImplT final : LevelPyramid::Impl {
     const size_t m = w;
     T* dbuf[2] = {scratch.data(), scratch.data() + m};
     T* hscratch = scratch.data() + 2 * m;
-    auto horizontal = [&](T* r) {
-      if (m > 1) horizontal_low<T>(r, w, px, hscratch);  // else px == 0: r is its low band
+    auto horiz = [&](T* r) {
+      if (m > 1) horizontal<T>(r, w, px, hscratch, false);  // else px == 0: r is its low band
     };
     if (h == 1) {  // py == 0: a single even row is its own low band
-      horizontal(p);
+      horiz(p);
       return;
     }
     auto mirror = [&](int64_t j) {  // whole-sample symmetric extension of local rows
@@ -241,7 +196,7 @@ struct ImplT final : LevelPyramid::Impl {
       T* o = p + size_t(k) * stride;
       T* x = row(j);
       update_row(o, x, dl, last_mirrored ? dl : dr, m);  // o == x when k == 0 and py == 0
-      horizontal(o);
+      horiz(o);
       std::swap(dl, dr);
     }
   }

@@ -16,58 +16,6 @@ constexpr unsigned kMaxBlockPasses = 3 * kMaxMagnitudeBits;
 // Code-blocks tracked per tile: at most this many plus 16 per byte of packet data.
 constexpr u64 kBlockAllowance = u64(1) << 22;
 
-// Packet-header bit writer (B.10.1): after a 0xFF byte the next byte carries 7 bits
-// below a stuffed 0. The header never ends on 0xFF (a 0x00 byte is added).
-struct BitWriter {
-  std::vector<uint8_t>& out;
-  unsigned acc = 0;
-  int n = 0, cap = 8;
-  void put(unsigned b) {
-    acc = (acc << 1) | (b & 1u);
-    if (++n == cap) emit();
-  }
-  void put_bits(uint32_t v, unsigned count) {
-    while (count) put((v >> --count) & 1u);
-  }
-  void emit() {
-    out.push_back(uint8_t(acc));
-    cap = acc == 0xFF ? 7 : 8;
-    acc = 0;
-    n = 0;
-  }
-  void finish() {
-    if (n) {
-      acc <<= unsigned(cap - n);
-      emit();
-    }
-    if (cap == 7) out.push_back(0);  // the last byte was 0xFF
-  }
-};
-
-// Encodes leaf (x, y) of `tree` up to `threshold` (B.10.2): each node on the path
-// from the root sends 0s while its lower bound is below both its value and the
-// threshold, then a 1 once the bound reaches its value.
-void encode_tag(TagTree& tree, u64 x, u64 y, unsigned threshold, BitWriter& bw) {
-  unsigned parent = 0;
-  for (unsigned k = tree.levels; k-- > 0;) {
-    const size_t i = tree.node(k, x, y);
-    if (!tree.known[i]) {
-      if (tree.low[i] < parent) tree.low[i] = uint16_t(parent);
-      while (tree.low[i] < threshold) {
-        if (tree.low[i] >= tree.value[i]) {
-          bw.put(1);
-          tree.known[i] = 1;
-          break;
-        }
-        bw.put(0);
-        ++tree.low[i];
-      }
-      if (!tree.known[i]) return;
-    }
-    parent = tree.value[i];
-  }
-}
-
 }  // namespace
 
 
@@ -428,73 +376,30 @@ size_t PacketChecker::read_layer_packet(Context& x, size_t pos, PrecinctState& p
 
 void PacketChecker::write_flat_packet(const PrecinctState* ps, const PacketRef& pk, std::vector<uint8_t>& out) const {
   const ResGeom& g = res_[pk.res];
-  bool any = false;
-  if (ps)
-    for (const BandState& bs : ps->bands)
-      for (const LayerBlock& blk : bs.blocks) any = any || blk.cleanup_pass >= 0;
-  if (!any) {
-    out.push_back(0);  // an empty packet: its zero-length bit
-    return;
-  }
-  BitWriter bw{out};
-  bw.put(1);
-  std::vector<const LayerBlock*> order;
-  for (unsigned k = 0; k < g.nbands; ++k) {
+  using packet_writer::BlockContribution;
+  std::vector<std::vector<BlockContribution>> contrib(g.nbands);
+  std::vector<packet_writer::BandContributions> bands(g.nbands);
+  std::vector<const LayerBlock*> order;  // included blocks in header order
+  for (unsigned k = 0; ps && k < g.nbands; ++k) {
     const BandState& bs = ps->bands[k];
     if (!bs.ncx) continue;
-    // Tag-tree values: inclusion 0 (in this one layer) or 1; zero bit-planes of the
-    // included blocks (the others above every value, so the minima are theirs).
-    TagTree inc, zbp;
-    inc.init(bs.ncx, bs.ncy);
-    zbp.init(bs.ncx, bs.ncy);
-    inc.value.assign(inc.low.size(), 0xFFFF);
-    zbp.value.assign(zbp.low.size(), 0xFFFF);
-    for (u64 y = 0; y < bs.ncy; ++y)
-      for (u64 xx = 0; xx < bs.ncx; ++xx) {
-        const LayerBlock& blk = bs.blocks[size_t(y * bs.ncx + xx)];
-        const bool in = blk.cleanup_pass >= 0;
-        const unsigned z = in ? blk.flat_zbp() : 0xFFFF;
-        for (unsigned lv = 0; lv < inc.levels; ++lv) {
-          uint16_t& a = inc.value[inc.node(lv, xx, y)];
-          a = std::min<uint16_t>(a, in ? 0 : 1);
-          uint16_t& c = zbp.value[zbp.node(lv, xx, y)];
-          c = std::min<uint16_t>(c, uint16_t(std::min(z, 0xFFFFu)));
-        }
-      }
-    for (u64 y = 0; y < bs.ncy; ++y)
-      for (u64 xx = 0; xx < bs.ncx; ++xx) {
-        const LayerBlock& blk = bs.blocks[size_t(y * bs.ncx + xx)];
-        encode_tag(inc, xx, y, 1, bw);
-        if (blk.cleanup_pass < 0) continue;
-        encode_tag(zbp, xx, y, 0x10000, bw);
-        uint64_t refine_len = 0;
-        for (const auto& piece : blk.refine) refine_len += piece.second;
-        const uint64_t cleanup_len = blk.recoded ? blk.recoded_bytes.size() : blk.cleanup_len;
-        if (blk.recoded) refine_len = 0;
-        // SigProp/MagRef passes without a byte are left out: decoders refuse or
-        // skip a refinement segment of length 0 (OpenJPEG: "malformed codeblock").
-        const unsigned rp = refine_len ? blk.refine_passes : 0;
-        const unsigned passes = 1u + rp;  // 1..3
-        if (passes == 1) bw.put(0);
-        else if (passes == 2) bw.put_bits(2, 2);   // 10
-        else bw.put_bits(12, 4);                   // 11 00
-        auto width = [](uint64_t v) {
-          unsigned w = 0;
-          while (w < 64 && (v >> w)) ++w;
-          return w;
-        };
-        const unsigned extra = rp ? floor_log2(rp) : 0;
-        unsigned lblock = std::max(3u, width(cleanup_len));
-        if (rp) lblock = std::max(lblock, width(refine_len) > extra ? width(refine_len) - extra : 0u);
-        if (lblock + extra > 32) throw UnsupportedCodestream("a joined code-block segment of " + str(refine_len) + " bytes");
-        for (unsigned i = 3; i < lblock; ++i) bw.put(1);
-        bw.put(0);
-        bw.put_bits(uint32_t(cleanup_len), lblock);
-        if (rp) bw.put_bits(uint32_t(refine_len), lblock + extra);
-        order.push_back(&blk);
-      }
+    contrib[k].resize(bs.blocks.size());
+    for (size_t i = 0; i < bs.blocks.size(); ++i) {
+      const LayerBlock& blk = bs.blocks[i];
+      BlockContribution& c = contrib[k][i];
+      c.included = blk.cleanup_pass >= 0;
+      if (!c.included) continue;
+      c.zbp = blk.flat_zbp();
+      c.cleanup_len = blk.recoded ? blk.recoded_bytes.size() : blk.cleanup_len;
+      if (!blk.recoded)
+        for (const auto& piece : blk.refine) c.refine_len += piece.second;
+      c.refine_passes = blk.refine_passes;
+      order.push_back(&blk);
+    }
+    bands[k] = packet_writer::BandContributions{bs.ncx, bs.ncy, contrib[k].data()};
   }
-  bw.finish();
+  if (!packet_writer::write_packet_header(bands, out))
+    throw UnsupportedCodestream("a joined code-block segment longer than 32-bit lengths allow");
   for (const LayerBlock* blk : order) {
     if (blk->recoded) {
       out.insert(out.end(), blk->recoded_bytes.begin(), blk->recoded_bytes.end());

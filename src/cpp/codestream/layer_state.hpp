@@ -5,33 +5,12 @@
 #include <vector>
 
 #include "codestream/packet_checker.hpp"
+#include "codestream/packet_writer.hpp"
 
 namespace htj2k {
 namespace packets_internal {
 
-// A tag tree over ncx x ncy leaves (B.10.2): level 0 the leaves, each level above
-// halving both sizes, up to one root. `low` is the lower bound known so far (the
-// value once `known`); the writer also holds each node's `value`.
-struct TagTree {
-  unsigned levels = 0;
-  std::vector<size_t> off;
-  std::vector<u64> width;
-  std::vector<uint16_t> low, value;
-  std::vector<uint8_t> known;
-
-  void init(u64 ncx, u64 ncy) {
-    levels = 1 + std::max(ceil_log2(ncx), ceil_log2(ncy));
-    size_t n = 0;
-    for (unsigned k = 0; k < levels; ++k) {
-      off.push_back(n);
-      width.push_back(ceil_shift(ncx, k));
-      n += size_t(ceil_shift(ncx, k) * ceil_shift(ncy, k));
-    }
-    low.assign(n, 0);
-    known.assign(n, 0);
-  }
-  size_t node(unsigned k, u64 x, u64 y) const { return off[k] + size_t((y >> k) * width[k] + (x >> k)); }
-};
+using packet_writer::TagTree;
 
 // One code-block's state across layers, and what a decoder of the kept layers uses.
 struct LayerBlock {

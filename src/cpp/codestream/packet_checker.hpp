@@ -145,6 +145,29 @@ class PacketChecker {
   };
   void run_blocks(std::vector<BlockRecord>& out);
 
+  // Our encoder (encode/codestream_writer.cpp): the resolutions of every component
+  // of tile t (component-major) and its packets in COD's progression, from the
+  // geometry alone (packet_geometry.cpp).
+  struct TileLayout {
+    u64 x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // the tile on the reference grid
+    std::vector<ResGeom> res;
+    std::vector<PacketRef> packets;
+  };
+  void layout_tile(uint32_t t, TileLayout& out);
+
+  // Code-block index range of band b within precinct (kx, ky); false when empty.
+  static bool precinct_blocks(const ResGeom& g, const BandGeom& b, u64 kx, u64 ky, u64& cx0, u64& cy0, u64& ncx,
+                              u64& ncy) {
+    const u64 x0 = std::max(kx << g.pbx, b.x0), x1 = std::min((kx + 1) << g.pbx, b.x1);
+    const u64 y0 = std::max(ky << g.pby, b.y0), y1 = std::min((ky + 1) << g.pby, b.y1);
+    if (x0 >= x1 || y0 >= y1) return false;
+    cx0 = x0 >> b.cbw;
+    cy0 = y0 >> b.cbh;
+    ncx = ceil_shift(x1, b.cbw) - cx0;
+    ncy = ceil_shift(y1, b.cbh) - cy0;
+    return true;
+  }
+
   void run() {
     const u64 num_tiles = u64(h_.num_tiles_x()) * h_.num_tiles_y();
     // Tile-parts of each tile in codestream order; packets continue across them.
@@ -177,18 +200,6 @@ class PacketChecker {
   // Resolutions of every component of tile t (B.5, B.6, B.7, B.15), component-major.
   void tile_geometry(uint32_t t);
 
-  // Code-block index range of band b within precinct (kx, ky); false when empty.
-  static bool precinct_blocks(const ResGeom& g, const BandGeom& b, u64 kx, u64 ky, u64& cx0, u64& cy0, u64& ncx,
-                              u64& ncy) {
-    const u64 x0 = std::max(kx << g.pbx, b.x0), x1 = std::min((kx + 1) << g.pbx, b.x1);
-    const u64 y0 = std::max(ky << g.pby, b.y0), y1 = std::min((ky + 1) << g.pby, b.y1);
-    if (x0 >= x1 || y0 >= y1) return false;
-    cx0 = x0 >> b.cbw;
-    cy0 = y0 >> b.cbh;
-    ncx = ceil_shift(x1, b.cbw) - cx0;
-    ncy = ceil_shift(y1, b.cbh) - cy0;
-    return true;
-  }
 
   // ---------------------------------------------------------------- progression
 

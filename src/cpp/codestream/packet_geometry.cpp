@@ -101,6 +101,14 @@ void PacketChecker::tile_geometry(uint32_t t) {
   }
 }
 
+void PacketChecker::layout_tile(uint32_t t, TileLayout& out) {
+  tile_geometry(t);
+  order_packets(t, ~u64(0) >> 2);  // no packet data to bound the count: the geometry's own
+  out.x0 = tx0_, out.y0 = ty0_, out.x1 = tx1_, out.y1 = ty1_;
+  out.res = res_;
+  out.packets = packets_;
+}
+
 void PacketChecker::order_packets(uint32_t t, u64 data_bytes) {
   packets_.clear();
   // Every packet with code-blocks takes at least one byte (its first header bit);

@@ -17,6 +17,7 @@
 #include "backends/openjph/messages.hpp"
 #include "backends/openjph/openjph_compat.hpp"
 #include "simd/convert.hpp"
+#include "encode/ht_encoder.hpp"
 
 namespace htj2k {
 namespace {
@@ -42,10 +43,6 @@ void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_dep
   if (bit_depth < 1 || bit_depth > type_bits)
     throw InvalidArgument("bit_depth: " + std::to_string(bit_depth) + " does not fit the " +
                           std::to_string(type_bits) + "-bit sample type");
-  if (bit_depth > kOjphMaxEncodeBitDepth)
-    throw UnsupportedCodestream("bit_depth: " + std::to_string(bit_depth) +
-                                " bits exceeds what the linked OpenJPH encodes correctly (" +
-                                std::to_string(kOjphMaxEncodeBitDepth) + ")");
   if (o.colour_transform == 1 && im.num_components < 3)
     throw InvalidArgument("colour_transform: needs 3 or more components");
   if (!o.reversible && o.qstep < 0) throw InvalidArgument("qstep: must be positive");
@@ -71,20 +68,26 @@ void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_dep
   if (o.plt && o.tileparts.find('C') != std::string::npos)
     throw InvalidArgument("plt: with tileparts '" + o.tileparts + "' (component divisions) is not supported; "
                           "use tileparts 'R' or none");
+}
+
+// Why the linked OpenJPH cannot encode with these options ("" when it can).
+std::string openjph_refusal(const EncodeOptions& o, uint32_t bit_depth) {
+  if (bit_depth > kOjphMaxEncodeBitDepth)
+    return "bit_depth: " + std::to_string(bit_depth) + " bits exceeds what the linked OpenJPH encodes correctly (" +
+           std::to_string(kOjphMaxEncodeBitDepth) + ")";
   // Where the linked OpenJPH cannot divide tile-parts or write TLM, our tile-part
   // writer (codestream/tileparts.hpp) does both for resolution divisions.
   if (!kOjphHasTlm && !o.tileparts.empty() && o.tileparts != "R")
-    throw UnsupportedCodestream("tileparts: '" + o.tileparts + "' (component divisions) needs OpenJPH >= 0.10; "
-                                "linked " + std::string(OJPH_INT_TO_STRING(OPENJPH_VERSION_MAJOR)) + "." +
-                                OJPH_INT_TO_STRING(OPENJPH_VERSION_MINOR) + "." +
-                                OJPH_INT_TO_STRING(OPENJPH_VERSION_PATCH) + " writes only 'R' (our tile-part writer)");
+    return "tileparts: '" + o.tileparts + "' (component divisions) needs OpenJPH >= 0.10; linked " +
+           std::string(OJPH_INT_TO_STRING(OPENJPH_VERSION_MAJOR)) + "." + OJPH_INT_TO_STRING(OPENJPH_VERSION_MINOR) +
+           "." + OJPH_INT_TO_STRING(OPENJPH_VERSION_PATCH) + " writes only 'R' (our tile-part writer)";
   if (!kOjphHasTlm && o.tileparts == "R") {
     const uint8_t prog = uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames),
                                            o.progression) - std::begin(kProgressionNames));
     if (const char* why = resolution_tile_parts_refusal(prog))
-      throw UnsupportedCodestream("tileparts: 'R' with " + o.progression + " on OpenJPH < 0.10 (our tile-part "
-                                  "writer): " + why);
+      return "tileparts: 'R' with " + o.progression + " on OpenJPH < 0.10 (our tile-part writer): " + why;
   }
+  return "";
 }
 
 // TLM and tile-part divisions the linked OpenJPH cannot write, added by our writer.
@@ -176,6 +179,17 @@ void check_decodable(const std::vector<uint8_t>& result, uint32_t levels) {
 std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageView& im,
                                          const EncodeOptions& o, uint32_t levels, uint32_t bit_depth,
                                          bool is_signed, bool colour);
+std::vector<uint8_t> finish_codestream(std::vector<uint8_t> result, const ImageView& im, const EncodeOptions& o,
+                                       uint32_t levels, uint32_t bit_depth, bool is_signed, bool ours);
+
+bool auto_picks_ours() { return kAutoPicksOurs; }
+
+EncodeOptions::Encoder parse_encoder(const std::string& name) {
+  if (name == "auto") return EncodeOptions::Encoder::Auto;
+  if (name == "htj2k") return EncodeOptions::Encoder::Htj2k;
+  if (name == "openjph") return EncodeOptions::Encoder::Openjph;
+  throw InvalidArgument("encoder: expected 'auto', 'htj2k' or 'openjph', got '" + name + "'");
+}
 
 uint32_t max_levels_for_size(uint32_t w, uint32_t h) {
   uint32_t m = std::min(w, h);
@@ -183,6 +197,53 @@ uint32_t max_levels_for_size(uint32_t w, uint32_t h) {
   while ((m >> (l + 1)) > 0 && l < kMaxLevels) ++l;  // floor(log2(min(w, h)))
   return l;
 }
+
+namespace {
+
+// Values outside the declared range are an error, never silently clipped.
+void check_sample_range(const ImageView& im, uint32_t bit_depth, bool is_signed) {
+  const uint32_t nc = im.num_components;
+  const Range range = nominal_range(bit_depth, is_signed);
+  {
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    for (uint32_t y = 0; y < im.height; ++y)
+      min_max(static_cast<const uint8_t*>(im.data) + size_t(y) * im.row_stride, size_t(im.width) * nc,
+              1, im.type, &mn, &mx);
+    if (mn < range.lo || mx > range.hi)
+      throw EncodeFailure("sample values " + std::to_string(mn) + ".." + std::to_string(mx) +
+                          " exceed the declared " + std::to_string(bit_depth) + "-bit " +
+                          (is_signed ? "signed" : "unsigned") + " range " +
+                          std::to_string(range.lo) + ".." + std::to_string(range.hi));
+  }
+}
+
+// OpenJPH's encode, its failures as htj2k errors, then the common steps.
+std::vector<uint8_t> encode_openjph_checked(const ImageView& im, const EncodeOptions& o, uint32_t levels,
+                                            uint32_t bit_depth, bool is_signed, bool colour) {
+  const std::string ojph_not = openjph_refusal(o, bit_depth);
+  if (!ojph_not.empty()) throw UnsupportedCodestream(ojph_not);
+  OjphMessageScope scope;
+  std::vector<uint8_t> result;
+  try {
+    result = encode_with_openjph(scope, im, o, levels, bit_depth, is_signed, colour);
+  } catch (const EncodeFailure&) {
+    throw;
+  } catch (const InvalidArgument&) {
+    throw;
+  } catch (const UnsupportedCodestream&) {
+    throw;
+  } catch (...) {
+    // Anything else from OpenJPH (its errors, failed assertions) is an encode failure.
+    try {
+      scope.rethrow_as_htj2k(std::current_exception());
+    } catch (const Error& e) {
+      throw EncodeFailure(e.what());
+    }
+  }
+  return finish_codestream(std::move(result), im, o, levels, bit_depth, is_signed, false);
+}
+
+}  // namespace
 
 std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
   if (im.width == 0 || im.height == 0 || im.num_components == 0)
@@ -229,39 +290,17 @@ std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
     }
   }
   const bool colour = o.colour_transform < 0 ? im.num_components == 3 : o.colour_transform == 1;
-  const uint32_t nc = im.num_components;
+  check_sample_range(im, bit_depth, is_signed);
 
-  // Values outside the declared range are an error, never silently clipped.
-  const Range range = nominal_range(bit_depth, is_signed);
-  {
-    int64_t mn = INT64_MAX, mx = INT64_MIN;
-    for (uint32_t y = 0; y < im.height; ++y)
-      min_max(static_cast<const uint8_t*>(im.data) + size_t(y) * im.row_stride, size_t(im.width) * nc,
-              1, im.type, &mn, &mx);
-    if (mn < range.lo || mx > range.hi)
-      throw EncodeFailure("sample values " + std::to_string(mn) + ".." + std::to_string(mx) +
-                          " exceed the declared " + std::to_string(bit_depth) + "-bit " +
-                          (is_signed ? "signed" : "unsigned") + " range " +
-                          std::to_string(range.lo) + ".." + std::to_string(range.hi));
-  }
-
-  OjphMessageScope scope;
-  try {
-    return encode_with_openjph(scope, im, o, levels, bit_depth, is_signed, colour);
-  } catch (const EncodeFailure&) {
-    throw;
-  } catch (const InvalidArgument&) {
-    throw;
-  } catch (const UnsupportedCodestream&) {
-    throw;
-  } catch (...) {
-    // Anything else from OpenJPH (its errors, failed assertions) is an encode failure.
-    try {
-      scope.rethrow_as_htj2k(std::current_exception());
-    } catch (const Error& e) {
-      throw EncodeFailure(e.what());
-    }
-  }
+  const std::string ours_not = ht_encoder_refusal(o, bit_depth);
+  if (o.encoder == EncodeOptions::Encoder::Htj2k && !ours_not.empty())
+    throw UnsupportedCodestream("encoder 'htj2k': " + ours_not);
+  const bool ours = o.encoder == EncodeOptions::Encoder::Htj2k ||
+                    (o.encoder == EncodeOptions::Encoder::Auto && kAutoPicksOurs && ours_not.empty());
+  if (ours)
+    return finish_codestream(encode_with_ht(im, o, levels, bit_depth, is_signed, colour), im, o, levels, bit_depth,
+                             is_signed, true);
+  return encode_openjph_checked(im, o, levels, bit_depth, is_signed, colour);
 }
 
 std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageView& im,
@@ -307,19 +346,28 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
     for (uint32_t c = 0; c < nc; ++c)
       result[42 + 3 * size_t(c)] = uint8_t((bit_depth - 1) | (is_signed ? 0x80 : 0));
   }
+  return result;
+}
+
+// The steps after either encoder: "everything we write we can decode", tile-parts
+// per resolution and TLM (our tile-part writer; OpenJPH >= 0.10 writes its own),
+// PLT (our transcoder), the JPH box.
+std::vector<uint8_t> finish_codestream(std::vector<uint8_t> result, const ImageView& im, const EncodeOptions& o,
+                                       uint32_t levels, uint32_t bit_depth, bool is_signed, bool ours) {
+  const char* who = ours ? "our" : "OpenJPH's";
   check_decodable(result, levels);
-  if (rewrite_tile_parts_after(o)) {
+  if (ours ? (o.tlm || o.tileparts == "R") : rewrite_tile_parts_after(o)) {
     TilePartLayout layout;
     layout.by_resolution = o.tileparts == "R";
     layout.tlm = o.tlm;
     try {
       result = rewrite_tile_parts(result.data(), result.size(), layout);
     } catch (const Error& e) {
-      throw EncodeFailure(std::string("writing the tile-parts of OpenJPH's codestream: ") + e.what());
+      throw EncodeFailure(std::string("writing the tile-parts of ") + who + " codestream: " + e.what());
     }
     check_decodable(result, levels);
   }
-  if (o.plt) {  // OpenJPH writes no PLT: packet lengths added by our transcoder, no packet byte changed
+  if (o.plt) {  // neither encoder writes PLT: packet lengths added by our transcoder, no packet byte changed
     TranscodeOptions t;
     t.plt = 1;
     try {
@@ -327,12 +375,12 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
     } catch (const UnsupportedCodestream& e) {
       throw UnsupportedCodestream(std::string("plt: ") + e.what());
     } catch (const Error& e) {
-      throw EncodeFailure(std::string("writing the PLT of OpenJPH's codestream: ") + e.what());
+      throw EncodeFailure(std::string("writing the PLT of ") + who + " codestream: " + e.what());
     }
     check_decodable(result, levels);
   }
-
   if (o.jph) {
+    const uint32_t nc = im.num_components;
     std::vector<std::pair<uint32_t, bool>> ds(nc, {bit_depth, is_signed});
     return wrap_jph(result, im.width, im.height, ds, nc >= 3);
   }

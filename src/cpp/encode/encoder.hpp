@@ -27,7 +27,18 @@ struct EncodeOptions {
   bool plt = false;                 // PLT packet lengths in every tile-part (our codestream writer)
   bool jph = false;                 // wrap in a JPH file
   bool check_tiles = true;          // refuse edge tiles that vanish at a reduced level
+  // Which encoder: ours (encode/ht_encoder.hpp) where it supports the options
+  // (Auto), ours or an error naming the option (Htj2k), or the linked OpenJPH.
+  enum class Encoder { Auto, Htj2k, Openjph } encoder = Encoder::Auto;
+  uint32_t threads = 1;             // threads of our encoder within the frame (0 = all cores)
 };
+
+// encoder="auto" picks ours (encode/ht_encoder.hpp) for every option it supports.
+constexpr bool kAutoPicksOurs = false;
+bool auto_picks_ours();
+
+// "auto", "htj2k", "openjph" -> Encoder; InvalidArgument otherwise.
+EncodeOptions::Encoder parse_encoder(const std::string& name);
 
 // Largest number of decomposition levels for a w x h image: each level must
 // leave at least one sample in every dimension that has more than one.

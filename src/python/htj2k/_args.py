@@ -185,6 +185,8 @@ ENCODE_OPTIONS = {
     "tileparts": _optional(_text),
     "plt": _flag,
     "container": _text,
+    "encoder": _text,
+    "threads": _integer,
 }
 
 

@@ -148,6 +148,8 @@ def encode(
     plt: bool = False,
     container: str = "j2c",
     components: Optional[int] = None,
+    encoder: str = "auto",
+    threads: int = 1,
 ) -> bytes:
     """Encode a numpy image to HTJ2K.
 
@@ -178,6 +180,12 @@ def encode(
         components: the number of components the array holds; needed (as a check)
             for more than 4 in the last axis, which is otherwise refused as far more
             likely a stack of frames (use :func:`encode_many` for those).
+        encoder: "htj2k" (our own encoder: lossless, up to 24 bits; an option it does
+            not support yet raises :class:`UnsupportedCodestreamError` naming it),
+            "openjph" (the linked OpenJPH), or "auto" (``features()["encoder"]["auto"]``
+            says which it picks).
+        threads: threads our encoder uses within the frame (code-blocks in parallel;
+            0 = all cores); the bytes are the same for every count. OpenJPH uses one.
 
     Returns:
         The encoded bytes.

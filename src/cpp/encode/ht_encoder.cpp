@@ -1,0 +1,278 @@
+#include "encode/ht_encoder.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include "block/ht_block_encoder.hpp"
+#include "codestream/header.hpp"
+#include "codestream/markers.hpp"
+#include "core/bytes.hpp"
+#include "codestream/packet_checker.hpp"
+#include "codestream/packet_writer.hpp"
+#include "codestream/tileparts.hpp"
+#include "core/errors.hpp"
+#include "core/limits.hpp"
+#include "encode/codestream_writer.hpp"
+#include "parallel/thread_pool.hpp"
+#include "simd/convert.hpp"
+#include "simd/dwt53.hpp"
+#include "simd/dwt53_lift.hpp"
+
+namespace htj2k {
+namespace {
+
+using packets_internal::BandGeom;
+using packets_internal::PacketChecker;
+using packets_internal::ResGeom;
+using u64 = uint64_t;
+
+// One tile-component after the DWT: the bands in Mallat layout (each level's LL
+// top-left, HL right of it, LH below, HH diagonal), level d's LL of size
+// w[d] x h[d] at (0, 0).
+struct TileComponent {
+  std::vector<int32_t> plane;
+  size_t stride = 0;
+  std::vector<uint32_t> w, h;
+};
+
+struct Tile {
+  u64 x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  std::vector<TileComponent> comps;
+};
+
+// The tile's samples, DC-shifted, RCT applied to components 0..2 with `colour`.
+void load_tile(const ImageView& im, Tile& t, uint32_t bit_depth, bool is_signed, bool colour) {
+  const uint32_t nc = im.num_components;
+  const uint32_t w = uint32_t(t.x1 - t.x0), h = uint32_t(t.y1 - t.y0);
+  const size_t bytes = sample_bytes(im.type);
+  const int32_t shift = is_signed ? 0 : int32_t(1) << (bit_depth - 1);
+  const auto* base = static_cast<const uint8_t*>(im.data);
+  t.comps.resize(nc);
+  for (TileComponent& tc : t.comps) {
+    tc.stride = w;
+    tc.plane.assign(size_t(w) * h, 0);
+  }
+  for (uint32_t y = 0; y < h; ++y) {
+    const uint8_t* row = base + size_t(t.y0 + y) * im.row_stride + size_t(t.x0) * nc * bytes;
+    for (uint32_t c = 0; c < nc; ++c) {
+      int32_t* dst = t.comps[c].plane.data() + size_t(y) * w;
+      load_widen(row + c * bytes, w, nc, im.type, dst);
+      if (shift)
+        for (uint32_t x = 0; x < w; ++x) dst[x] -= shift;
+    }
+    if (colour)
+      rct_forward(t.comps[0].plane.data() + size_t(y) * w, t.comps[1].plane.data() + size_t(y) * w,
+                  t.comps[2].plane.data() + size_t(y) * w, w);
+  }
+}
+
+// `levels` levels of the 2D forward 5/3 (15444-1 F.4.2: columns, then rows) of a
+// tile-component whose origin on the reference grid is (x0, y0).
+void transform(TileComponent& tc, u64 x0, u64 y0, uint32_t levels, uint32_t w, uint32_t h) {
+  tc.w.assign(1, w);
+  tc.h.assign(1, h);
+  std::vector<int32_t> tmp(size_t(w) * h + 1), scratch(3 * (size_t(w) / 2 + 3));
+  for (uint32_t d = 1; d <= levels; ++d) {
+    const uint32_t px = uint32_t(x0 & 1), py = uint32_t(y0 & 1);
+    if (w && h) {
+      dwt53_lift::vertical(tc.plane.data(), tc.stride, w, h, py, tmp.data());
+      for (uint32_t y = 0; y < h; ++y) dwt53_lift::horizontal(tc.plane.data() + y * tc.stride, w, px, scratch.data(), true);
+    }
+    w = dwt53_lift::low_count(w, px);
+    h = dwt53_lift::low_count(h, py);
+    x0 = (x0 + 1) >> 1;
+    y0 = (y0 + 1) >> 1;
+    tc.w.push_back(w);
+    tc.h.push_back(h);
+  }
+}
+
+struct BlockJob {
+  const int32_t* values = nullptr;
+  size_t stride = 0;
+  uint32_t w = 0, h = 0;
+  unsigned kmax = 0;
+};
+
+// One band of one packet: its code-blocks are jobs [first, first + ncx * ncy).
+struct PacketBand {
+  u64 ncx = 0, ncy = 0;
+  size_t first = 0;
+};
+
+struct TilePlan {
+  std::vector<std::vector<PacketBand>> packets;  // progression order
+};
+
+// Where band `b` of resolution `g` starts in its tile-component's Mallat layout.
+const int32_t* band_origin(const TileComponent& tc, const ResGeom& g, const BandGeom& b, uint32_t levels) {
+  u64 ox = 0, oy = 0, bw = tc.w[levels], bh = tc.h[levels];
+  if (g.r > 0) {
+    const uint32_t d = levels - g.r + 1;  // the band's decomposition level
+    ox = (b.kind & 1) ? tc.w[d] : 0;
+    oy = (b.kind & 2) ? tc.h[d] : 0;
+    bw = (b.kind & 1) ? tc.w[d - 1] - tc.w[d] : tc.w[d];
+    bh = (b.kind & 2) ? tc.h[d - 1] - tc.h[d] : tc.h[d];
+  }
+  if (b.x1 - b.x0 != bw || b.y1 - b.y0 != bh)
+    throw EncodeFailure("internal: band " + std::to_string(b.kind) + " of resolution " + std::to_string(g.r) +
+                        " is " + std::to_string(b.x1 - b.x0) + "x" + std::to_string(b.y1 - b.y0) +
+                        " in the geometry, " + std::to_string(bw) + "x" + std::to_string(bh) + " after the DWT");
+  return tc.plane.data() + size_t(oy) * tc.stride + size_t(ox);
+}
+
+// The code-blocks of every packet of tile `t` as jobs, in packet order.
+void plan_tile(const PacketChecker::TileLayout& lay, const Tile& tile, uint32_t levels, TilePlan& plan,
+               std::vector<BlockJob>& jobs) {
+  for (const auto& pk : lay.packets) {
+    const ResGeom& g = lay.res[pk.res];
+    const TileComponent& tc = tile.comps[g.c];
+    std::vector<PacketBand> bands(g.nbands);
+    for (unsigned k = 0; k < g.nbands; ++k) {
+      const BandGeom& b = g.band[k];
+      u64 cx0, cy0, ncx, ncy;
+      if (!PacketChecker::precinct_blocks(g, b, g.kx0 + pk.px, g.ky0 + pk.py, cx0, cy0, ncx, ncy)) continue;
+      const int32_t* origin = band_origin(tc, g, b, levels);
+      bands[k] = PacketBand{ncx, ncy, jobs.size()};
+      for (u64 y = cy0; y < cy0 + ncy; ++y)
+        for (u64 x = cx0; x < cx0 + ncx; ++x) {
+          const u64 bx0 = std::max(x << b.cbw, b.x0), bx1 = std::min((x + 1) << b.cbw, b.x1);
+          const u64 by0 = std::max(y << b.cbh, b.y0), by1 = std::min((y + 1) << b.cbh, b.y1);
+          BlockJob j;
+          j.values = origin + size_t(by0 - b.y0) * tc.stride + size_t(bx0 - b.x0);
+          j.stride = tc.stride;
+          j.w = uint32_t(bx1 - bx0);
+          j.h = uint32_t(by1 - by0);
+          j.kmax = unsigned(b.mb);
+          jobs.push_back(j);
+        }
+    }
+    plan.packets.push_back(std::move(bands));
+  }
+}
+
+// Every job coded, on up to `threads` threads; the first failure (lowest index) thrown.
+std::vector<HtEncodedBlock> code_blocks_parallel(const std::vector<BlockJob>& jobs, size_t threads) {
+  std::vector<HtEncodedBlock> out(jobs.size());
+  std::vector<std::exception_ptr> errors(jobs.size());
+  parallel_for(jobs.size(), threads, [&](size_t i) {
+    const BlockJob& j = jobs[i];
+    try {
+      out[i] = encode_ht_block(j.values, j.w, j.h, j.stride, j.kmax);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  });
+  for (const auto& e : errors)
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const InvalidArgument& x) {
+        throw EncodeFailure(std::string("a wavelet coefficient exceeds the band's magnitude bit-planes: ") + x.what());
+      }
+    }
+  return out;
+}
+
+// The tile's packets: headers by the shared writer, then the cleanup segments.
+std::vector<uint8_t> write_packets(const TilePlan& plan, const std::vector<HtEncodedBlock>& coded) {
+  std::vector<uint8_t> body;
+  std::vector<packet_writer::BlockContribution> contrib;
+  std::vector<packet_writer::BandContributions> bands;
+  for (const auto& packet : plan.packets) {
+    size_t total = 0;
+    for (const PacketBand& b : packet) total += size_t(b.ncx * b.ncy);
+    contrib.assign(total, {});
+    bands.assign(packet.size(), {});
+    size_t at = 0;
+    for (size_t k = 0; k < packet.size(); ++k) {
+      const PacketBand& b = packet[k];
+      bands[k] = packet_writer::BandContributions{b.ncx, b.ncy, contrib.data() + at};
+      for (size_t i = 0; i < size_t(b.ncx * b.ncy); ++i) {
+        const HtEncodedBlock& blk = coded[b.first + i];
+        auto& c = contrib[at + i];
+        c.included = blk.passes > 0;
+        c.zbp = blk.missing_msbs;
+        c.cleanup_len = blk.bytes.size();
+      }
+      at += size_t(b.ncx * b.ncy);
+    }
+    if (!packet_writer::write_packet_header(bands, body))
+      throw EncodeFailure("a code-block segment longer than 32-bit lengths allow");
+    for (const PacketBand& b : packet)
+      for (size_t i = 0; i < size_t(b.ncx * b.ncy); ++i) {
+        const HtEncodedBlock& blk = coded[b.first + i];
+        if (blk.passes) body.insert(body.end(), blk.bytes.begin(), blk.bytes.end());
+      }
+  }
+  return body;
+}
+
+}  // namespace
+
+std::string ht_encoder_refusal(const EncodeOptions& o, uint32_t bit_depth) {
+  if (!o.reversible) return "reversible: irreversible (lossy, qstep) encoding is not supported by encoder 'htj2k' yet";
+  if (bit_depth > kHtEncoderMaxBitDepth)
+    return "bit_depth: " + std::to_string(bit_depth) + " bits; encoder 'htj2k' codes up to " +
+           std::to_string(kHtEncoderMaxBitDepth);
+  if (o.tileparts == "C" || o.tileparts == "RC")
+    return "tileparts: '" + o.tileparts + "' (component divisions) is not supported by encoder 'htj2k'; use 'R'";
+  if (o.tileparts == "R") {
+    const uint8_t prog = uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames), o.progression) -
+                                 std::begin(kProgressionNames));
+    if (const char* why = resolution_tile_parts_refusal(prog))
+      return "tileparts: 'R' with " + o.progression + " (encoder 'htj2k'): " + why;
+  }
+  return "";
+}
+
+// Long by nature: the stages in order (header, per-tile DWT in parallel, the
+// code-block plan, parallel block coding, packets and tile-parts).
+std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o, uint32_t levels,
+                                    uint32_t bit_depth, bool is_signed, bool colour) {
+  MainHeaderParams p;
+  p.width = im.width;
+  p.height = im.height;
+  p.tile_w = o.tile_w ? o.tile_w : im.width;
+  p.tile_h = o.tile_h ? o.tile_h : im.height;
+  p.components.assign(im.num_components, {bit_depth, is_signed});
+  p.levels = levels;
+  p.block_w = o.block_w;
+  p.block_h = o.block_h;
+  p.precincts = o.precincts;
+  p.progression = uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames), o.progression) -
+                          std::begin(kProgressionNames));
+  p.colour = colour;
+  std::vector<uint8_t> out = write_main_header(p);
+  // The geometry is read back from the header just written (with an empty
+  // tile-part after it, as the parser wants one): one home for both.
+  std::vector<uint8_t> probe = out;
+  append_tile_part(probe, 0, {});
+  put16(probe, kEOC);
+  const CodestreamHeader h = parse_header(probe.data(), probe.size());
+  PacketChecker checker(probe.data(), probe.size(), h);
+  const uint32_t ntiles = h.num_tiles_x() * h.num_tiles_y();
+  std::vector<PacketChecker::TileLayout> layouts(ntiles);
+  std::vector<Tile> tiles(ntiles);
+  for (uint32_t t = 0; t < ntiles; ++t) {
+    checker.layout_tile(t, layouts[t]);
+    tiles[t].x0 = layouts[t].x0, tiles[t].y0 = layouts[t].y0;
+    tiles[t].x1 = layouts[t].x1, tiles[t].y1 = layouts[t].y1;
+  }
+  const size_t threads = o.threads;  // 0: all cores (parallel_for)
+  const uint32_t nc = im.num_components;
+  parallel_for(ntiles, threads, [&](size_t t) { load_tile(im, tiles[t], bit_depth, is_signed, colour); });
+  parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
+    Tile& t = tiles[i / nc];
+    transform(t.comps[i % nc], t.x0, t.y0, levels, uint32_t(t.x1 - t.x0), uint32_t(t.y1 - t.y0));
+  });
+  std::vector<TilePlan> plans(ntiles);
+  std::vector<BlockJob> jobs;
+  for (uint32_t t = 0; t < ntiles; ++t) plan_tile(layouts[t], tiles[t], levels, plans[t], jobs);
+  const std::vector<HtEncodedBlock> coded = code_blocks_parallel(jobs, threads);
+  for (uint32_t t = 0; t < ntiles; ++t) append_tile_part(out, t, write_packets(plans[t], coded));
+  put16(out, kEOC);
+  return out;
+}
+
+}  // namespace htj2k
