@@ -1,0 +1,282 @@
+"""Our own lossless encoder (``encode(..., encoder="htj2k")``, src/cpp/encode/ht_encoder.*).
+
+For hypothesis-generated images (1x1 to 70x70, 1xN and Nx1, 1/3/4 components, 1-16
+bits signed and unsigned, every pattern of helpers/images.py) and options (levels
+0-5, code-block sizes, precincts, every progression, tiles with edge tiles):
+
+* our codestream decodes to the image exactly with the linked OpenJPH (where our
+  decoder choice lets it: ``select_decoder(..., "openjph")``), with OpenJPEG (the
+  library; ``opj_decompress`` for a fixed set), and with ``imagecodecs.htj2k_decode``;
+* with OpenJPH 0.9 (the release it was measured on) it equals OpenJPH's own codestream
+  for the same options, apart from the comment (COM names the encoder): byte for
+  byte, or -- where OpenJPH codes a code-block whose coefficients are all 0, which
+  ours leaves out -- block by block (every block we code has OpenJPH's bytes, Zblk
+  and pass count; every block only OpenJPH codes is all zeros). OpenJPH >= 0.10
+  codes lossless encodes differently (docs/releases.md, zero_level_lowest_value_bug);
+  there only the decoding is checked;
+* ``info()`` reads it as it reads OpenJPH's; 1, 2 and 3 threads give the same bytes;
+  a few small encodes have committed digests (the same bytes from every build and
+  release); bad input gets the errors encode() gives today.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Dict, Optional, Tuple
+
+import imagecodecs
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import htj2k
+from helpers.images import make_image
+from helpers import native_build
+from helpers.openjpeg import opj_decompress
+
+OURS = "htj2k"
+EXACT = htj2k.openjph_version().startswith("0.9")
+PROGRESSIONS = ["LRCP", "RLCP", "RPCL", "PCRL", "CPRL"]
+BLOCKS = [(64, 64), (4, 4), (8, 16), (32, 32), (16, 64), (4, 1024), (1024, 4)]
+PRECINCTS = [None, [(8, 8)], [(16, 16), (8, 8)], [(32, 16)], [(64, 64), (32, 32)]]
+
+
+def strip_com(cs: bytes) -> bytes:
+    """The codestream without its COM segment (ours names our encoder, OpenJPH's itself)."""
+    i = cs.index(b"\xff\x64")
+    return cs[:i] + cs[i + 2 + int.from_bytes(cs[i + 2 : i + 4], "big") :]
+
+
+def main_header(cs: bytes) -> bytes:
+    return strip_com(cs)[: strip_com(cs).index(b"\xff\x90")]
+
+
+@st.composite
+def cases(draw) -> Tuple[np.ndarray, Dict[str, Any]]:
+    h = draw(st.sampled_from([1, 2, 3, 5, 8, 16, 17, 33, 64, 70]))
+    w = draw(st.sampled_from([1, 2, 3, 4, 7, 13, 31, 64, 65]))
+    nc = draw(st.sampled_from([1, 1, 3, 4]))
+    bits = draw(st.integers(1, 16))
+    signed = draw(st.booleans())
+    dtype = ("i" if signed else "u") + ("1" if bits <= 8 else "2")
+    shape = (h, w) if nc == 1 else (h, w, nc)
+    img = make_image(shape, dtype, bits, draw(st.sampled_from(["random", "extremes", "smooth", "constant", "ramp"])),
+                     draw(st.integers(0, 99)))
+    cap = htj2k._core.max_levels_for_size(w, h)
+    opts: Dict[str, Any] = {"bit_depth": bits, "levels": draw(st.integers(0, min(5, cap))),
+                            "progression": draw(st.sampled_from(PROGRESSIONS)),
+                            "block_size": draw(st.sampled_from(BLOCKS))}
+    precincts = draw(st.sampled_from(PRECINCTS))
+    if precincts:
+        opts["precincts"] = precincts
+    if draw(st.booleans()):
+        opts["tile_size"] = (draw(st.integers(1, w + 2)), draw(st.integers(1, h + 2)))
+    if nc >= 3 and draw(st.booleans()):
+        opts["colour_transform"] = False
+    return img, opts
+
+
+def decoders_agree(cs: bytes, img: np.ndarray) -> None:
+    np.testing.assert_array_equal(htj2k.decode(cs), img)
+    np.testing.assert_array_equal(htj2k.decode(cs, decoder="openjpeg"), img)
+    try:
+        htj2k._core.select_decoder(cs, 0, "openjph")
+        ojph_ok = True
+    except htj2k.UnsupportedCodestreamError:
+        ojph_ok = False  # a geometry OpenJPH misdecodes (codestream/validate.cpp)
+    if ojph_ok:
+        try:
+            out = htj2k.decode(cs, decoder="openjph")
+        except htj2k.UnsupportedCodestreamError as e:  # refused by the packet walk before decoding
+            assert "OpenJPH" in str(e)
+        else:
+            np.testing.assert_array_equal(out, img)
+    decoded = imagecodecs.htj2k_decode(cs)
+    if img.ndim == 3 and decoded.shape == (img.shape[2],) + img.shape[:2]:
+        decoded = np.moveaxis(decoded, 0, -1)  # imagecodecs returns some small images planar
+    np.testing.assert_array_equal(decoded.reshape(img.shape).astype(np.int64), img.astype(np.int64))
+
+
+def ours_and_openjph(img: np.ndarray, opts: Dict[str, Any]) -> Tuple[bytes, Optional[bytes]]:
+    ours = htj2k.encode(img, encoder=OURS, **opts)
+    try:
+        ojph = htj2k.encode(img, encoder="openjph", **opts)
+    except htj2k.Htj2kError:
+        ojph = None
+    return ours, ojph
+
+
+def block_identical(ojph: bytes, ours: bytes) -> Tuple[bool, str]:
+    """Every code-block we code has OpenJPH's segment, Zblk and passes; the blocks only
+    OpenJPH codes hold zeros alone."""
+    walk = native_build.testing_module().ht_block_coefficients
+
+    def key(b):
+        return (b["tile"], b["component"], b["resolution"], b["band"], b["x0"], b["y0"])
+
+    theirs = {key(b): b for b in walk(ojph)}
+    mine = {key(b): b for b in walk(ours)}
+    for k, b in mine.items():
+        t = theirs.get(k)
+        if t is None:
+            return False, f"block {k} only in ours"
+        seg = lambda cs, x: cs[x["cleanup"][0] : x["cleanup"][0] + x["cleanup"][1]]  # noqa: E731
+        if seg(ours, b) != seg(ojph, t) or b["zblk"] != t["zblk"] or b["passes"] != t["passes"]:
+            return False, f"block {k} differs"
+    for k, t in theirs.items():
+        if k not in mine and np.any(t["values"]):
+            return False, f"non-zero block {k} left out"
+    return True, ""
+
+
+def compare_with_openjph(img: np.ndarray, opts: Dict[str, Any]) -> str:
+    """'bytes', 'blocks' (identical but for all-zero blocks OpenJPH codes), 'nondeterministic'
+    (OpenJPH's own two encodes differ; compared block by block) or 'refused' (OpenJPH
+    cannot encode it); asserts on any other difference."""
+    ours, ojph = ours_and_openjph(img, opts)
+    if ojph is None:
+        return "refused"
+    again = htj2k.encode(img, encoder="openjph", **opts)
+    assert main_header(ours) == main_header(ojph)
+    if ojph == again and strip_com(ours) == strip_com(ojph):
+        return "bytes"
+    same, why = block_identical(ojph, ours)
+    assert same, f"{why}: {img.shape} {img.dtype} {opts}"
+    return "blocks" if ojph == again else "nondeterministic"
+
+
+@given(cases())
+def test_decodes_exactly_everywhere(case):
+    img, opts = case
+    cs = htj2k.encode(img, encoder=OURS, **opts)
+    decoders_agree(cs, img)
+
+
+@pytest.mark.skipif(not EXACT, reason="byte identity is measured against OpenJPH 0.9")
+@given(cases())
+def test_same_as_openjph(case):
+    img, opts = case
+    compare_with_openjph(img, opts)
+
+
+@pytest.mark.skipif(not EXACT, reason="byte identity is measured against OpenJPH 0.9")
+def test_identity_rate_with_openjph(capsys):
+    """A fixed sweep, counted: how often our codestream is OpenJPH's byte for byte."""
+    rng = np.random.default_rng(7)
+    counts: Dict[str, int] = {}
+    patterns = ["random", "extremes", "smooth", "constant", "ramp"]
+    for i in range(120):
+        h, w = int(rng.integers(1, 80)), int(rng.integers(1, 80))
+        nc = int(rng.choice([1, 3, 4]))
+        bits = int(rng.integers(1, 17))
+        dt = ("i" if rng.random() < 0.3 else "u") + ("1" if bits <= 8 else "2")
+        img = make_image((h, w) if nc == 1 else (h, w, nc), dt, bits, patterns[i % 5], i)
+        opts = {"bit_depth": bits, "levels": int(rng.integers(0, min(5, htj2k._core.max_levels_for_size(w, h)) + 1)),
+                "progression": PROGRESSIONS[i % 5], "block_size": BLOCKS[i % len(BLOCKS)]}
+        if i % 3 == 0:
+            opts["tile_size"] = (int(rng.integers(1, w + 1)), int(rng.integers(1, h + 1)))
+        kind = compare_with_openjph(img, opts)
+        counts[kind] = counts.get(kind, 0) + 1
+    with capsys.disabled():
+        print(f"\nour encoder vs OpenJPH {htj2k.openjph_version()}: {counts}")
+    assert counts.get("bytes", 0) > 0
+
+
+@pytest.mark.parametrize("opts", [{}, {"levels": 0}, {"tile_size": (24, 20), "progression": "CPRL"},
+                                  {"precincts": [(16, 16), (8, 8)], "block_size": (8, 8), "progression": "PCRL"}])
+@pytest.mark.parametrize("shape,dtype,bits", [((40, 50), "u2", 12), ((33, 31, 3), "u1", 8), ((20, 9, 4), "i2", 16)])
+def test_opj_decompress_and_info(shape, dtype, bits, opts):
+    img = make_image(shape, dtype, bits, "smooth", 3)
+    ours, ojph = ours_and_openjph(img, dict(opts, bit_depth=bits))
+    out, diag = opj_decompress(ours)
+    if out is not None:
+        np.testing.assert_array_equal(out, img.astype(np.int64), err_msg=diag)
+    mine, theirs = htj2k.info(ours), htj2k.info(ojph)
+    skip = {"comments", "codestream_length", "level_ranges"}
+    for field in mine.__dataclass_fields__:
+        if field not in skip:
+            assert getattr(mine, field) == getattr(theirs, field), field
+    assert mine.comments == ("htj2k HT encoder",)
+
+
+@pytest.mark.parametrize("opts", [{}, {"tile_size": (16, 16)}, {"block_size": (8, 8), "precincts": [(16, 16)]}])
+def test_same_bytes_for_every_thread_count(opts):
+    img = make_image((70, 90, 3), "u2", 12, "random", 1)
+    outs = {t: htj2k.encode(img, encoder=OURS, bit_depth=12, threads=t, **opts) for t in (1, 2, 3, 0)}
+    assert len(set(outs.values())) == 1
+    many = htj2k.encode_many([img, img], threads=2, encoder=OURS, bit_depth=12, **opts)
+    assert many == [outs[1], outs[1]]
+
+
+# sha256 of our codestreams for these small encodes: the same bytes from every build,
+# release and platform (a change here is a change of the encoder's output).
+DIGESTS = {
+    "grey12": "323cf91f797934a24adc97c4b75b340b0e89d6692a7324491f19709d9fff15d8",
+    "rgb8_tiles": "0d123227ca7020c1d4c5a40751762945c0371218c5d556551f9b3badf3902f22",
+    "signed16_cprl": "cc82674311ca0bbffb74b9dba9909a433c6bdecb9c73c5ef991be30ce3de1bf7",
+    "rgba_precincts": "87f60bd128327cc81e49dd07e8dbe088def0e61e67d61ed8458a5ec63abc33eb",
+}
+
+
+def digest_cases():
+    yield "grey12", make_image((37, 41), "u2", 12, "smooth", 0), {"bit_depth": 12}
+    yield "rgb8_tiles", make_image((30, 27, 3), "u1", 8, "random", 1), {"tile_size": (16, 12), "levels": 2}
+    yield "signed16_cprl", make_image((19, 23), "i2", 16, "ramp", 2), {"progression": "CPRL", "levels": 3}
+    yield "rgba_precincts", make_image((24, 24, 4), "u1", 5, "random", 3), {
+        "bit_depth": 5, "precincts": [(16, 16), (8, 8)], "block_size": (8, 8)}
+
+
+@pytest.mark.parametrize("name,img,opts", list(digest_cases()), ids=[c[0] for c in digest_cases()])
+def test_committed_digests(name, img, opts):
+    assert hashlib.sha256(htj2k.encode(img, encoder=OURS, **opts)).hexdigest() == DIGESTS[name]
+
+
+@pytest.mark.parametrize("opts", [{"tileparts": "R", "tlm": True}, {"plt": True}, {"tileparts": "R", "plt": True},
+                                  {"container": "jph"}, {"tlm": True, "tile_size": (16, 16)}])
+def test_tile_parts_tlm_plt_jph(opts):
+    img = make_image((40, 36, 3), "u1", 8, "smooth", 4)
+    cs = htj2k.encode(img, encoder=OURS, **opts)
+    np.testing.assert_array_equal(htj2k.decode(cs), img)
+    np.testing.assert_array_equal(htj2k.decode(cs, decoder="openjpeg"), img)
+    info = htj2k.info(cs)
+    assert info.has_tlm == bool(opts.get("tlm")) and info.has_plt == bool(opts.get("plt"))
+    if opts.get("tileparts") == "R":
+        assert info.tile_parts == info.levels + 1
+    assert info.container == opts.get("container", "j2c")
+
+
+def test_values_outside_the_bit_depth():
+    img = np.array([[0, 4096]], np.uint16)
+    with pytest.raises(htj2k.EncodeError, match="exceed the declared 12-bit"):
+        htj2k.encode(img, encoder=OURS, bit_depth=12)
+
+
+@pytest.mark.parametrize("opts,error,match", [
+    ({"reversible": False}, htj2k.UnsupportedCodestreamError, "reversible"),
+    ({"qstep": 0.01}, htj2k.UnsupportedCodestreamError, "reversible"),
+    ({"tileparts": "C", "progression": "CPRL"}, htj2k.UnsupportedCodestreamError, "tileparts"),
+    ({"tileparts": "R", "progression": "PCRL"}, (ValueError, htj2k.UnsupportedCodestreamError), "tileparts"),
+    ({"encoder": "kakadu"}, ValueError, "encoder"),
+    ({"threads": -1}, ValueError, "threads"),
+    ({"threads": "2"}, TypeError, "threads"),
+    ({"levels": 9}, ValueError, "levels"),
+    ({"block_size": (3, 64)}, ValueError, "block_size"),
+    ({"progression": "XYZ"}, ValueError, "progression"),
+])
+def test_bad_options(opts, error, match):
+    kwargs = {"encoder": OURS, **opts}
+    with pytest.raises(error, match=match):
+        htj2k.encode(np.zeros((20, 20), np.uint8), **kwargs)
+
+
+def test_deep_samples_refused_by_name():
+    with pytest.raises(htj2k.UnsupportedCodestreamError, match="bit_depth"):
+        htj2k.encode(np.zeros((8, 8), np.uint32), encoder=OURS, bit_depth=25)
+
+
+def test_features_say_what_ours_supports():
+    f = htj2k.features()["encoder"]
+    assert f["encoders"] == ("auto", "htj2k", "openjph")
+    assert f["htj2k"]["reversible"] and not f["htj2k"]["irreversible"]
+    assert f["htj2k"]["max_bit_depth"] >= 16
