@@ -35,9 +35,11 @@ IMAGE_TITLES = {
     "mg": "MG 2560x3328 14-bit",
     "rgb": "RGB 1024x768 8-bit",
 }
-IMPLS = ["htj2k", "native", "native-pull", "imagecodecs", "imagecodecs-openjpeg", "pylibjpeg-openjpeg"]
+IMPLS = ["htj2k", "htj2k-ours-1t", "htj2k-ours-2t", "native", "native-pull", "imagecodecs", "imagecodecs-openjpeg", "pylibjpeg-openjpeg"]
 IMPL_TITLES = {
     "htj2k": "htj2k (ours)",
+    "htj2k-ours-1t": "htj2k, our encoder, 1 thread",
+    "htj2k-ours-2t": "htj2k, our encoder, 2 threads",
     "native": "native OpenJPH",
     "native-pull": "OpenJPH lines only (no output)",
     "imagecodecs": "imagecodecs (OpenJPH)",

@@ -64,6 +64,18 @@ def test_encode_htj2k(benchmark, frame):
     assert out == frame.data
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_encode_ours(benchmark, frame, threads):
+    """Our own encoder (encoder="htj2k"), lossless, the settings of test_encode_htj2k."""
+    im = frame.image
+    out = _bench(
+        benchmark,
+        lambda: htj2k.encode(im.array, bit_depth=im.bit_depth, encoder="htj2k", threads=threads),
+        frame.info("encode", f"htj2k-ours-{threads}t"),
+    )
+    np.testing.assert_array_equal(htj2k.decode(out), im.array)
+
+
 def test_encode_imagecodecs(benchmark, frame):
     _need(imagecodecs, "imagecodecs")
     im = frame.image

@@ -502,3 +502,15 @@ def test_lossy_needs_a_step(tmp_path):
 def test_a_stack_of_frames_is_not_an_image(tmp_path):
     np.save(tmp_path / "stack.npy", np.zeros((20, 16, 16), np.uint8))
     user_error(run("encode", tmp_path / "stack.npy", tmp_path / "s.j2c"), words=["16 components", "encode_many"])
+
+
+def test_encode_with_our_encoder(tmp_path):
+    a = gray12()
+    np.save(tmp_path / "a.npy", a)
+    for enc in ("htj2k", "openjph"):
+        ok(run("encode", tmp_path / "a.npy", tmp_path / f"{enc}.j2c", "--bit-depth", "12", "--encoder", enc,
+               "--threads", "2", "-q"))
+        np.testing.assert_array_equal(htj2k.decode((tmp_path / f"{enc}.j2c").read_bytes()), a)
+    assert htj2k.info(tmp_path / "htj2k.j2c").comments == ("htj2k HT encoder",)
+    user_error(run("encode", tmp_path / "a.npy", tmp_path / "x.j2c", "--encoder", "htj2k", "--qstep", "0.01"),
+               words=("encoder 'htj2k'", "reversible"))

@@ -62,6 +62,11 @@ def _add_encode_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tlm", action="store_true", help="write a TLM marker")
     p.add_argument("--plt", action="store_true", help="write PLT packet lengths in every tile-part")
     p.add_argument("--tileparts", type=upper_choice(("R", "C", "RC", "CR")), metavar="R|C|RC", help="tile-part divisions: per resolution, per component or both")
+    p.add_argument("--encoder", choices=("auto", "htj2k", "openjph"), default="auto",
+                   help="htj2k: our own encoder (lossless); openjph: the linked OpenJPH; auto (default): "
+                   "see htj2k.features()['encoder']")
+    p.add_argument("--threads", type=nonneg_int, default=1, metavar="N",
+                   help="threads our encoder uses within a frame (default 1; 0 = all cores)")
     p.add_argument("--shape", type=image_shape, metavar="HxW[xC]", help=".raw input: image shape (height first)")
     p.add_argument("--dtype", type=raw_dtype, metavar="D", help=".raw input: sample type, e.g. uint16, int16, '>u2' (little-endian unless given)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
@@ -152,6 +157,8 @@ def _encode_one(args: argparse.Namespace, frame: _EncodeFrame, dst: str) -> None
             tileparts=args.tileparts,
             plt=args.plt,
             container="jph" if extension(dst) == ".jph" else "j2c",
+            encoder=args.encoder,
+            threads=args.threads,
         )
     except (Htj2kError, ValueError, TypeError) as e:
         raise CliError(f"{frame.label}: {one_line(e)}") from e
