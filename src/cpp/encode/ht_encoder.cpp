@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <memory>
 
 #include "block/ht_block_encoder.hpp"
 #include "codestream/header.hpp"
@@ -30,7 +31,7 @@ using u64 = uint64_t;
 // top-left, HL right of it, LH below, HH diagonal), level d's LL of size
 // w[d] x h[d] at (0, 0).
 struct TileComponent {
-  std::vector<int32_t> plane;
+  std::unique_ptr<int32_t[]> plane;  // every sample written before it is read: no zeroing
   size_t stride = 0;
   std::vector<uint32_t> w, h;
 };
@@ -50,19 +51,19 @@ void load_tile(const ImageView& im, Tile& t, uint32_t bit_depth, bool is_signed,
   t.comps.resize(nc);
   for (TileComponent& tc : t.comps) {
     tc.stride = w;
-    tc.plane.assign(size_t(w) * h, 0);
+    tc.plane.reset(new int32_t[std::max<size_t>(size_t(w) * h, 1)]);
   }
   for (uint32_t y = 0; y < h; ++y) {
     const uint8_t* row = base + size_t(t.y0 + y) * im.row_stride + size_t(t.x0) * nc * bytes;
     for (uint32_t c = 0; c < nc; ++c) {
-      int32_t* dst = t.comps[c].plane.data() + size_t(y) * w;
+      int32_t* dst = t.comps[c].plane.get() + size_t(y) * w;
       load_widen(row + c * bytes, w, nc, im.type, dst);
       if (shift)
         for (uint32_t x = 0; x < w; ++x) dst[x] -= shift;
     }
     if (colour)
-      rct_forward(t.comps[0].plane.data() + size_t(y) * w, t.comps[1].plane.data() + size_t(y) * w,
-                  t.comps[2].plane.data() + size_t(y) * w, w);
+      rct_forward(t.comps[0].plane.get() + size_t(y) * w, t.comps[1].plane.get() + size_t(y) * w,
+                  t.comps[2].plane.get() + size_t(y) * w, w);
   }
 }
 
@@ -71,12 +72,14 @@ void load_tile(const ImageView& im, Tile& t, uint32_t bit_depth, bool is_signed,
 void transform(TileComponent& tc, u64 x0, u64 y0, uint32_t levels, uint32_t w, uint32_t h) {
   tc.w.assign(1, w);
   tc.h.assign(1, h);
-  std::vector<int32_t> tmp(size_t(w) * h + 1), scratch(3 * (size_t(w) / 2 + 3));
+  std::unique_ptr<int32_t[]> tmp(new int32_t[size_t(w) * ((h + 1) / 2) + 1]);
+  std::vector<int32_t> scratch(3 * (size_t(w) / 2 + 3));
   for (uint32_t d = 1; d <= levels; ++d) {
     const uint32_t px = uint32_t(x0 & 1), py = uint32_t(y0 & 1);
     if (w && h) {
-      dwt53_lift::vertical(tc.plane.data(), tc.stride, w, h, py, tmp.data());
-      for (uint32_t y = 0; y < h; ++y) dwt53_lift::horizontal(tc.plane.data() + y * tc.stride, w, px, scratch.data(), true);
+      dwt53_lift::vertical(tc.plane.get(), tc.stride, w, h, py, tmp.get());
+      for (uint32_t y = 0; y < h; ++y)
+        dwt53_lift::horizontal(tc.plane.get() + y * tc.stride, w, px, scratch.data(), true);
     }
     w = dwt53_lift::low_count(w, px);
     h = dwt53_lift::low_count(h, py);
@@ -118,7 +121,7 @@ const int32_t* band_origin(const TileComponent& tc, const ResGeom& g, const Band
     throw EncodeFailure("internal: band " + std::to_string(b.kind) + " of resolution " + std::to_string(g.r) +
                         " is " + std::to_string(b.x1 - b.x0) + "x" + std::to_string(b.y1 - b.y0) +
                         " in the geometry, " + std::to_string(bw) + "x" + std::to_string(bh) + " after the DWT");
-  return tc.plane.data() + size_t(oy) * tc.stride + size_t(ox);
+  return tc.plane.get() + size_t(oy) * tc.stride + size_t(ox);
 }
 
 // The code-blocks of every packet of tile `t` as jobs, in packet order.

@@ -68,8 +68,9 @@ void horizontal(T* r, uint32_t m, uint32_t p, T* scratch, bool keep_high) {
 }
 
 // Vertical forward 5/3 on the w x h corner of plane p (rows `stride` apart) whose
-// first row has parity py: low rows go to rows [0, nl), high rows to [nl, h).
-// tmp: h * w elements.
+// first row has parity py: low rows go to rows [0, nl), high rows to [nl, h). The
+// high rows are predicted into tmp (ceil(h / 2) * w elements) from the untouched
+// input, the low rows updated in place and moved up, the high rows copied below.
 template <typename T>
 void vertical(T* p, size_t stride, uint32_t w, uint32_t h, uint32_t py, T* tmp) {
   if (h == 1) {
@@ -83,20 +84,20 @@ void vertical(T* p, size_t stride, uint32_t w, uint32_t h, uint32_t py, T* tmp) 
     if (j >= int64_t(h)) j = 2 * (int64_t(h) - 1) - j;
     return j;
   };
-  auto row = [&](int64_t j) -> const T* { return p + size_t(mirror(j)) * stride; };
-  T* L = tmp;
-  T* H = tmp + size_t(nl) * w;
+  auto row = [&](int64_t j) -> T* { return p + size_t(mirror(j)) * stride; };
   const int64_t h0 = 1 - int64_t(py);  // local row of high row 0
   for (uint32_t k = 0; k < nh; ++k) {
     const int64_t j = h0 + 2 * int64_t(k);
-    predict_row(H + size_t(k) * w, row(j), row(j - 1), row(j + 1), w);
+    predict_row(tmp + size_t(k) * w, row(j), row(j - 1), row(j + 1), w);
   }
-  auto high = [&](int64_t j) { return H + size_t((mirror(j) - h0) / 2) * w; };
+  auto high = [&](int64_t j) { return tmp + size_t((mirror(j) - h0) / 2) * w; };
   for (uint32_t k = 0; k < nl; ++k) {
-    const int64_t j = int64_t(py) + 2 * int64_t(k);
-    update_row(L + size_t(k) * w, row(j), high(j - 1), high(j + 1), w);
+    const int64_t j = int64_t(py) + 2 * int64_t(k);  // >= k: rows below k are not read again
+    T* x = row(j);
+    update_row(x, x, high(j - 1), high(j + 1), w);
+    if (size_t(j) != k) std::copy(x, x + w, p + size_t(k) * stride);
   }
-  for (uint32_t y = 0; y < h; ++y) std::copy(tmp + size_t(y) * w, tmp + size_t(y + 1) * w, p + size_t(y) * stride);
+  for (uint32_t k = 0; k < nh; ++k) std::copy(tmp + size_t(k) * w, tmp + size_t(k + 1) * w, p + size_t(nl + k) * stride);
 }
 
 }  // namespace dwt53_lift
