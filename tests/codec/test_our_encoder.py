@@ -280,3 +280,12 @@ def test_features_say_what_ours_supports():
     assert f["encoders"] == ("auto", "htj2k", "openjph")
     assert f["htj2k"]["reversible"] and not f["htj2k"]["irreversible"]
     assert f["htj2k"]["max_bit_depth"] >= 16
+
+
+def test_auto_picks_ours_where_it_can():
+    img = make_image((32, 32), "u2", 12, "smooth", 5)
+    assert htj2k.features()["encoder"]["auto"].startswith("htj2k")
+    assert htj2k.info(htj2k.encode(img, bit_depth=12)).comments == ("htj2k HT encoder",)
+    assert htj2k.encode(img, bit_depth=12) == htj2k.encode(img, bit_depth=12, encoder=OURS)
+    lossy = htj2k.encode(img, bit_depth=12, qstep=0.01)  # not ours yet: OpenJPH
+    assert htj2k.info(lossy).comments != ("htj2k HT encoder",)

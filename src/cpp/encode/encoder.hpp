@@ -34,7 +34,7 @@ struct EncodeOptions {
 };
 
 // encoder="auto" picks ours (encode/ht_encoder.hpp) for every option it supports.
-constexpr bool kAutoPicksOurs = false;
+constexpr bool kAutoPicksOurs = true;
 bool auto_picks_ours();
 
 // "auto", "htj2k", "openjph" -> Encoder; InvalidArgument otherwise.
