@@ -289,3 +289,30 @@ def test_auto_picks_ours_where_it_can():
     assert htj2k.encode(img, bit_depth=12) == htj2k.encode(img, bit_depth=12, encoder=OURS)
     lossy = htj2k.encode(img, bit_depth=12, qstep=0.01)  # not ours yet: OpenJPH
     assert htj2k.info(lossy).comments != ("htj2k HT encoder",)
+
+
+@pytest.mark.parametrize("bits", range(17, htj2k.features()["encoder"]["htj2k"]["max_bit_depth"] + 1))
+@pytest.mark.parametrize("dtype", ["u4", "i4"])
+def test_deep_samples(bits, dtype):
+    for pattern in ("random", "extremes", "smooth"):
+        img = make_image((37, 29, 3), dtype, bits, pattern, bits)
+        cs = htj2k.encode(img, encoder=OURS, bit_depth=bits, levels=3)
+        np.testing.assert_array_equal(htj2k.decode(cs), img)
+        np.testing.assert_array_equal(imagecodecs.htj2k_decode(cs).astype(np.int64), img.astype(np.int64))
+        if EXACT and bits <= htj2k.features()["max_bit_depth"]:
+            compare_with_openjph(img, {"bit_depth": bits, "levels": 3})
+
+
+@pytest.mark.skipif(not EXACT, reason="byte identity is measured against OpenJPH 0.9")
+@pytest.mark.parametrize("shape,dtype,bits,opts", [
+    ((513, 517), "u2", 16, {}),
+    ((300, 211, 3), "u1", 8, {"progression": "CPRL", "tile_size": (128, 100)}),
+    ((256, 300), "i2", 12, {"precincts": [(128, 128), (64, 64)], "block_size": (32, 32), "progression": "PCRL"}),
+    ((1000, 3, 4), "u2", 10, {"levels": 1}),
+])
+def test_larger_images(shape, dtype, bits, opts):
+    for pattern in ("random", "smooth", "extremes"):
+        img = make_image(shape, dtype, bits, pattern, 9)
+        cs = htj2k.encode(img, encoder=OURS, bit_depth=bits, **opts)
+        decoders_agree(cs, img)
+        compare_with_openjph(img, dict(opts, bit_depth=bits))

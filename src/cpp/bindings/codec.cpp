@@ -164,7 +164,8 @@ py::dict ht_encoder_features() {
   py::dict ours;
   ours["reversible"] = true;
   ours["irreversible"] = false;
-  ours["max_bit_depth"] = kHtEncoderMaxBitDepth;
+  // as deep as it codes and a linked decoder reads (everything we write we can decode)
+  ours["max_bit_depth"] = std::min<unsigned>(kHtEncoderMaxBitDepth, kOjphMaxEncodeBitDepth);
   ours["signed"] = true;
   ours["progressions"] = py::make_tuple("LRCP", "RLCP", "RPCL", "PCRL", "CPRL");
   ours["tiles"] = true;
