@@ -7,6 +7,7 @@
 #include "block/ht_block_encoder.hpp"
 #include "codestream/header.hpp"
 #include "codestream/markers.hpp"
+#include "core/big_array.hpp"
 #include "core/bytes.hpp"
 #include "codestream/packet_checker.hpp"
 #include "codestream/packet_writer.hpp"
@@ -31,7 +32,7 @@ using u64 = uint64_t;
 // top-left, HL right of it, LH below, HH diagonal), level d's LL of size
 // w[d] x h[d] at (0, 0).
 struct TileComponent {
-  std::unique_ptr<int32_t[]> plane;  // every sample written before it is read: no zeroing
+  BigArray<int32_t> plane;  // every sample written before it is read: no zeroing
   size_t stride = 0;
   std::vector<uint32_t> w, h;
 };
@@ -51,7 +52,7 @@ void load_tile(const ImageView& im, Tile& t, uint32_t bit_depth, bool is_signed,
   t.comps.resize(nc);
   for (TileComponent& tc : t.comps) {
     tc.stride = w;
-    tc.plane.reset(new int32_t[std::max<size_t>(size_t(w) * h, 1)]);
+    tc.plane = make_big_array<int32_t>(size_t(w) * h);
   }
   for (uint32_t y = 0; y < h; ++y) {
     const uint8_t* row = base + size_t(t.y0 + y) * im.row_stride + size_t(t.x0) * nc * bytes;
@@ -67,19 +68,31 @@ void load_tile(const ImageView& im, Tile& t, uint32_t bit_depth, bool is_signed,
   }
 }
 
+// Columns per stripe of the vertical pass and rows per chunk of the horizontal one:
+// the units handed to the threads (and cache-sized for one).
+constexpr uint32_t kStripeColumns = 256, kChunkRows = 32;
+
 // `levels` levels of the 2D forward 5/3 (15444-1 F.4.2: columns, then rows) of a
-// tile-component whose origin on the reference grid is (x0, y0).
-void transform(TileComponent& tc, u64 x0, u64 y0, uint32_t levels, uint32_t w, uint32_t h) {
+// tile-component whose origin on the reference grid is (x0, y0). Column stripes
+// and row chunks are independent: each level runs them on up to `threads` threads.
+void transform(TileComponent& tc, u64 x0, u64 y0, uint32_t levels, uint32_t w, uint32_t h, size_t threads) {
   tc.w.assign(1, w);
   tc.h.assign(1, h);
-  std::unique_ptr<int32_t[]> tmp(new int32_t[size_t(w) * ((h + 1) / 2) + 1]);
-  std::vector<int32_t> scratch(3 * (size_t(w) / 2 + 3));
+  const size_t half = (size_t(h) + 1) / 2;
+  BigArray<int32_t> tmp = make_big_array<int32_t>(size_t(w) * half);  // stripe s at s * kStripeColumns * half
   for (uint32_t d = 1; d <= levels; ++d) {
     const uint32_t px = uint32_t(x0 & 1), py = uint32_t(y0 & 1);
     if (w && h) {
-      dwt53_lift::vertical(tc.plane.get(), tc.stride, w, h, py, tmp.get());
-      for (uint32_t y = 0; y < h; ++y)
-        dwt53_lift::horizontal(tc.plane.get() + y * tc.stride, w, px, scratch.data(), true);
+      const uint32_t cw = w, ch = h;
+      parallel_for((cw + kStripeColumns - 1) / kStripeColumns, threads, [&](size_t s) {
+        const uint32_t c0 = uint32_t(s) * kStripeColumns, n = std::min(kStripeColumns, cw - c0);
+        dwt53_lift::vertical(tc.plane.get() + c0, tc.stride, n, ch, py, tmp.get() + size_t(c0) * half);
+      });
+      parallel_for((ch + kChunkRows - 1) / kChunkRows, threads, [&](size_t k) {
+        std::vector<int32_t> scratch(3 * (size_t(cw) / 2 + 3));
+        for (uint32_t y = uint32_t(k) * kChunkRows; y < std::min(ch, uint32_t(k + 1) * kChunkRows); ++y)
+          dwt53_lift::horizontal(tc.plane.get() + y * tc.stride, cw, px, scratch.data(), true);
+      });
     }
     w = dwt53_lift::low_count(w, px);
     h = dwt53_lift::low_count(h, py);
@@ -267,7 +280,7 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   parallel_for(ntiles, threads, [&](size_t t) { load_tile(im, tiles[t], bit_depth, is_signed, colour); });
   parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
     Tile& t = tiles[i / nc];
-    transform(t.comps[i % nc], t.x0, t.y0, levels, uint32_t(t.x1 - t.x0), uint32_t(t.y1 - t.y0));
+    transform(t.comps[i % nc], t.x0, t.y0, levels, uint32_t(t.x1 - t.x0), uint32_t(t.y1 - t.y0), threads);
   });
   std::vector<TilePlan> plans(ntiles);
   std::vector<BlockJob> jobs;
