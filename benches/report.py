@@ -364,6 +364,17 @@ def section_kernels(r: Results) -> List[str]:
                 lines.append(f"| {k} | {s_['median'] / s_['samples'] * 1e9:.3f} | "
                              f"{v_['median'] / v_['samples'] * 1e9:.3f} | {s_['median'] / v_['median']:.2f}x |")
         lines.append("")
+    ht = sorted({im for (op, im, _impl) in r.by if op == "ht_block_encoder"})
+    if ht:
+        lines += ["HT block encoder (block/, 64x64 blocks; SIMD = its load and quad-preparation "
+                  "kernels dispatched, scalar = their twins; the serial coding loop is shared):", "",
+                  "| blocks | scalar Mpixel/s | SIMD Mpixel/s | speed-up |", "| --- | --- | --- | --- |"]
+        for k in ht:
+            s_, v_ = r.get("ht_block_encoder", k, "scalar"), r.get("ht_block_encoder", k, "simd")
+            if s_ and v_:
+                lines.append(f"| {k} | {s_['samples'] / s_['median'] / 1e6:.0f} | "
+                             f"{v_['samples'] / v_['median'] / 1e6:.0f} | {s_['median'] / v_['median']:.2f}x |")
+        lines.append("")
     rows = [(k, e) for k, e in r.by.items() if k[0] == "crc32"]
     if rows:
         lines += ["| CRC-32 | buffer | GB/s |", "| --- | --- | --- |"]
