@@ -186,17 +186,25 @@ void load_pair_scalar(const int32_t* line0, const int32_t* line1, uint32_t width
 void prepare_quads_scalar(const uint8_t* cur, const uint8_t* prev, uint32_t quads, bool initial, uint32_t* out) {
   ht_scalar::prepare_quads(cur, prev, 0, quads, initial, out);
 }
+HtEncodeKernels scalar_kernels() {
+  return HtEncodeKernels{"scalar", &magnitudes_or_scalar, &load_pair_scalar, &prepare_quads_scalar};
+}
 }  // namespace
 
 const HtEncodeKernels& ht_encode_kernels() {
-  static const HtEncodeKernels best = HWY_DYNAMIC_DISPATCH(HtEncodeKernelsImpl)();
+  // Highway's one-lane fallback (a CPU without SSSE3) is slower than the twins.
+  static const HtEncodeKernels best = [] {
+    const HtEncodeKernels k = HWY_DYNAMIC_DISPATCH(HtEncodeKernelsImpl)();
+    const bool one_lane = k.target == hwy::TargetName(HWY_SCALAR) || k.target == hwy::TargetName(HWY_EMU128);
+    return one_lane ? scalar_kernels() : k;
+  }();
   return best;
 }
 
 std::vector<HtEncodeKernels> ht_encode_kernel_sets() {
   std::vector<HtEncodeKernels> out =
       kernel_sets_per_target<HtEncodeKernels>(HWY_DISPATCH_TABLE(HtEncodeKernelsImpl));
-  out.push_back(HtEncodeKernels{"scalar", &magnitudes_or_scalar, &load_pair_scalar, &prepare_quads_scalar});
+  out.push_back(scalar_kernels());
   return out;
 }
 

@@ -41,7 +41,8 @@ struct HtEncodeKernels {
   void (*prepare_quads)(const uint8_t* cur, const uint8_t* prev, uint32_t quads, bool initial, uint32_t* out);
 };
 
-// The kernels of the best target this CPU supports (chosen once).
+// The kernels of the best target this CPU supports (chosen once; the scalar
+// twins where Highway would run its one-lane fallback).
 const HtEncodeKernels& ht_encode_kernels();
 // Every target compiled in and supported here, best first, then "scalar".
 std::vector<HtEncodeKernels> ht_encode_kernel_sets();
