@@ -17,7 +17,8 @@ import images
 import numpy as np
 import pytest
 from dwt53 import forward_53  # tests/helpers, as native_build
-from native_build import kernels, testing_module  # tests/helpers, on sys.path via benches/conftest.py
+from native_build import kernels  # tests/helpers, on sys.path via benches/conftest.py
+from native_build import testing_module as _testing_module
 
 K = kernels()
 N = 4096
@@ -155,7 +156,7 @@ def test_crc32(benchmark, size, impl):
 
 # ---------------------------------------------------------------- HT block encoder
 
-T = testing_module()
+T = _testing_module()
 HT_REPEAT = 20
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.native_build import kernels, testing_module
+from helpers.native_build import kernels
+from helpers.native_build import testing_module as _testing_module
 
 K = kernels()  # test-only module, built by tests/helpers/native_build.py
 TARGETS = [t for t in K.targets() if t != "scalar"] + ["dispatch"]
@@ -203,7 +204,7 @@ def test_rct_kernels_match_scalar(target):
 
 # ---------------------------------------------------------------- HT block encoder
 
-T = testing_module()
+T = _testing_module()
 HT_TARGETS = [t for t in T.ht_encode_targets() if t != "scalar"] + ["dispatch"]
 HT_SHAPES = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 5), (5, 3), (1, 64), (64, 1), (7, 9), (16, 16), (17, 33),
              (33, 17), (31, 64), (64, 31), (63, 63), (64, 64), (4, 1024), (1024, 4), (3, 1023)]
