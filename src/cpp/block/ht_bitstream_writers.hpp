@@ -21,7 +21,7 @@ class MagSgnWriter {
   // The low `len` bits of `bits`, len <= 32. Bytes leave in 32-bit words: four
   // at once when none of them is 0xFF (no stuffing), else one by one.
   void put(uint64_t bits, unsigned len) {
-    acc_ |= (bits & low_bits(len)) << count_;
+    acc_ |= (bits & ((uint64_t(1) << len) - 1)) << count_;  // (len < 64: no low_bits test)
     count_ += len;
     if (count_ < 32) return;
     const uint32_t word = uint32_t(acc_);
@@ -147,7 +147,7 @@ class VlcWriter {
   // The low `len` bits of `bits`, first bit sent in bit 0; len <= 32. Bytes
   // leave once 32 bits are pending (the stuffing depends on the bytes alone).
   void put(uint32_t bits, unsigned len) {
-    acc_ |= (uint64_t(bits) & low_bits(len)) << count_;
+    acc_ |= (uint64_t(bits) & ((uint64_t(1) << len) - 1)) << count_;
     count_ += len;
     if (count_ >= 32) drain();
   }

@@ -156,14 +156,17 @@ struct RowCoder {
 
   // Prefixes, suffixes, then extensions of a pair, in one put (at most 24 bits).
   void put_uvlc(const UvlcCode& a, const UvlcCode& b) {
-    uint32_t bits = 0;
-    unsigned n = 0;
-    for (auto [v, len] : {std::make_pair(a.prefix, a.prefix_len), std::make_pair(b.prefix, b.prefix_len),
-                          std::make_pair(a.suffix, a.suffix_len), std::make_pair(b.suffix, b.suffix_len),
-                          std::make_pair(a.ext, a.ext_len), std::make_pair(b.ext, b.ext_len)}) {
-      bits |= uint32_t(v) << n;
+    uint32_t bits = a.prefix;
+    unsigned n = a.prefix_len;
+    const auto add = [&](uint32_t v, unsigned len) {
+      bits |= v << n;
       n += len;
-    }
+    };
+    add(b.prefix, b.prefix_len);
+    add(a.suffix, a.suffix_len);
+    add(b.suffix, b.suffix_len);
+    add(a.ext, a.ext_len);
+    add(b.ext, b.ext_len);
     if (n) vlc_out.put(bits, n);
   }
 
