@@ -249,6 +249,10 @@ def test_ht_block_encoder_matches_scalar(target):
                 wide[:, : shape[1]] = v
                 assert T.encode_ht_block(wide[:, : shape[1]], kmax, 1, target) == want
                 assert T.encode_ht_block(v.astype(np.int64), kmax, 1, target) == want
+    for shape in HT_SHAPES[::3]:  # int64 beyond 31 bits: exponents up to 62 in the preparation kernel
+        for kmax in (40, 62):
+            v = rng.integers(-(1 << kmax) + 1, 1 << kmax, size=shape) >> rng.integers(0, kmax + 1, size=shape)
+            assert T.encode_ht_block(v, kmax, 1, target) == T.encode_ht_block(v, kmax, 1, "scalar"), f"{shape} {kmax}"
     for bad in (np.full((4, 4), -(1 << 12), np.int32), np.full((3, 9), np.iinfo(np.int32).min, np.int32)):
         bad[1, 1] = 5
         with pytest.raises(ValueError, match="2\\^kmax"):

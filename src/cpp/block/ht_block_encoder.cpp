@@ -17,8 +17,6 @@
 #include <array>
 #include <cstring>
 #include <string>
-#include <type_traits>
-#include <utility>
 
 #include "block/ht_bitstream_writers.hpp"
 #include "block/ht_encoder_kernels.hpp"
