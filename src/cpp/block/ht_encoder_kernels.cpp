@@ -191,19 +191,23 @@ HtEncodeKernels scalar_kernels() {
 }
 }  // namespace
 
+// The kernels read a quad's four exponent bytes as one little-endian 32-bit
+// lane (and store two as one 16-bit lane): a big-endian CPU runs the twins.
+constexpr bool kLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+
 const HtEncodeKernels& ht_encode_kernels() {
   // Highway's one-lane fallback (a CPU without SSSE3) is slower than the twins.
   static const HtEncodeKernels best = [] {
     const HtEncodeKernels k = HWY_DYNAMIC_DISPATCH(HtEncodeKernelsImpl)();
     const bool one_lane = k.target == hwy::TargetName(HWY_SCALAR) || k.target == hwy::TargetName(HWY_EMU128);
-    return one_lane ? scalar_kernels() : k;
+    return one_lane || !kLittleEndian ? scalar_kernels() : k;
   }();
   return best;
 }
 
 std::vector<HtEncodeKernels> ht_encode_kernel_sets() {
-  std::vector<HtEncodeKernels> out =
-      kernel_sets_per_target<HtEncodeKernels>(HWY_DISPATCH_TABLE(HtEncodeKernelsImpl));
+  std::vector<HtEncodeKernels> out;
+  if (kLittleEndian) out = kernel_sets_per_target<HtEncodeKernels>(HWY_DISPATCH_TABLE(HtEncodeKernelsImpl));
   out.push_back(scalar_kernels());
   return out;
 }
