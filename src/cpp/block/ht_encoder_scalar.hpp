@@ -69,16 +69,14 @@ inline uint32_t prepare_quad(const uint8_t* e, const uint8_t* prev) {
   } else {
     const uint8_t* p = prev;  // line above: nw = p[-1], n = p[1], ne = p[3], nf = p[5]
     c = unsigned((p[-1] | p[1]) != 0) | unsigned((w[2] | w[3]) != 0) << 1 | unsigned((p[3] | p[5]) != 0) << 2;
-    if (rho & (rho - 1)) {  // more than one significant sample
-      const unsigned above = std::max(std::max(p[-1], p[1]), std::max(p[3], p[5]));
-      kappa = std::max(2u, above) - 1;
-    }
+    const unsigned above = std::max(std::max(p[-1], p[1]), std::max(p[3], p[5]));
+    kappa = (rho & (rho - 1)) ? std::max(2u, above) - 1 : 1;  // more than one significant sample
   }
   const unsigned U = std::max(emax, kappa);
   const unsigned u = U - kappa;
-  unsigned emb = 0;
-  if (u)
-    emb = unsigned(e[0] == U) | unsigned(e[1] == U) << 1 | unsigned(e[2] == U) << 2 | unsigned(e[3] == U) << 3;
+  // (no branches on the data: they mispredict often on smooth images)
+  const unsigned emb = (unsigned(e[0] == U) | unsigned(e[1] == U) << 1 | unsigned(e[2] == U) << 2 |
+                        unsigned(e[3] == U) << 3) & (u ? 0xFu : 0u);
   return emb | rho << ht_quad::kRhoShift | c << ht_quad::kContextShift | U << ht_quad::kUShift |
          u << ht_quad::kSmallUShift;
 }

@@ -45,9 +45,34 @@ py::tuple encode_block(const py::array& a, unsigned kmax, int repeat, const std:
                         out.missing_msbs, out.passes);
 }
 
+// Every block of a C-contiguous int32 stack (n, h, w) in turn, the whole stack
+// `repeat` times: a benchmark over different blocks (repeating one block lets
+// the branch predictors learn it). Returns the bytes of one pass.
+size_t encode_stack(const py::array& a, unsigned kmax, int repeat, const std::string& target) {
+  if (a.ndim() != 3 || a.dtype().kind() != 'i' || a.itemsize() != 4 ||
+      !(a.flags() & py::array::c_style))
+    throw py::value_error("blocks: expected a C-contiguous int32 array (n, h, w)");
+  if (repeat < 1) throw py::value_error("repeat: at least 1");
+  const std::optional<htj2k::HtEncodeKernels> kernels = kernels_for(target);
+  const auto* data = static_cast<const int32_t*>(a.data());
+  const auto n = size_t(a.shape(0));
+  const auto height = uint32_t(a.shape(1)), width = uint32_t(a.shape(2));
+  size_t bytes = 0;
+  py::gil_scoped_release nogil;
+  htj2k::HtBlockEncoder encoder(kernels ? &*kernels : nullptr);
+  for (int i = 0; i < repeat; ++i) {
+    bytes = 0;
+    for (size_t b = 0; b < n; ++b)
+      bytes += encoder.encode(data + b * height * width, width, height, width, kmax).bytes.size();
+  }
+  return bytes;
+}
+
 }  // namespace
 
 void register_ht_encoder(py::module_& m) {
+  m.def("encode_ht_blocks", &encode_stack, py::arg("blocks"), py::arg("kmax"), py::arg("repeat") = 1,
+        py::arg("target") = "dispatch", "Total segment bytes of a stack of blocks (benchmarks).");
   m.def("ht_encode_targets", [] {
     std::vector<std::string> names;
     for (const htj2k::HtEncodeKernels& k : htj2k::ht_encode_kernel_sets()) names.push_back(k.target);
