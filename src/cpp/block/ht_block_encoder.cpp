@@ -146,10 +146,31 @@ struct RowCoder {
     const VlcCode cw = vlc[d & ht_quad::kVlcIndexMask];
     if (cw.length) vlc_out.put(cw.bits, cw.length);
     if (((d >> ht_quad::kContextShift) & 7) == 0) mel.encode(rho != 0);
-    const Mag* m = mags + 4 * q;
-    for (unsigned i = 0; i < 4; ++i)
-      if (rho >> i & 1) put_mag(m[i], U - ((cw.known >> i) & 1));
+    put_quad_mags(mags + 4 * q, rho, U, cw.known);
     return d >> ht_quad::kSmallUShift;
+  }
+
+  // The MagSgn bits of a quad's significant samples, U each (U - 1 for those
+  // whose exponent the codeword signals). Up to 16 bits a sample (4 U <= 64):
+  // gathered without a branch per sample (an insignificant one has v = 0 and
+  // length 0) and written in two puts; the writer's bytes do not depend on how
+  // the bits are split into puts.
+  void put_quad_mags(const Mag* m, unsigned rho, unsigned U, unsigned known) {
+    if (sizeof(Mag) == 4 && U <= 16) {
+      uint64_t bits = 0;
+      unsigned n = 0;
+      for (unsigned i = 0; i < 4; ++i) {
+        const unsigned len = ((rho >> i) & 1) * (U - ((known >> i) & 1));
+        bits |= (uint64_t(m[i]) & ((uint64_t(1) << len) - 1)) << n;
+        n += len;
+      }
+      const unsigned low = std::min(n, 32u);
+      ms.put(bits, low);
+      ms.put(bits >> low, n - low);
+      return;
+    }
+    for (unsigned i = 0; i < 4; ++i)
+      if (rho >> i & 1) put_mag(m[i], U - ((known >> i) & 1));
   }
 
   // Prefixes, suffixes, then extensions of a pair, in one put (at most 24 bits).
