@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import zlib
 
+import images
 import numpy as np
 import pytest
-
+from dwt53 import forward_53  # tests/helpers, as native_build
 from native_build import kernels  # tests/helpers, on sys.path via benches/conftest.py
+from native_build import testing_module as _testing_module
 
 K = kernels()
 N = 4096
@@ -150,3 +152,45 @@ def test_crc32(benchmark, size, impl):
 
         crc = benchmark(zl)
     assert crc == zlib.crc32(data)
+
+
+# ---------------------------------------------------------------- HT block encoder
+
+T = _testing_module()
+HT_REPEAT = 20
+
+
+def _ht_blocks(case) -> np.ndarray:
+    """A stack of different 64x64 int32 code-blocks (one block repeated would let
+    the branch predictors learn it): 16 of random 12-bit coefficients, or every
+    full code-block of the synthetic CT slice's 5-level 5/3 transform (a smooth
+    image: mostly small high-band coefficients)."""
+    if case == "random12":
+        return np.random.default_rng(0).integers(-2048, 2048, size=(16, 64, 64)).astype(np.int32)
+    ct = images.synthetic("ct").array.astype(np.int64) - 2048
+    out = []
+    for band, _x, _y in forward_53(ct, 0, 0, 5).values():
+        for y in range(0, band.shape[0] - 63, 64):
+            for x in range(0, band.shape[1] - 63, 64):
+                out.append(band[y : y + 64, x : x + 64])
+    return np.ascontiguousarray(np.stack(out), dtype=np.int32)
+
+
+@pytest.mark.parametrize("target", ["dispatch", "scalar"])
+@pytest.mark.parametrize("case", ["random12", "ct_blocks"])
+def test_ht_block_encoder(benchmark, case, target):
+    """Our HT cleanup-pass block encoder (block/): its load and quad-preparation
+    kernels dispatched, or the scalar twins; the serial coding loop is the same."""
+    blocks = _ht_blocks(case)
+    benchmark.group = f"ht_block_encoder:{case}"
+    benchmark.extra_info.update(
+        {
+            "op": "ht_block_encoder",
+            "image": case,
+            "impl": "simd" if target == "dispatch" else "scalar",
+            "simd_target": T.ht_encode_active(),
+            "samples": blocks.size * HT_REPEAT,
+            "raw_bytes": blocks.size * HT_REPEAT * 2,
+        }
+    )
+    benchmark(lambda: T.encode_ht_blocks(blocks, 16, HT_REPEAT, target))

@@ -176,6 +176,12 @@ def test_extract(rgb2, tmp_path):
         assert np.array_equal(htj2k.decode(data), pixels[n - 1])
     ok(run("extract", path, out, "--frame", "1", "--prefix", "x", "-q"))
     assert (out / "x-1.j2c").is_file() and not (out / "x-2.j2c").exists()
+    ok(run("extract", path, out, "--jph", "-q"))
+    for n in (1, 2):
+        jph = (out / f"rgb2-{n}.jph").read_bytes()
+        assert htj2k.info(jph).container == "jph"
+        assert jph.endswith((out / f"rgb2-{n}.j2c").read_bytes())  # the codestream, byte for byte
+        assert np.array_equal(htj2k.decode(jph), pixels[n - 1])
     user_error(run("extract", pydicom_file("CT_small.dcm"), out), words=("not HTJ2K",))
     user_error(run("extract", tmp_path / "nope.dcm", out), words=("nope.dcm",))
 

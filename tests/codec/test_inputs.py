@@ -116,3 +116,25 @@ def test_a_dicom_file_is_named_with_the_api_that_reads_it(tmp_path):
             call(path)
     with open(path, "rb") as f, pytest.raises(htj2k.InvalidCodestreamError, match="DICOM"):
         htj2k.decode(f)
+
+
+# --------------------------------------------------------------------------- to_jph
+
+
+@pytest.mark.parametrize("shape,dtype,bits", [((9, 7), np.uint8, 8), ((9, 7, 3), np.uint16, 12), ((5, 6), np.int16, 16)])
+def test_to_jph_wraps_a_bare_codestream(shape, dtype, bits):
+    """The codestream byte for byte inside JPH boxes whose ihdr says what SIZ says; it
+    decodes to the same pixels and equals what encode(container="jph") writes."""
+    rng = np.random.default_rng(3)
+    info = np.iinfo(dtype)
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if info.min < 0 else (0, (1 << bits) - 1)
+    img = rng.integers(lo, hi + 1, size=shape).astype(dtype)
+    cs = htj2k.encode(img, bit_depth=bits)
+    jph = htj2k.to_jph(cs)
+    assert jph.endswith(cs) and htj2k.info(jph).container == "jph"
+    assert jph == htj2k.encode(img, bit_depth=bits, container="jph")
+    np.testing.assert_array_equal(htj2k.decode(jph), img)
+    with pytest.raises(ValueError, match="jph file already"):
+        htj2k.to_jph(jph)
+    with pytest.raises(htj2k.InvalidCodestreamError):
+        htj2k.to_jph(cs[:20])

@@ -103,7 +103,14 @@ def test_joined_stream_has_no_rgn_and_decodes_alike(shared_dir, name):
         except htj2k.UnsupportedCodestreamError as e:  # e.g. COC/QCC with OpenJPH 0.9.0
             assert decoder == "openjph", e
             continue
-        assert all(np.array_equal(a, b) for a, b in zip(got, planes)), decoder
+        if name in LOSSLESS_RGN:
+            assert all(np.array_equal(a, b) for a, b in zip(got, planes)), decoder
+        else:  # 9/7: the two libraries round the reconstruction differently, both within the limits
+            for comp in limits(root, name):
+                ref = reference(root, name, comp["component"]).astype(np.int64)
+                diff = got[comp["component"]].astype(np.int64) - ref
+                assert np.abs(diff).max() <= comp["max_abs_error"], (decoder, comp)
+                assert float(np.mean(diff.astype(np.float64) ** 2)) <= comp["max_mse"], (decoder, comp)
 
 
 def _without_rgn(cs: bytes) -> bytes:

@@ -7,6 +7,8 @@
 // OpenJPEG as fallback) and OpenJPH. Inputs that end early are the first bytes
 // of a frame: decoded at the finest level they hold (codestream/prefix.hpp) too,
 // and the prefix analysis, the tile-part writer, the transcoder and the layer joiner run on every input.
+// Our HT block coder is driven on the raw bytes too: whatever decodes as a cleanup
+// segment is coded again and must decode to the same values (a differential check).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -19,6 +21,8 @@
 #include "codestream/tileparts.hpp"
 #include "codestream/layers.hpp"
 #include "codestream/transcode.hpp"
+#include "block/ht_block_decoder.hpp"
+#include "block/ht_block_encoder.hpp"
 
 namespace {
 
@@ -41,6 +45,30 @@ void decode_all(const uint8_t* data, size_t size, const htj2k::DecodeOptions& op
     strides.push_back(size_t(p.width) * sample_bytes(p.type));
   }
   dec.decode_planar(ptrs, strides);
+}
+
+// Bytes 0-2: block width, height, Zblk; the rest a cleanup segment.
+void ht_block_round_trip(const uint8_t* data, size_t size) {
+  using namespace htj2k;
+  if (size < 5) return;
+  const uint32_t w = 1 + data[0] % 64, h = 1 + data[1] % 64;
+  const unsigned bits = 1 + data[2] % 30;  // what mu may have: Zblk + 1
+  HtDecodedBlock d;
+  try {
+    d = decode_ht_block(data + 3, size - 3, nullptr, 0, 1, w, h, bits, false);
+  } catch (const Error&) {
+    return;
+  }
+  std::vector<int32_t> values(d.value.size());
+  for (size_t i = 0; i < values.size(); ++i) values[i] = int32_t(d.value[i] / 2);  // 2 mu: no refinement
+  const HtEncodedBlock e = encode_ht_block(values.data(), w, h, w, bits);
+  if (e.passes == 0) {
+    for (int32_t v : values)
+      if (v) __builtin_trap();  // a non-zero block left out
+    return;
+  }
+  const HtDecodedBlock again = decode_ht_block(e.bytes.data(), e.bytes.size(), nullptr, 0, 1, w, h, e.missing_msbs + 1, false);
+  if (again.value != d.value) __builtin_trap();  // our encoder and decoder disagree
 }
 
 }  // namespace
@@ -103,5 +131,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } catch (const Error&) {
     }
   }
+  ht_block_round_trip(data, size);
   return 0;
 }

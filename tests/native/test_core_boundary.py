@@ -46,6 +46,8 @@ BUFFER_CALLS = {
     "crc32": lambda d: _core.crc32(d),
     "checksums": lambda d: _core.checksums(d, [0, 1]),
     "transcode": lambda d: _core.transcode(d, 4),
+    "flatten_layers": lambda d: _core.flatten_layers(d),
+    "wrap_jph": lambda d: _core.wrap_jph(d),
 }
 
 

@@ -1,7 +1,8 @@
 // Our HT cleanup-pass block encoder (block/ht_block_encoder.hpp) and the CxtVLC
 // tables (block/ht_vlc_table.hpp) on their own: argument refusals, the tables'
 // shape, a block coded by hand, the int32 and int64 paths agreeing, and committed
-// CRC-32s of the segments of a few fixed blocks (the same bytes on every build).
+// CRC-32s of the segments of a few fixed blocks (the same bytes on every build
+// and with every kernel set).
 // Whether the bytes decode is tests/native/test_ht_encoder.py's (OpenJPH, OpenJPEG).
 // A gtest target of the CMake build (HTJ2K_BUILD_TESTING), run by ctest.
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "block/ht_block_encoder.hpp"
+#include "block/ht_encoder_kernels.hpp"
 #include "block/ht_vlc_table.hpp"
 #include "checksum/crc32.hpp"
 #include "core/errors.hpp"
@@ -234,23 +236,39 @@ TEST(HtBlockEncoder, NoMarkerCodesInSegments) {
 // The segments of a few fixed blocks, as CRC-32s: the same bytes from every
 // build and platform (and, measured with OpenJPH 0.9.0's exported block coder
 // and through its codestreams, the bytes OpenJPH writes for the same samples).
+struct DigestCase {
+  uint32_t w, h;
+  unsigned bits, kmax;
+  uint32_t seed, size, crc;
+};
+constexpr DigestCase kDigestCases[] = {
+    {4, 4, 8, 9, 1, 19, 0xA73835D7},        {64, 64, 12, 13, 2, 5488, 0x7B82A1CF},
+    {64, 64, 16, 17, 3, 7222, 0x2CEAA50B},  {1, 64, 8, 9, 4, 84, 0x3A70195F},
+    {64, 1, 8, 9, 5, 71, 0xDC7275CF},       {7, 5, 30, 31, 6, 115, 0x844DB2EB},
+    {1024, 4, 10, 11, 7, 4868, 0xC681D988}, {4, 1024, 10, 11, 8, 4724, 0xC25D751D},
+    {33, 17, 3, 4, 9, 242, 0x411C5E7B},
+};
+
 TEST(HtBlockEncoder, CommittedDigests) {
-  struct Case {
-    uint32_t w, h;
-    unsigned bits, kmax;
-    uint32_t seed, size, crc;
-  };
-  const Case cases[] = {
-      {4, 4, 8, 9, 1, 19, 0xA73835D7},        {64, 64, 12, 13, 2, 5488, 0x7B82A1CF},
-      {64, 64, 16, 17, 3, 7222, 0x2CEAA50B},  {1, 64, 8, 9, 4, 84, 0x3A70195F},
-      {64, 1, 8, 9, 5, 71, 0xDC7275CF},       {7, 5, 30, 31, 6, 115, 0x844DB2EB},
-      {1024, 4, 10, 11, 7, 4868, 0xC681D988}, {4, 1024, 10, 11, 8, 4724, 0xC25D751D},
-      {33, 17, 3, 4, 9, 242, 0x411C5E7B},
-  };
-  for (const Case& c : cases) {
+  for (const DigestCase& c : kDigestCases) {
     const std::vector<int32_t> v = fixed_block(c.w, c.h, c.bits, c.seed);
     const HtEncodedBlock b = encode_ht_block(v.data(), c.w, c.h, c.w, c.kmax);
     EXPECT_EQ(b.bytes.size(), c.size) << c.w << "x" << c.h << " seed " << c.seed;
     EXPECT_EQ(crc(b.bytes), c.crc) << c.w << "x" << c.h << " seed " << c.seed;
+  }
+}
+
+// The same bytes with the kernels of every SIMD target this CPU runs and the
+// scalar twins (block/ht_encoder_kernels.hpp).
+TEST(HtBlockEncoder, CommittedDigestsEveryKernelSet) {
+  const std::vector<HtEncodeKernels> sets = ht_encode_kernel_sets();
+  ASSERT_EQ(sets.back().target, "scalar");
+  for (const HtEncodeKernels& k : sets) {
+    HtBlockEncoder encoder(&k);
+    for (const DigestCase& c : kDigestCases) {
+      const std::vector<int32_t> v = fixed_block(c.w, c.h, c.bits, c.seed);
+      const HtEncodedBlock b = encoder.encode(v.data(), c.w, c.h, c.w, c.kmax);
+      EXPECT_EQ(crc(b.bytes), c.crc) << k.target << " " << c.w << "x" << c.h << " seed " << c.seed;
+    }
   }
 }

@@ -2,7 +2,10 @@
 references (simd/convert_scalar.cpp), through the test-only ``htj2k_testing.kernels``:
 every target this CPU supports plus the dispatched entry points, on random data
 with unaligned starts, odd lengths, every stride the kernels specialise, every
-sample type and edge bounds. No timing here (benches/ times them)."""
+sample type and edge bounds; the 5/3 lifting and RCT rows (simd/dwt53.hpp); and
+the HT block encoder's kernels (block/ht_encoder_kernels.hpp), compared through
+the bytes of whole encoded blocks (``htj2k_testing.encode_ht_block``). No timing
+here (benches/ times them)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import numpy as np
 import pytest
 
 from helpers.native_build import kernels
+from helpers.native_build import testing_module as _testing_module
 
 K = kernels()  # test-only module, built by tests/helpers/native_build.py
 TARGETS = [t for t in K.targets() if t != "scalar"] + ["dispatch"]
@@ -196,3 +200,68 @@ def test_rct_kernels_match_scalar(target):
         K.rct(target, True, *back)
         for b, r in zip(back, rows):
             np.testing.assert_array_equal(b, r)
+
+
+# ---------------------------------------------------------------- HT block encoder
+
+T = _testing_module()
+HT_TARGETS = [t for t in T.ht_encode_targets() if t != "scalar"] + ["dispatch"]
+HT_SHAPES = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 5), (5, 3), (1, 64), (64, 1), (7, 9), (16, 16), (17, 33),
+             (33, 17), (31, 64), (64, 31), (63, 63), (64, 64), (4, 1024), (1024, 4), (3, 1023)]
+
+
+def _ht_block(rng, kind: str, shape, kmax: int) -> np.ndarray:
+    """Coefficients with |v| < 2^kmax: the kinds stress the exponents (every bit
+    length, the largest), the contexts (sparse, runs of zeros) and the tails."""
+    lim = (1 << kmax) - 1
+    if kind == "random":
+        v = rng.integers(-lim, lim + 1, size=shape)
+    elif kind == "spread":  # every magnitude class, many small values
+        v = rng.integers(-lim, lim + 1, size=shape) >> rng.integers(0, kmax + 1, size=shape)
+    elif kind == "sparse":
+        v = np.where(rng.random(shape) < rng.uniform(0.01, 0.3), rng.integers(-lim, lim + 1, size=shape), 0)
+    elif kind == "extremes":
+        v = np.clip(rng.choice([-lim, lim, 0, 1, -1, 2, -2], size=shape), -lim, lim)
+    else:  # smooth: a ramp plus noise, clipped (DWT-like low band)
+        h, w = shape
+        ramp = np.add.outer(np.arange(h) * rng.uniform(-4, 4), np.arange(w) * rng.uniform(-4, 4))
+        v = np.clip(np.round(ramp + rng.normal(0, 3, size=shape)), -lim, lim)
+    return v.astype(np.int32)
+
+
+HT_KINDS = ["random", "spread", "sparse", "extremes", "smooth"]
+
+
+@pytest.mark.parametrize("target", HT_TARGETS)
+def test_ht_block_encoder_matches_scalar(target):
+    """The bytes of encode_ht_block with each target's kernels equal the scalar
+    twins' (int32 and int64 blocks, strided rows), and the encoder refuses the
+    same out-of-range blocks."""
+    rng = np.random.default_rng(12)
+    for shape in HT_SHAPES:
+        for kind in HT_KINDS:
+            for kmax in sorted({1, 2, int(rng.integers(3, 31)), 31}):
+                v = _ht_block(rng, kind, shape, kmax)
+                want = T.encode_ht_block(v, kmax, 1, "scalar")
+                assert T.encode_ht_block(v, kmax, 1, target) == want, f"{shape} {kind} kmax={kmax}"
+                # rows at a stride above the width, and the int64 path
+                wide = np.zeros((shape[0], shape[1] + 5), np.int32)
+                wide[:, : shape[1]] = v
+                assert T.encode_ht_block(wide[:, : shape[1]], kmax, 1, target) == want
+                assert T.encode_ht_block(v.astype(np.int64), kmax, 1, target) == want
+    for shape in HT_SHAPES[::3]:  # int64 beyond 31 bits: exponents up to 62 in the preparation kernel
+        for kmax in (40, 62):
+            v = rng.integers(-(1 << kmax) + 1, 1 << kmax, size=shape) >> rng.integers(0, kmax + 1, size=shape)
+            assert T.encode_ht_block(v, kmax, 1, target) == T.encode_ht_block(v, kmax, 1, "scalar"), f"{shape} {kmax}"
+    for bad in (np.full((4, 4), -(1 << 12), np.int32), np.full((3, 9), np.iinfo(np.int32).min, np.int32)):
+        bad[1, 1] = 5
+        with pytest.raises(ValueError, match="2\\^kmax"):
+            T.encode_ht_block(bad, 12, 1, target)
+
+
+def test_ht_encode_targets_reported():
+    targets = T.ht_encode_targets()
+    assert targets[-1] == "scalar"
+    assert T.ht_encode_active() in targets
+    with pytest.raises(ValueError, match="not available"):
+        T.encode_ht_block(np.ones((4, 4), np.int32), 8, 1, "NEON9000")

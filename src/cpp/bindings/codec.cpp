@@ -369,6 +369,17 @@ void register_layers(py::module_& m) {
 }
 
 void register_encode(py::module_& m) {
+  // A bare codestream in a JPH file (encode/encoder.hpp wrap_jph).
+  m.def("wrap_jph", [](py::object data) {
+    InputBytes in = contiguous_bytes(data, "data");
+    std::vector<uint8_t> out;
+    {
+      py::gil_scoped_release nogil;
+      out = wrap_jph(in.ptr, in.size);
+    }
+    return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
+  }, py::arg("data"));
+
   m.def("encode", [](py::array array, const py::dict& options) {
     ImageView v = image_view(array, "array");
     const EncodeOptions o = encode_options(options);

@@ -21,7 +21,7 @@ class MagSgnWriter {
   // The low `len` bits of `bits`, len <= 32. Bytes leave in 32-bit words: four
   // at once when none of them is 0xFF (no stuffing), else one by one.
   void put(uint64_t bits, unsigned len) {
-    acc_ |= (bits & low_bits(len)) << count_;
+    acc_ |= (bits & ((uint64_t(1) << len) - 1)) << count_;  // (len < 64: no low_bits test)
     count_ += len;
     if (count_ < 32) return;
     const uint32_t word = uint32_t(acc_);
@@ -147,7 +147,7 @@ class VlcWriter {
   // The low `len` bits of `bits`, first bit sent in bit 0; len <= 32. Bytes
   // leave once 32 bits are pending (the stuffing depends on the bytes alone).
   void put(uint32_t bits, unsigned len) {
-    acc_ |= (uint64_t(bits) & low_bits(len)) << count_;
+    acc_ |= (uint64_t(bits) & ((uint64_t(1) << len) - 1)) << count_;
     count_ += len;
     if (count_ >= 32) drain();
   }
@@ -155,10 +155,10 @@ class VlcWriter {
   // Every complete byte out; then pending_byte() holds the rest.
   void drain() {
     for (;;) {
-      const bool stuff = prev_big_ && (acc_ & 0x7F) == 0x7F;
-      const unsigned take = stuff ? 7 : 8;
+      // (no branch on the stuffing: prev_big_ holds for ~44% of random bytes)
+      const unsigned take = 8 - (unsigned(prev_big_) & unsigned((acc_ & 0x7F) == 0x7F));
       if (count_ < take) break;
-      emit(uint8_t(acc_ & low_bits(take)));
+      emit(uint8_t(acc_ & ((1u << take) - 1)));
       acc_ >>= take;
       count_ -= take;
     }

@@ -1,11 +1,14 @@
 // HT cleanup-pass encoder of one code-block (ISO/IEC 15444-15, the cleanup
-// pass of clause 7 with bit-plane p = 0). Two stages per quad row (two lines):
-//   load: the two lines interleaved (sample (x, line l) at 2x + l, so quad q is
-//         entries 4q..4q+3 in the standard's scan order) as exponents
-//         E = bit_width(2 mu - 1) and MagSgn values v = 2 (mu - 1) + sign;
-//         branch-free per sample, the part to vectorise;
-//   code: the serial quad loop: context, kappa, U, u, EMB pattern, CxtVLC
-//         codeword, MEL event, MagSgn bits, then U-VLC per quad pair.
+// pass of clause 7 with bit-plane p = 0). Three stages per quad row (two lines):
+//   load:    the two lines interleaved (sample (x, line l) at 2x + l, so quad q
+//            is entries 4q..4q+3 in the standard's scan order) as exponents
+//            E = bit_width(2 mu - 1) and MagSgn values v = 2 (mu - 1) + sign;
+//   prepare: per quad from the exponents of this row and the one above: rho,
+//            context, kappa, U, u, EMB pattern, packed in 32 bits (ht_quad);
+//   code:    the serial quad loop: CxtVLC codeword, MEL event, MagSgn bits,
+//            then U-VLC per quad pair.
+// load and prepare are data-parallel: Highway kernels with runtime dispatch
+// (block/ht_encoder_kernels.*, scalar twins in ht_encoder_scalar.hpp).
 // The segment is MagSgn | MEL | VLC (VLC written backwards), Scup patched into
 // its last two bytes.
 #include "block/ht_block_encoder.hpp"
@@ -14,10 +17,10 @@
 #include <array>
 #include <cstring>
 #include <string>
-#include <type_traits>
-#include <utility>
 
 #include "block/ht_bitstream_writers.hpp"
+#include "block/ht_encoder_kernels.hpp"
+#include "block/ht_encoder_scalar.hpp"
 #include "block/ht_vlc_table.hpp"
 #include "core/errors.hpp"
 #include "core/limits.hpp"
@@ -97,37 +100,21 @@ const UvlcCode* uvlc_lookup() {
   return table.data();
 }
 
-// ---- samples ------------------------------------------------------------------
+// ---- samples: int32 through the kernels, int64 (beyond 31 bits) scalar -----
 
-inline unsigned bit_width(uint32_t x) { return x ? 32u - unsigned(__builtin_clz(x)) : 0u; }
-inline unsigned bit_width(uint64_t x) { return x ? 64u - unsigned(__builtin_clzll(x)) : 0u; }
-
-template <typename Sample, typename Mag = std::make_unsigned_t<Sample>>
-inline Mag magnitude(Sample s) {
-  return s < 0 ? Mag(Mag(0) - Mag(s)) : Mag(s);
+uint32_t block_or(const HtEncodeKernels& k, const int32_t* v, uint32_t w, uint32_t h, size_t stride) {
+  return k.magnitudes_or(v, w, h, stride);
 }
-
-// OR of every |v|: 0 for a block of zeros, below 2^kmax when every |v| is.
-template <typename Sample, typename Mag = std::make_unsigned_t<Sample>>
-Mag magnitudes_or(const Sample* values, uint32_t width, uint32_t height, size_t stride) {
-  Mag all = 0;
-  for (uint32_t y = 0; y < height; ++y) {
-    const Sample* row = values + y * stride;
-    for (uint32_t x = 0; x < width; ++x) all |= magnitude(row[x]);
-  }
-  return all;
+uint64_t block_or(const HtEncodeKernels&, const int64_t* v, uint32_t w, uint32_t h, size_t stride) {
+  return ht_scalar::magnitudes_or(v, w, h, stride);
 }
-
-// One line of a quad row: sample x to entry 2x (the caller offsets by the line).
-template <typename Sample, typename Mag = std::make_unsigned_t<Sample>>
-void load_line(const Sample* line, uint32_t width, Mag* mags, uint8_t* exps) {
-  for (uint32_t x = 0; x < width; ++x) {
-    const Sample s = line[x];
-    const Mag mu = magnitude(s);
-    const Mag v = Mag(2 * mu - 2 + Mag(s < 0));
-    mags[2 * x] = mu ? v : Mag(0);
-    exps[2 * x] = uint8_t(mu ? 1 + bit_width(Mag(mu - 1)) : 0);
-  }
+void load_pair(const HtEncodeKernels& k, const int32_t* line0, const int32_t* line1, uint32_t width,
+               uint32_t* mags, uint8_t* exps) {
+  k.load_pair(line0, line1, width, mags, exps);
+}
+void load_pair(const HtEncodeKernels&, const int64_t* line0, const int64_t* line1, uint32_t width,
+               uint64_t* mags, uint8_t* exps) {
+  ht_scalar::load_pair(line0, line1, 0, width, mags, exps);
 }
 
 // ---- the quad loop --------------------------------------------------------------
@@ -137,9 +124,8 @@ struct RowCoder {
   const VlcCode* vlc;   // this row kind's codewords (vlc_index(which, 0, 0, 0) onwards)
   const UvlcCode* uvlc;
   bool initial;         // the first quad row: its own table, contexts, kappa = 1, U-VLC pair rule
-  const uint8_t* prev;  // exponents of the previous quad row, quad q at prev + 4 (q + 1)
-  const uint8_t* cur;   // exponents of this row, same layout (a zero quad on either side)
-  const Mag* mags;      // MagSgn values of this row, quad q at mags + 4 q
+  const uint32_t* quads;  // packed quad descriptions of this row (ht_quad)
+  const Mag* mags;        // MagSgn values of this row, quad q at mags + 4 q
   ht::MagSgnWriter& ms;
   ht::MelWriter& mel;
   ht::VlcWriter& vlc_out;
@@ -155,48 +141,51 @@ struct RowCoder {
 
   // Codes quad q (CxtVLC codeword, MEL event, MagSgn bits); returns its u_q.
   unsigned code_quad(uint32_t q) {
-    const uint8_t* e = cur + 4 * (q + 1);
-    const uint8_t* w = e - 4;  // the quad to the left
-    const unsigned rho = unsigned(e[0] != 0) | unsigned(e[1] != 0) << 1 | unsigned(e[2] != 0) << 2 |
-                         unsigned(e[3] != 0) << 3;
-    const unsigned emax = std::max(std::max(e[0], e[1]), std::max(e[2], e[3]));
-    unsigned c, kappa = 1;
-    if (initial) {
-      c = unsigned((w[0] | w[1]) != 0) | unsigned(w[2] != 0) << 1 | unsigned(w[3] != 0) << 2;
-    } else {
-      const uint8_t* p = prev + 4 * (q + 1);  // line above: nw = p[-1], n = p[1], ne = p[3], nf = p[5]
-      c = unsigned((p[-1] | p[1]) != 0) | unsigned((w[2] | w[3]) != 0) << 1 |
-          unsigned((p[3] | p[5]) != 0) << 2;
-      if (rho & (rho - 1)) {  // more than one significant sample
-        const int above = std::max(std::max(p[-1], p[1]), std::max(p[3], p[5]));
-        kappa = unsigned(std::max(1, above - 1));
-      }
-    }
-    const unsigned U = std::max(emax, kappa);
-    const unsigned u = U - kappa;
-    unsigned emb = 0;
-    if (u)
-      emb = unsigned(e[0] == U) | unsigned(e[1] == U) << 1 | unsigned(e[2] == U) << 2 |
-            unsigned(e[3] == U) << 3;
-    const VlcCode cw = vlc[(c << 8) | (rho << 4) | emb];
+    const uint32_t d = quads[q];
+    const unsigned rho = (d >> ht_quad::kRhoShift) & 0xF, U = (d >> ht_quad::kUShift) & 0xFF;
+    const VlcCode cw = vlc[d & ht_quad::kVlcIndexMask];
     if (cw.length) vlc_out.put(cw.bits, cw.length);
-    if (c == 0) mel.encode(rho != 0);
-    const Mag* m = mags + 4 * q;
+    if (((d >> ht_quad::kContextShift) & 7) == 0) mel.encode(rho != 0);
+    put_quad_mags(mags + 4 * q, rho, U, cw.known);
+    return d >> ht_quad::kSmallUShift;
+  }
+
+  // The MagSgn bits of a quad's significant samples, U each (U - 1 for those
+  // whose exponent the codeword signals). Up to 16 bits a sample (4 U <= 64):
+  // gathered without a branch per sample (an insignificant one has v = 0 and
+  // length 0) and written in two puts; the writer's bytes do not depend on how
+  // the bits are split into puts.
+  void put_quad_mags(const Mag* m, unsigned rho, unsigned U, unsigned known) {
+    if (sizeof(Mag) == 4 && U <= 16) {
+      uint64_t bits = 0;
+      unsigned n = 0;
+      for (unsigned i = 0; i < 4; ++i) {
+        const unsigned len = ((rho >> i) & 1) * (U - ((known >> i) & 1));
+        bits |= (uint64_t(m[i]) & ((uint64_t(1) << len) - 1)) << n;
+        n += len;
+      }
+      const unsigned low = std::min(n, 32u);
+      ms.put(bits, low);
+      ms.put(bits >> low, n - low);
+      return;
+    }
     for (unsigned i = 0; i < 4; ++i)
-      if (rho >> i & 1) put_mag(m[i], U - ((cw.known >> i) & 1));
-    return u;
+      if (rho >> i & 1) put_mag(m[i], U - ((known >> i) & 1));
   }
 
   // Prefixes, suffixes, then extensions of a pair, in one put (at most 24 bits).
   void put_uvlc(const UvlcCode& a, const UvlcCode& b) {
-    uint32_t bits = 0;
-    unsigned n = 0;
-    for (auto [v, len] : {std::make_pair(a.prefix, a.prefix_len), std::make_pair(b.prefix, b.prefix_len),
-                          std::make_pair(a.suffix, a.suffix_len), std::make_pair(b.suffix, b.suffix_len),
-                          std::make_pair(a.ext, a.ext_len), std::make_pair(b.ext, b.ext_len)}) {
-      bits |= uint32_t(v) << n;
+    uint32_t bits = a.prefix;
+    unsigned n = a.prefix_len;
+    const auto add = [&](uint32_t v, unsigned len) {
+      bits |= v << n;
       n += len;
-    }
+    };
+    add(b.prefix, b.prefix_len);
+    add(a.suffix, a.suffix_len);
+    add(b.suffix, b.suffix_len);
+    add(a.ext, a.ext_len);
+    add(b.ext, b.ext_len);
     if (n) vlc_out.put(bits, n);
   }
 
@@ -266,13 +255,35 @@ void check_arguments(const void* values, uint32_t width, uint32_t height, size_t
     throw InvalidArgument(where + "kmax " + std::to_string(kmax) + " is outside 1.." + std::to_string(max_kmax));
 }
 
+// Every quad row in order: load (an odd width's last column stays 0), prepare, code.
+template <typename Sample, typename Mag>
+void code_rows(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_buf,
+               const Sample* values, uint32_t width, uint32_t height, size_t stride, ht::MagSgnWriter& ms,
+               ht::MelWriter& mel, ht::VlcWriter& vlc) {
+  const uint32_t quads = (width + 1) / 2, rows = (height + 1) / 2;
+  for (auto& e : s.exps) e.assign(4 * (size_t(quads) + 2), 0);
+  mag_buf.assign(4 * size_t(quads), Mag(0));
+  s.quads.resize(quads);
+  const VlcCode* vlc_table = vlc_lookup();
+  for (uint32_t r = 0; r < rows; ++r) {
+    uint8_t* cur = s.exps[r & 1].data();
+    const Sample* line0 = values + size_t(2 * r) * stride;
+    load_pair(k, line0, 2 * r + 1 < height ? line0 + stride : nullptr, width, mag_buf.data(), cur + 4);
+    k.prepare_quads(cur, s.exps[(r + 1) & 1].data(), quads, r == 0, s.quads.data());
+    RowCoder<Mag> coder{vlc_table + vlc_index(r == 0 ? 0 : 1, 0, 0, 0), uvlc_lookup(), r == 0, s.quads.data(),
+                        mag_buf.data(), ms, mel, vlc};
+    coder.run(quads);
+  }
+}
+
 // The whole block in order: checks, buffers, the quad rows, termination, and the
 // segment assembled as MagSgn | MEL | VLC with Scup in its last two bytes.
 template <typename Sample, typename Mag>
-HtEncodedBlock encode_block(HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_buf, const Sample* values,
-                            uint32_t width, uint32_t height, size_t stride, unsigned kmax, unsigned max_kmax) {
+HtEncodedBlock encode_block(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_buf,
+                            const Sample* values, uint32_t width, uint32_t height, size_t stride, unsigned kmax,
+                            unsigned max_kmax) {
   check_arguments(values, width, height, stride, kmax, max_kmax);
-  const Mag all = magnitudes_or(values, width, height, stride);
+  const Mag all = block_or(k, values, width, height, stride);
   if (all >> kmax)
     throw InvalidArgument("encode_ht_block: a magnitude is 2^kmax or more (kmax " + std::to_string(kmax) + ")");
   HtEncodedBlock out;
@@ -280,35 +291,17 @@ HtEncodedBlock encode_block(HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_bu
   if (all == 0) return out;
   out.passes = 1;
 
-  const uint32_t quads = (width + 1) / 2, rows = (height + 1) / 2;
-  const size_t all_quads = size_t(quads) * rows;
+  const size_t all_quads = size_t((width + 1) / 2) * ((height + 1) / 2);
   // Worst cases: every sample sends all its bits (7 a byte after stuffing); at
   // most 6 MEL bits per quad and pair event; 7 + 12 + 1 VLC bits per quad.
   const size_t ms_cap = (size_t(width) * height * (8 * sizeof(Mag)) + 6) / 7 + 8;
   const size_t mel_cap = 2 * all_quads + 8, vlc_cap = 3 * all_quads + 8;
   if (s.streams.size() < ms_cap + mel_cap + vlc_cap) s.streams.resize(ms_cap + mel_cap + vlc_cap);
-  for (auto& e : s.exps) e.assign(4 * (size_t(quads) + 2), 0);
-  mag_buf.resize(4 * size_t(quads));
-
   uint8_t* base = s.streams.data();
   ht::MagSgnWriter ms(base);
   ht::MelWriter mel(base + ms_cap);
   ht::VlcWriter vlc(base + ms_cap + mel_cap + vlc_cap);
-  const VlcCode* vlc_table = vlc_lookup();
-  for (uint32_t r = 0; r < rows; ++r) {
-    uint8_t* cur = s.exps[r & 1].data();
-    const Sample* line0 = values + size_t(2 * r) * stride;
-    const bool two_lines = 2 * r + 1 < height;
-    if ((width & 1) || !two_lines) {  // samples outside the block are zero
-      std::fill(cur + 4, cur + 4 + 4 * size_t(quads), uint8_t(0));
-      std::fill(mag_buf.begin(), mag_buf.end(), Mag(0));
-    }
-    load_line(line0, width, mag_buf.data(), cur + 4);
-    if (two_lines) load_line(line0 + stride, width, mag_buf.data() + 1, cur + 5);
-    RowCoder<Mag> coder{vlc_table + vlc_index(r == 0 ? 0 : 1, 0, 0, 0), uvlc_lookup(), r == 0,
-                        s.exps[(r + 1) & 1].data(), cur, mag_buf.data(), ms, mel, vlc};
-    coder.run(quads);
-  }
+  code_rows(k, s, mag_buf, values, width, height, stride, ms, mel, vlc);
   ms.finish();
   finish_mel_vlc(mel, vlc);
 
@@ -328,14 +321,17 @@ HtEncodedBlock encode_block(HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_bu
 
 }  // namespace
 
+HtBlockEncoder::HtBlockEncoder(const HtEncodeKernels* kernels)
+    : kernels_(kernels ? kernels : &ht_encode_kernels()) {}
+
 HtEncodedBlock HtBlockEncoder::encode(const int32_t* values, uint32_t width, uint32_t height, size_t stride,
                                       unsigned kmax) {
-  return encode_block(scratch_, scratch_.mags32, values, width, height, stride, kmax, kHtMaxKmax32);
+  return encode_block(*kernels_, scratch_, scratch_.mags32, values, width, height, stride, kmax, kHtMaxKmax32);
 }
 
 HtEncodedBlock HtBlockEncoder::encode(const int64_t* values, uint32_t width, uint32_t height, size_t stride,
                                       unsigned kmax) {
-  return encode_block(scratch_, scratch_.mags64, values, width, height, stride, kmax, kHtMaxKmax64);
+  return encode_block(*kernels_, scratch_, scratch_.mags64, values, width, height, stride, kmax, kHtMaxKmax64);
 }
 
 HtEncodedBlock encode_ht_block(const int32_t* values, uint32_t width, uint32_t height, size_t stride,

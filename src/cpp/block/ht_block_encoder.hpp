@@ -18,6 +18,8 @@
 
 namespace htj2k {
 
+struct HtEncodeKernels;  // block/ht_encoder_kernels.hpp
+
 struct HtEncodedBlock {
   std::vector<uint8_t> bytes;  // the cleanup segment (Lcup bytes; empty when every sample is 0)
   unsigned missing_msbs = 0;   // Zblk for the packet header: kmax - 1 (also for a block of zeros)
@@ -31,6 +33,10 @@ constexpr unsigned kHtMaxKmax64 = 62;
 // Reusable encoder: keeps its scratch buffers between calls (one per thread).
 class HtBlockEncoder {
  public:
+  // kernels: the data-parallel stages (block/ht_encoder_kernels.hpp); nullptr:
+  // the best this CPU runs. Every set gives the same bytes (tests pick one).
+  explicit HtBlockEncoder(const HtEncodeKernels* kernels = nullptr);
+
   // values: sign-magnitude coefficients as signed integers, |v| < 2^kmax, in
   // raster order, `stride` elements from one row to the next. width, height in
   // 1..1024, width * height <= 4096, kmax in 1..kHtMaxKmax32. Bad arguments
@@ -46,9 +52,11 @@ class HtBlockEncoder {
     std::vector<uint8_t> exps[2];    // exponents of this and the previous quad row
     std::vector<uint32_t> mags32;    // 2(mu - 1) + sign of this quad row
     std::vector<uint64_t> mags64;
+    std::vector<uint32_t> quads;     // packed quad descriptions of this quad row (ht_quad)
   };
 
  private:
+  const HtEncodeKernels* kernels_;
   Scratch scratch_;
 };
 

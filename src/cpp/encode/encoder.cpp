@@ -428,4 +428,14 @@ std::vector<uint8_t> wrap_jph(const std::vector<uint8_t>& codestream, uint32_t w
   return out;
 }
 
+std::vector<uint8_t> wrap_jph(const uint8_t* codestream, size_t size) {
+  const CodestreamSpan span = locate_codestream(codestream, size);
+  if (span.container != Container::Codestream)
+    throw InvalidArgument(std::string("data is a ") + container_name(span.container) + " file already, not a bare codestream");
+  const CodestreamHeader h = parse_header(codestream, size);
+  std::vector<std::pair<uint32_t, bool>> ds;
+  for (const auto& c : h.components) ds.emplace_back(c.bit_depth, c.is_signed);
+  return wrap_jph(std::vector<uint8_t>(codestream, codestream + size), h.width(), h.height(), ds, ds.size() >= 3);
+}
+
 }  // namespace htj2k

@@ -55,4 +55,8 @@ std::vector<uint8_t> wrap_jph(const std::vector<uint8_t>& codestream, uint32_t w
                               const std::vector<std::pair<uint32_t, bool>>& depth_signed,
                               bool colour);
 
+// A bare codestream wrapped the same way, its size, bit depths and signedness read from
+// its header (sRGB for 3 or more components, else greyscale). Throws InvalidCodestream.
+std::vector<uint8_t> wrap_jph(const uint8_t* codestream, size_t size);
+
 }  // namespace htj2k

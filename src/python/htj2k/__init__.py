@@ -38,7 +38,7 @@ from .codec import (
     info,
     openjph_version,
 )
-from .progressive import split_levels, transcode
+from .progressive import split_levels, to_jph, transcode
 
 __version__ = "0.1.0"
 
@@ -51,6 +51,7 @@ __all__ = [
     "openjph_version",
     "split_levels",
     "transcode",
+    "to_jph",
     "DEFAULT_MAX_MEMORY",
     "DEFAULT_MAX_PIXELS",
     "CodestreamInfo",

@@ -73,6 +73,8 @@ def transcode(
 ) -> bytes:
     """A bare codestream re-laid out without decoding (-1 keeps what it has; progression 0..4;
     layers k > 0 joins the first k quality layers into one first)."""
+def wrap_jph(data: _Bytes) -> bytes:
+    """A bare codestream in a JPH file (size, depths and colour from its header)."""
 def flatten_layers(data: _Bytes, layers: int = 0) -> bytes:
     """The bare one-layer codestream of the first `layers` quality layers (0: all)."""
 def encode(array: np.ndarray, options: Dict[str, Any] = ...) -> bytes:

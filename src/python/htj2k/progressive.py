@@ -134,3 +134,13 @@ def _rebox(view: memoryview, start: int, length: int, cs: bytes) -> bytes:
     else:
         jp2c = struct.pack(">I4s", len(cs) + 8, b"jp2c")
     return bytes(view[:box]) + jp2c + cs + bytes(view[start + length :])
+
+
+def to_jph(data: Union[BytesLike, str, os.PathLike]) -> bytes:
+    """A bare codestream (``.j2c``, e.g. a frame as DICOM stores it) in a JPH file:
+    signature, ``ftyp`` brand ``jph ``, ``jp2h`` with ``ihdr`` (size, components, bit
+    depth and signedness from the codestream's SIZ; ``bpcc`` when they differ) and
+    ``colr`` (sRGB for 3 or more components, else greyscale), then the codestream,
+    byte for byte. A JPH or JP2 input is refused (ValueError)."""
+    return _core.wrap_jph(as_buffer(data))
+

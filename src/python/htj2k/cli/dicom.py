@@ -5,7 +5,7 @@
     htj2k decode ct.dcm frame2.npy --frame 2
     htj2k encode ct.dcm ct.jph             # every frame: ct-1.jph, ct-2.jph, ... (one frame: ct.jph)
     htj2k checksums ct.dcm --json          # per frame; native pixels at BitsStored/PixelRepresentation
-    htj2k extract ct_htj2k.dcm frames/     # frames/ct_htj2k-1.j2c, ... as stored
+    htj2k extract ct_htj2k.dcm frames/     # frames/ct_htj2k-1.j2c, ... as stored (--jph: .jph)
 
 Frame numbers are 1-based, as in the archive's frame lists. Needs pydicom
 (``pip install 'htj2k[dicom]'``); reading goes through :mod:`htj2k.dicom` only.
@@ -21,6 +21,7 @@ from typing import Any, Iterator, List, Optional
 import numpy as np
 
 from .. import io as image_io
+from .. import progressive
 from ._common import EXIT_OK, CliError, Command, positive_int, write_bytes
 
 __all__ = ["COMMANDS", "is_dicom", "DicomInput", "open_dicom", "numbered_path"]
@@ -114,6 +115,8 @@ def _add_extract_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("out_dir", metavar="OUTDIR", help="folder for the frames (created if missing)")
     p.add_argument("--frame", type=positive_int, metavar="N", help="only frame N (1-based)")
     p.add_argument("--prefix", metavar="NAME", help="file names NAME-<frame>.j2c (default: the input's name)")
+    p.add_argument("--jph", action="store_true",
+                   help="write JPH files (NAME-<frame>.jph: the codestream in its boxes) instead of bare codestreams")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
 
@@ -132,8 +135,8 @@ def _run_extract(args: argparse.Namespace) -> int:
     prefix = args.prefix or os.path.splitext(os.path.basename(args.input))[0]
     indices = src.indices(args.frame)
     for i, data in zip(indices, src.codestreams(indices)):
-        out = os.path.join(args.out_dir, f"{prefix}-{i + 1}.j2c")
-        write_bytes(out, data)
+        out = os.path.join(args.out_dir, f"{prefix}-{i + 1}.{'jph' if args.jph else 'j2c'}")
+        write_bytes(out, progressive.to_jph(data) if args.jph else data)
         if not args.quiet:
             print(f"{args.input} frame {i + 1} -> {out}: {len(data)} bytes")
     return EXIT_OK
@@ -146,6 +149,7 @@ COMMANDS = (
         _add_extract_arguments,
         _run_extract,
         "Write each HTJ2K frame of a DICOM file (transfer syntaxes .201, .202, .203) to "
-        "OUTDIR/<name>-<frame>.j2c, byte for byte as stored (no decoding).",
+        "OUTDIR/<name>-<frame>.j2c, byte for byte as stored (no decoding), or with --jph "
+        "as JPH files (the same codestream in its boxes).",
     ),
 )
