@@ -35,6 +35,8 @@ from helpers.images import make_image
 from helpers import native_build
 from helpers.openjpeg import opj_decompress
 
+IMAGECODECS_HTJ2K = bool(getattr(imagecodecs, "HTJ2K", None) and imagecodecs.HTJ2K.available)
+
 OURS = "htj2k"
 EXACT = htj2k.openjph_version().startswith("0.9")
 PROGRESSIONS = ["LRCP", "RLCP", "RPCL", "PCRL", "CPRL"]
@@ -92,6 +94,8 @@ def decoders_agree(cs: bytes, img: np.ndarray) -> None:
             assert "OpenJPH" in str(e)
         else:
             np.testing.assert_array_equal(out, img)
+    if not IMAGECODECS_HTJ2K:  # a build without OpenJPH (old manylinux2014 wheels)
+        return
     decoded = imagecodecs.htj2k_decode(cs)
     if img.ndim == 3 and decoded.shape == (img.shape[2],) + img.shape[:2]:
         decoded = np.moveaxis(decoded, 0, -1)  # imagecodecs returns some small images planar
@@ -298,7 +302,8 @@ def test_deep_samples(bits, dtype):
         img = make_image((37, 29, 3), dtype, bits, pattern, bits)
         cs = htj2k.encode(img, encoder=OURS, bit_depth=bits, levels=3)
         np.testing.assert_array_equal(htj2k.decode(cs), img)
-        np.testing.assert_array_equal(imagecodecs.htj2k_decode(cs).astype(np.int64), img.astype(np.int64))
+        if IMAGECODECS_HTJ2K:
+            np.testing.assert_array_equal(imagecodecs.htj2k_decode(cs).astype(np.int64), img.astype(np.int64))
         if EXACT and bits <= htj2k.features()["max_bit_depth"]:
             compare_with_openjph(img, {"bit_depth": bits, "levels": 3})
 
