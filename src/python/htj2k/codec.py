@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -21,7 +21,7 @@ from ._args import (
 )
 from ._errors import Htj2kError
 from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS, MAX_SAMPLE_BIT_DEPTH, sample_dtype
-from ._types import CodestreamInfo, ComponentInfo
+from ._types import CodestreamInfo, ComponentInfo, build_record
 
 __all__ = [
     "encode",
@@ -199,7 +199,14 @@ def encode(
 _QUANT = {0: "none", 1: "scalar derived", 2: "scalar expounded"}
 
 
-def _info_from_dict(d: Dict[str, Any]) -> CodestreamInfo:
+@functools.lru_cache(maxsize=None)
+def _dtype_name(bits: int, signed: bool) -> str:
+    return sample_dtype(bits, signed).name  # numpy's dtype.name costs more than the header parse
+
+
+def _info_from_dict(d: Dict[str, Any], **status: Any) -> CodestreamInfo:
+    """The record of a parse_info() dict; ``status``: decoder / supported /
+    unsupported_reason (one construction: dataclasses.replace costs more than the parse)."""
     comps = tuple(ComponentInfo(int(b), bool(s), (int(dx), int(dy))) for b, s, dx, dy in d["components"])
     cod = d["cod"]
     x1, y1 = d["size"]
@@ -211,10 +218,11 @@ def _info_from_dict(d: Dict[str, Any]) -> CodestreamInfo:
     if same:
         bits = max(c.bit_depth for c in comps)
         if bits <= MAX_SAMPLE_BIT_DEPTH:  # deeper codestreams parse but decode to nothing
-            dtype = sample_dtype(bits, comps[0].signed).name
+            dtype = _dtype_name(bits, comps[0].signed)
     precincts = tuple(reversed([tuple(p) for p in cod["precincts"]])) if cod["user_precincts"] else ()
     block_styles = [cod["block_style"]] + [o["cod"]["block_style"] for o in d["overrides"] if o["cod"]]
-    return CodestreamInfo(
+    return build_record(
+        CodestreamInfo,
         container=d["container"],
         width=x1 - x0,
         height=y1 - y0,
@@ -246,6 +254,7 @@ def _info_from_dict(d: Dict[str, Any]) -> CodestreamInfo:
         level_ranges=tuple(d["level_ranges"]),
         best_level=d["best_level"],
         complete_levels=_complete_levels(d, int(cod["levels"])),
+        **status,
     )
 
 
@@ -270,13 +279,11 @@ def info(data: Union[BytesLike, str, os.PathLike]) -> CodestreamInfo:
     """
     buf = as_buffer(data)
     d = _core.parse_info(buf)
-    result = _info_from_dict(d)
-    level = result.best_level if result.truncated and result.best_level is not None else 0
+    level = d["best_level"] if d["truncated"] and d["best_level"] is not None else 0
     try:
-        result = replace(result, decoder=_core.select_decoder(buf, level, "auto"))
+        return _info_from_dict(d, decoder=_core.select_decoder(buf, level, "auto"))
     except Htj2kError as e:
-        result = replace(result, supported=False, unsupported_reason=str(e))
-    return result
+        return _info_from_dict(d, supported=False, unsupported_reason=str(e))
 
 
 def features() -> Dict[str, Any]:
