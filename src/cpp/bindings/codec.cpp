@@ -129,18 +129,51 @@ LevelRanges level_ranges(const uint8_t* cs, const CodestreamHeader& h, const Cod
 }
 
 // parse_info(): the header fields, and where each level lies (base first, as level_sizes).
-py::dict info_dict(py::object data) {
+// Which decoder decode(..., decoder=requested) would use at `level` for the parsed
+// frame; throws what decode would throw before decoding when neither can. Call
+// without the GIL.
+DecoderKind decoder_for(const InputBytes& in, const CodestreamSpan& span, const CodestreamHeader& h, uint32_t level,
+                        DecoderKind requested) {
+  if (h.truncated || needs_joining(h)) {
+    // a prefix, or several layers / RGN: the decoder of the completed or joined
+    // codestream (codestream/prefix.hpp, codestream/layers.hpp)
+    DecodeOptions opt;
+    opt.level = level;
+    opt.decoder = requested;
+    return FrameDecoder(in.ptr, in.size, opt).decoder();
+  }
+  return choose_decoder(h, level, requested, in.ptr + span.offset, span.length);
+}
+
+// The header as a dict and the level ranges; with `with_decoder`, also the decoder
+// decode(decoder="auto") uses (at the best level a prefix holds): "decoder", or None
+// with "unsupported_reason" -- one parse for all of info(). (Joining several layers
+// to tell the decoder is more than split_levels or a verify plan need.)
+py::dict info_dict(py::object data, bool with_decoder) {
   InputBytes in = contiguous_bytes(data, "data");
   CodestreamSpan span;
   CodestreamHeader h;
   LevelRanges ranges;
+  std::string decoder, unsupported;
   {
     py::gil_scoped_release nogil;
     span = locate_codestream(in.ptr, in.size);
     h = parse_header(in.ptr + span.offset, span.length);
     ranges = level_ranges(in.ptr + span.offset, h, span);
+    const uint32_t level = h.truncated && ranges.best >= 0 ? uint32_t(ranges.best) : 0;
+    if (with_decoder) {
+      try {
+        decoder = decoder_name(decoder_for(in, span, h, level, DecoderKind::Auto));
+      } catch (const Error& e) {
+        unsupported = e.what();
+      }
+    }
   }
   py::dict d = header_dict(h, span);
+  if (with_decoder) {
+    d["decoder"] = decoder.empty() ? py::object(py::none()) : py::object(py::str(decoder));
+    d["unsupported_reason"] = unsupported.empty() ? py::object(py::none()) : py::object(py::str(unsupported));
+  }
   py::list ends;  // base first, as level_sizes
   for (size_t i = ranges.needed.size(); i-- > 0;)
     ends.append(ranges.needed[i] ? py::object(py::int_(ranges.needed[i])) : py::none());
@@ -235,7 +268,7 @@ void register_info(py::module_& m) {
     return d;
   });
 
-  m.def("parse_info", &info_dict, py::arg("data"));
+  m.def("parse_info", &info_dict, py::arg("data"), py::arg("with_decoder") = false);
 
 
   // Which decoder decode(..., decoder=...) would use at `level`: "openjph" or
@@ -246,18 +279,9 @@ void register_info(py::module_& m) {
     DecoderKind chosen;
     {
       py::gil_scoped_release nogil;
-      CodestreamSpan span = locate_codestream(in.ptr, in.size);
-      CodestreamHeader h = parse_header(in.ptr + span.offset, span.length);
-      if (h.truncated || needs_joining(h)) {
-        // a prefix, or several layers / RGN: the decoder of the completed or joined
-        // codestream (codestream/prefix.hpp, codestream/layers.hpp)
-        DecodeOptions opt;
-        opt.level = level;
-        opt.decoder = requested;
-        chosen = FrameDecoder(in.ptr, in.size, opt).decoder();
-      } else {
-        chosen = choose_decoder(h, level, requested, in.ptr + span.offset, span.length);
-      }
+      const CodestreamSpan span = locate_codestream(in.ptr, in.size);
+      const CodestreamHeader h = parse_header(in.ptr + span.offset, span.length);
+      chosen = decoder_for(in, span, h, level, requested);
     }
     return std::string(decoder_name(chosen));
   }, py::arg("data"), py::arg("level") = 0, py::arg("decoder") = "auto");

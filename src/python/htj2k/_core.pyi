@@ -47,9 +47,10 @@ def nominal_range(bits: int, signed: bool) -> Tuple[int, int]:
 # ---- codec ---------------------------------------------------------------------
 def openjph_version() -> Tuple[int, int, int]: ...
 def features() -> Dict[str, Any]: ...
-def parse_info(data: _Bytes) -> Dict[str, Any]:
+def parse_info(data: _Bytes, with_decoder: bool = False) -> Dict[str, Any]:
     """Header fields, and where each level lies: level_ranges (base first, None unknown),
-    best_level, level_ranges_error."""
+    best_level, level_ranges_error; with_decoder: also decoder ("openjph"/"openjpeg", at
+    the best level of a prefix) or None with unsupported_reason."""
 def select_decoder(data: _Bytes, level: int = 0, decoder: str = "auto") -> str:
     """"openjph" or "openjpeg": the decoder decode() would use; raises what it would raise."""
 

@@ -19,7 +19,6 @@ from ._args import (
     check_max_pixels,
     encode_options,
 )
-from ._errors import Htj2kError
 from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS, MAX_SAMPLE_BIT_DEPTH, sample_dtype
 from ._types import CodestreamInfo, ComponentInfo, build_record
 
@@ -277,13 +276,10 @@ def info(data: Union[BytesLike, str, os.PathLike]) -> CodestreamInfo:
     Raises:
         InvalidCodestreamError: malformed headers.
     """
-    buf = as_buffer(data)
-    d = _core.parse_info(buf)
-    level = d["best_level"] if d["truncated"] and d["best_level"] is not None else 0
-    try:
-        return _info_from_dict(d, decoder=_core.select_decoder(buf, level, "auto"))
-    except Htj2kError as e:
-        return _info_from_dict(d, supported=False, unsupported_reason=str(e))
+    d = _core.parse_info(as_buffer(data), True)  # the decoder choice included: one parse
+    if d["decoder"] is None:
+        return _info_from_dict(d, supported=False, unsupported_reason=d["unsupported_reason"])
+    return _info_from_dict(d, decoder=d["decoder"])
 
 
 def features() -> Dict[str, Any]:
