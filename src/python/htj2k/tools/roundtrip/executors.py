@@ -154,6 +154,10 @@ class _LocalPool:
         if kill and proc.is_alive():
             proc.kill()
         proc.join(5)
+        self._forget(w)
+
+    def _forget(self, w: Dict[str, Any]) -> None:
+        """Closes the worker's pipe and drops it from the pool (its process is done)."""
         try:
             w["conn"].close()
         except OSError:
@@ -256,12 +260,7 @@ class _LocalPool:
             _kill(w["proc"])
         _join_all(workers, 5.0)
         for w in workers:
-            try:
-                w["conn"].close()
-            except OSError:
-                pass
-            if w in self.workers:
-                self.workers.remove(w)
+            self._forget(w)
 
 
 def _kill(proc: Any) -> None:
