@@ -10,11 +10,9 @@ namespace packets_internal {
 void PacketChecker::run_blocks(std::vector<BlockRecord>& out) {
   const u64 num_tiles = u64(h_.num_tiles_x()) * h_.num_tiles_y();
   std::vector<std::vector<Part>> parts(num_tiles);
-  loose_mb_ = h_.has_rgn;  // an RGN shift raises Mb: only the absolute bound applies
-  for (const auto& tp : h_.tile_parts) {
-    for (const std::string& m : tp.header_markers) loose_mb_ = loose_mb_ || m == "RGN" || m == "QCD" || m == "QCC";
+  set_loose_mb();
+  for (const auto& tp : h_.tile_parts)
     if (tp.tile < num_tiles) parts[tp.tile].push_back(locate_body(tp));
-  }
   for (u64 t = 0; t < num_tiles; ++t) {
     if (parts[t].empty()) continue;
     tile_geometry(uint32_t(t));
@@ -38,10 +36,7 @@ void PacketChecker::run_blocks(std::vector<BlockRecord>& out) {
       r.component = g.c;
       r.resolution = g.r;
       r.band = bd.kind;
-      r.x0 = std::max(b.cbx << bd.cbw, bd.x0);
-      r.x1 = std::min((b.cbx + 1) << bd.cbw, bd.x1);
-      r.y0 = std::max(b.cby << bd.cbh, bd.y0);
-      r.y1 = std::min((b.cby + 1) << bd.cbh, bd.y1);
+      block_extent(bd, b.cbx, b.cby, r.x0, r.y0, r.x1, r.y1);
       r.zbp = b.zbp;
       r.passes = b.passes;
       r.offset = b.offset;

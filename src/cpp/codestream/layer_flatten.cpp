@@ -38,9 +38,7 @@ void PacketChecker::run_layers(uint32_t keep_layers, std::vector<FlatTile>& out)
   const u64 num_tiles = u64(h_.num_tiles_x()) * h_.num_tiles_y();
   std::vector<std::vector<Part>> parts(num_tiles);
   out.assign(size_t(num_tiles), FlatTile{});
-  loose_mb_ = h_.has_rgn;
-  for (const auto& tp : h_.tile_parts)
-    for (const std::string& m : tp.header_markers) loose_mb_ = loose_mb_ || m == "RGN" || m == "QCD" || m == "QCC";
+  set_loose_mb();
   for (const auto& tp : h_.tile_parts) {
     if (tp.tile >= num_tiles) continue;  // parse_header refuses these
     Part p = locate_body(tp);

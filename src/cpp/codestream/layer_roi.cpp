@@ -20,31 +20,27 @@ void PacketChecker::undo_roi(uint32_t t, std::vector<std::unique_ptr<PrecinctSta
     RoiBlockInput in;
     in.shift = roi->shift;
     in.vertically_causal = (style_[g.c]->cb_style & 0x08) != 0;
-    for (u64 py = 0; py < g.npy; ++py)
-      for (u64 px = 0; px < g.npx; ++px) {
-        PrecinctState* ps = state[size_t(first[i] + py * g.npx + px)].get();
-        if (!ps) continue;
-        for (unsigned k = 0; k < g.nbands; ++k) {
-          BandState& bs = ps->bands[k];
-          const BandGeom& bd = g.band[k];
-          if (!bs.ncx) continue;
-          if (bd.mb < 0) throw UnsupportedCodestream("RGN in a band whose magnitude bit-planes are not known");
-          in.mb = unsigned(bd.mb);
-          // The precinct's extent in band coordinates: code-blocks are cut by it and by the band.
-          const u64 kx = g.kx0 + px, ky = g.ky0 + py;
-          const u64 x0 = std::max(kx << g.pbx, bd.x0), x1 = std::min((kx + 1) << g.pbx, bd.x1);
-          const u64 y0 = std::max(ky << g.pby, bd.y0), y1 = std::min((ky + 1) << g.pby, bd.y1);
-          for (u64 yy = 0; yy < bs.ncy; ++yy)
-            for (u64 xx = 0; xx < bs.ncx; ++xx) {
-              LayerBlock& blk = bs.blocks[size_t(yy * bs.ncx + xx)];
-              if (blk.cleanup_pass < 0) continue;
-              const u64 cx = bs.cx0 + xx, cy = bs.cy0 + yy;
-              in.width = uint32_t(std::min(x1, (cx + 1) << bd.cbw) - std::max(x0, cx << bd.cbw));
-              in.height = uint32_t(std::min(y1, (cy + 1) << bd.cbh) - std::max(y0, cy << bd.cbh));
-              recode_roi_block(blk, in);
-            }
-        }
+    for (u64 j = first[i]; j < first[i + 1]; ++j) {  // the resolution's precincts
+      PrecinctState* ps = state[size_t(j)].get();
+      if (!ps) continue;
+      for (unsigned k = 0; k < g.nbands; ++k) {
+        BandState& bs = ps->bands[k];
+        const BandGeom& bd = g.band[k];
+        if (!bs.ncx) continue;
+        if (bd.mb < 0) throw UnsupportedCodestream("RGN in a band whose magnitude bit-planes are not known");
+        in.mb = unsigned(bd.mb);
+        for (u64 yy = 0; yy < bs.ncy; ++yy)
+          for (u64 xx = 0; xx < bs.ncx; ++xx) {
+            LayerBlock& blk = bs.blocks[size_t(yy * bs.ncx + xx)];
+            if (blk.cleanup_pass < 0) continue;
+            u64 x0, y0, x1, y1;
+            block_extent(bd, bs.cx0 + xx, bs.cy0 + yy, x0, y0, x1, y1);
+            in.width = uint32_t(x1 - x0);
+            in.height = uint32_t(y1 - y0);
+            recode_roi_block(blk, in);
+          }
       }
+    }
   }
 }
 

@@ -201,6 +201,24 @@ class PacketChecker {
   void tile_geometry(uint32_t t);
 
 
+  // Extent of code-block (cx, cy) of band b in band coordinates: its cell of the
+  // code-block grid cut by the band. Precinct edges need no cut: xcb' <= PPx', so the
+  // grid is aligned with the precinct partition.
+  static void block_extent(const BandGeom& b, u64 cx, u64 cy, u64& x0, u64& y0, u64& x1, u64& y1) {
+    x0 = std::max(cx << b.cbw, b.x0);
+    x1 = std::min((cx + 1) << b.cbw, b.x1);
+    y0 = std::max(cy << b.cbh, b.y0);
+    y1 = std::min((cy + 1) << b.cbh, b.y1);
+  }
+
+  // run_layers, run_blocks: an RGN (its shift raises Mb) or a tile-part QCD/QCC makes
+  // the band's Mb from the main header unreliable; only the absolute bound applies.
+  void set_loose_mb() {
+    loose_mb_ = h_.has_rgn;
+    for (const auto& tp : h_.tile_parts)
+      for (const std::string& m : tp.header_markers) loose_mb_ = loose_mb_ || m == "RGN" || m == "QCD" || m == "QCC";
+  }
+
   // ---------------------------------------------------------------- progression
 
   // The tile's packets in progression order (B.12; one quality layer, so LRCP and
