@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 import htj2k
 from htj2k import IncompleteCodestreamError, InvalidCodestreamError, UnsupportedCodestreamError, _core
 
-from helpers.codestream import with_placeholder_passes
+from helpers.ht_block_packet import with_placeholder_passes
 from helpers.images import make_image
 
 PROGRESSIONS = ("LRCP", "RLCP", "RPCL", "PCRL", "CPRL")

@@ -357,7 +357,7 @@ def test_placeholder_passes_gate_guards_a_real_defect(probe, tmp_path):
     """Gate reads_placeholder_passes (closed): OpenJPH reads the segment lengths of a
     code-block with HT placeholder passes as if it had at most 3 passes (wrong
     pixels or an error); htj2k decodes through one HT set per code-block."""
-    from helpers.codestream import with_placeholder_passes
+    from helpers.ht_block_packet import with_placeholder_passes
 
     img = make_image((20, 24), "u1", 4, "random", 1)
     data = with_placeholder_passes(htj2k.encode(img, levels=0, bit_depth=8))

@@ -1,7 +1,8 @@
 """The one packet of a one-code-block codestream (one tile, one component, 0
 decomposition levels, one layer, a block as large as the image): read its header
 and cleanup segment, and write the codestream again with another segment in it.
-For the HT block-encoder tests (tests/native/test_ht_encoder.py)."""
+For the HT block-encoder tests (tests/native/test_ht_encoder.py) and the HT
+placeholder-pass tests (tests/codec/test_layers.py, test_version_gates.py)."""
 
 from __future__ import annotations
 
@@ -70,10 +71,10 @@ def read_block_packet(cs: bytes) -> BlockPacket:
     return BlockPacket(True, zblk, passes, bytes(cs[body:end]), sod.end, end)
 
 
-def with_segment(cs: bytes, segment: bytes, zblk: int) -> bytes:
+def with_segment(cs: bytes, segment: bytes, zblk: int, passes: int = 1) -> bytes:
     """The codestream with its one packet rewritten: the block included with
-    `zblk` missing MSBs, one (cleanup) pass and `segment` as its body, or an
-    empty packet when `segment` is empty; Psot follows."""
+    `zblk` missing MSBs, `passes` coding passes and `segment` as their one codeword
+    segment, or an empty packet when `segment` is empty; Psot follows."""
     pkt = read_block_packet(cs)
     w = _Bits()
     if not segment:
@@ -83,13 +84,37 @@ def with_segment(cs: bytes, segment: bytes, zblk: int) -> bytes:
     for _ in range(zblk):
         w.put(0)
     w.put(1)
-    w.put(0)  # one coding pass
-    lblock = max(3, len(segment).bit_length())
+    _put_passes(w, passes)
+    extra = passes.bit_length() - 1  # the length field has Lblock + floor(log2(passes)) bits
+    lblock = max(3, len(segment).bit_length() - extra)
     for _ in range(lblock - 3):
         w.put(1)
     w.put(0)
-    w.put_n(len(segment), lblock)
+    w.put_n(len(segment), lblock + extra)
     return _replace_packet(cs, pkt, w.finish(), segment)
+
+
+def _put_passes(w: _Bits, n: int) -> None:
+    """Number of coding passes (15444-1 Table B.4)."""
+    if n == 1:
+        w.put(0)
+    elif n == 2:
+        w.put_n(0b10, 2)
+    elif n <= 5:
+        w.put_n(0b1100 | (n - 3), 4)
+    elif n <= 36:
+        w.put_n(0b1111 << 5 | (n - 6), 9)
+    else:
+        w.put_n(0b111111111 << 7 | (n - 37), 16)
+
+
+def with_placeholder_passes(data: bytes) -> bytes:
+    """A one-code-block, one-packet codestream (OpenJPH's, 1 cleanup pass) with its
+    code-block re-signalled as 3 placeholder passes and the cleanup, one missing
+    bit-plane fewer (15444-15): the same samples, in a form OpenJPH misreads."""
+    pkt = read_block_packet(data)
+    assert pkt.included and pkt.passes == 1 and pkt.zblk >= 1, "expected one cleanup pass below a missing bit-plane"
+    return with_segment(data, pkt.segment, pkt.zblk - 1, passes=4)
 
 
 def _replace_packet(cs: bytes, pkt: BlockPacket, header: bytes, segment: bytes) -> bytes:
