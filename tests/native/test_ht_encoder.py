@@ -19,12 +19,11 @@ images from 1x1 to the block's size):
   OpenJPH (up to its decode gate, 18 bits on 0.9), OpenJPEG and imagecodecs (its
   OpenJPH and its OpenJPEG).
 
-No timing here except ``test_speed_figure``, which only prints a figure.
+No timing here: the block encoder's speed is measured in benches/test_kernels.py.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Tuple
 
 import imagecodecs
@@ -187,24 +186,3 @@ def test_int64_path_equals_int32_path():
     for shape in [(64, 64), (5, 9), (1, 100), (100, 1)]:
         v = (rng.integers(-(2**30), 2**30, size=shape) >> rng.integers(0, 31, size=shape)).astype(np.int32)
         assert T.encode_ht_block(v, 31) == T.encode_ht_block(v.astype(np.int64), 31)
-
-
-def test_speed_figure():
-    """A rough figure, not an assertion: Mpixel/s of encode_ht_block on a 64x64
-    random 12-bit block, and of OpenJPH's whole lossless encode of a 512x512
-    12-bit image (5 levels, 64x64 blocks: DWT, block coding and Tier-2)."""
-    rng = np.random.default_rng(0)
-    block = rng.integers(-2048, 2048, size=(64, 64)).astype(np.int32)
-    repeat = 2000
-    best = min(_timed(lambda: T.encode_ht_block(block, 13, repeat)) for _ in range(3))
-    ours = 64 * 64 * repeat / best / 1e6
-    img = rng.integers(0, 4096, size=(512, 512)).astype(np.uint16)
-    whole = min(_timed(lambda: htj2k.encode(img, bit_depth=12)) for _ in range(5))
-    print(f"\nencode_ht_block 64x64 random 12-bit: {ours:.1f} Mpixel/s; "
-          f"OpenJPH {htj2k.openjph_version()} lossless encode 512x512 12-bit: {512 * 512 / whole / 1e6:.1f} Mpixel/s")
-
-
-def _timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
