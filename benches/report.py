@@ -358,6 +358,31 @@ def section_batch(r: Results) -> List[str]:
     return lines
 
 
+STAGES = [("checks", "checks"), ("header", "header"), ("load", "load + DC shift + colour"), ("dwt", "5/3 DWT"),
+          ("blocks", "block coding"), ("packets", "packets (Tier-2)"), ("finish", "finish")]
+
+
+def section_encode_stages(r: Results) -> List[str]:
+    """Our encoder's time per stage (benches/test_encode_stages.py)."""
+    rows = [(im, t, r.get("encode_stages", im, f"htj2k-ours-{t}t")) for im in IMAGES for t in (1, 2)]
+    rows = [(im, t, e) for im, t, e in rows if e and e.get("stages")]
+    if not rows:
+        return []
+    lines = ["## Our encoder, stage by stage", "",
+             "One lossless encode (`encoder=\"htj2k\"`, the settings of the encode table) timed inside the "
+             "C++ core (htj2k_testing.encode_stage_times): each stage's median over the rounds, as a share of "
+             "their sum. checks = options and sample range; header = main header and tile layouts; finish = "
+             "decodability check (and tile-part, TLM, PLT rewrites when asked).", "",
+             "| image | threads | total | " + " | ".join(t for _, t in STAGES) + " |",
+             "| --- | --- | --- | " + " | ".join("---" for _ in STAGES) + " |"]
+    for im, t, e in rows:
+        st = e["stages"]
+        total = sum(st.get(k, 0.0) for k, _ in STAGES)
+        cells = [f"{100 * st.get(k, 0.0) / total:.1f} %" if total else "–" for k, _ in STAGES]
+        lines.append(f"| {IMAGE_TITLES.get(im, im)} | {t} | {fmt_time(total)} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def _scalar_simd_table(r: Results, op: str, intro: str, first: str, unit: str, value) -> List[str]:
     """Scalar against SIMD for every case of `op`: value(entry) in `unit`, and the speed-up."""
     cases = sorted({im for (o, im, _impl) in r.by if o == op})
@@ -469,6 +494,7 @@ def main(argv=None) -> int:
     lines += section_ops(r)
     lines += section_derived(r)
     lines += section_batch(r)
+    lines += section_encode_stages(r)
     lines += section_kernels(r)
     notes = Path(args.notes)
     if notes.is_file():

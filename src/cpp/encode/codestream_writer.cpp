@@ -154,14 +154,25 @@ std::vector<uint8_t> write_main_header(const MainHeaderParams& p) {
   return out;
 }
 
-void append_tile_part(std::vector<uint8_t>& out, uint32_t tile, const std::vector<uint8_t>& body) {
-  const uint64_t psot = 12 + 2 + uint64_t(body.size());
+size_t begin_tile_part(std::vector<uint8_t>& out, uint32_t tile) {
+  const size_t at = out.size();
+  write_sot(out, tile, 0, 0, 1);
+  put16(out, kSOD);
+  return at;
+}
+
+void end_tile_part(std::vector<uint8_t>& out, size_t at, uint32_t tile) {
+  const uint64_t psot = uint64_t(out.size() - at);
   if (psot > UINT32_MAX)
     throw UnsupportedCodestream("tile " + std::to_string(tile) + " codes to " + std::to_string(psot) +
                                 " bytes, more than one tile-part holds (2^32 - 1); use smaller tiles");
-  write_sot(out, tile, uint32_t(psot), 0, 1);
-  put16(out, kSOD);
+  for (unsigned i = 0; i < 4; ++i) out[at + 6 + i] = uint8_t(psot >> (24 - 8 * i));  // after SOT, Lsot, Isot
+}
+
+void append_tile_part(std::vector<uint8_t>& out, uint32_t tile, const std::vector<uint8_t>& body) {
+  const size_t at = begin_tile_part(out, tile);
   out.insert(out.end(), body.begin(), body.end());
+  end_tile_part(out, at, tile);
 }
 
 }  // namespace htj2k

@@ -38,5 +38,10 @@ std::vector<uint8_t> write_main_header(const MainHeaderParams& p);
 // Appends tile t's one tile-part: SOT (Psot covering it all), SOD, `body`.
 // UnsupportedCodestream when the tile-part exceeds 2^32 - 1 bytes.
 void append_tile_part(std::vector<uint8_t>& out, uint32_t tile, const std::vector<uint8_t>& body);
+// The same in two steps, the body appended to `out` in between (no copy of it):
+// begin writes SOT (Psot 0) and SOD and returns where the tile-part starts; end
+// patches Psot (UnsupportedCodestream beyond 2^32 - 1 bytes).
+size_t begin_tile_part(std::vector<uint8_t>& out, uint32_t tile);
+void end_tile_part(std::vector<uint8_t>& out, size_t at, uint32_t tile);
 
 }  // namespace htj2k

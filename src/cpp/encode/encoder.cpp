@@ -18,6 +18,7 @@
 #include "backends/openjph/openjph_compat.hpp"
 #include "simd/convert.hpp"
 #include "encode/ht_encoder.hpp"
+#include "encode/stage_times.hpp"
 
 namespace htj2k {
 namespace {
@@ -249,6 +250,7 @@ std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
   if (im.width == 0 || im.height == 0 || im.num_components == 0)
     throw InvalidArgument("image is empty");
   if (im.num_components > kMaxComponents) throw InvalidArgument("too many components");
+  StageClock clock(o.stage_times);
   const bool is_signed = sample_signed(im.type);
   const uint32_t bit_depth = o.bit_depth ? o.bit_depth : uint32_t(sample_bytes(im.type) * 8);
   check_options(im, o, bit_depth);
@@ -297,9 +299,14 @@ std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
     throw UnsupportedCodestream("encoder 'htj2k': " + ours_not);
   const bool ours = o.encoder == EncodeOptions::Encoder::Htj2k ||
                     (o.encoder == EncodeOptions::Encoder::Auto && kAutoPicksOurs && ours_not.empty());
-  if (ours)
-    return finish_codestream(encode_with_ht(im, o, levels, bit_depth, is_signed, colour), im, o, levels, bit_depth,
-                             is_signed, true);
+  if (ours) {
+    clock.mark(&EncodeStageTimes::checks);
+    std::vector<uint8_t> bare = encode_with_ht(im, o, levels, bit_depth, is_signed, colour);  // times its stages
+    clock.restart();
+    std::vector<uint8_t> result = finish_codestream(std::move(bare), im, o, levels, bit_depth, is_signed, true);
+    clock.mark(&EncodeStageTimes::finish);
+    return result;
+  }
   return encode_openjph_checked(im, o, levels, bit_depth, is_signed, colour);
 }
 

@@ -10,6 +10,8 @@
 
 namespace htj2k {
 
+struct EncodeStageTimes;  // encode/stage_times.hpp
+
 struct EncodeOptions {
   bool reversible = true;
   float qstep = 0.0f;        // irreversible only; 0 = OpenJPH default
@@ -31,6 +33,7 @@ struct EncodeOptions {
   // (Auto), ours or an error naming the option (Htj2k), or the linked OpenJPH.
   enum class Encoder { Auto, Htj2k, Openjph } encoder = Encoder::Auto;
   uint32_t threads = 1;             // threads of our encoder within the frame (0 = all cores)
+  EncodeStageTimes* stage_times = nullptr;  // test-only profile of our encoder (encode/stage_times.hpp)
 };
 
 // encoder="auto" picks ours (encode/ht_encoder.hpp) for every option it supports.

@@ -15,6 +15,7 @@
 #include "core/errors.hpp"
 #include "core/limits.hpp"
 #include "encode/codestream_writer.hpp"
+#include "encode/stage_times.hpp"
 #include "parallel/thread_pool.hpp"
 #include "simd/convert.hpp"
 #include "simd/dwt53.hpp"
@@ -42,19 +43,26 @@ struct Tile {
   std::vector<TileComponent> comps;
 };
 
-// The tile's samples, DC-shifted, RCT applied to components 0..2 with `colour`.
-void load_tile(const ImageView& im, Tile& t, uint32_t bit_depth, bool is_signed, bool colour) {
-  const uint32_t nc = im.num_components;
+// The tile's planes (uninitialised: load_rows writes every sample).
+void allocate_tile(const ImageView& im, Tile& t) {
   const uint32_t w = uint32_t(t.x1 - t.x0), h = uint32_t(t.y1 - t.y0);
-  const size_t bytes = sample_bytes(im.type);
-  const int32_t shift = is_signed ? 0 : int32_t(1) << (bit_depth - 1);
-  const auto* base = static_cast<const uint8_t*>(im.data);
-  t.comps.resize(nc);
+  t.comps.resize(im.num_components);
   for (TileComponent& tc : t.comps) {
     tc.stride = w;
     tc.plane = make_big_array<int32_t>(size_t(w) * h);
   }
-  for (uint32_t y = 0; y < h; ++y) {
+}
+
+// Rows [y0, y1) of the tile's samples, DC-shifted, RCT applied to components 0..2
+// with `colour`.
+void load_rows(const ImageView& im, Tile& t, uint32_t y0, uint32_t y1, uint32_t bit_depth, bool is_signed,
+               bool colour) {
+  const uint32_t nc = im.num_components;
+  const uint32_t w = uint32_t(t.x1 - t.x0);
+  const size_t bytes = sample_bytes(im.type);
+  const int32_t shift = is_signed ? 0 : int32_t(1) << (bit_depth - 1);
+  const auto* base = static_cast<const uint8_t*>(im.data);
+  for (uint32_t y = y0; y < y1; ++y) {
     const uint8_t* row = base + size_t(t.y0 + y) * im.row_stride + size_t(t.x0) * nc * bytes;
     for (uint32_t c = 0; c < nc; ++c) {
       int32_t* dst = t.comps[c].plane.get() + size_t(y) * w;
@@ -68,6 +76,27 @@ void load_tile(const ImageView& im, Tile& t, uint32_t bit_depth, bool is_signed,
   }
 }
 
+// Rows per unit of the parallel load (a tile is loaded by several threads).
+constexpr uint32_t kLoadRows = 64;
+
+// Every tile's planes allocated and loaded, row bands on up to `threads` threads.
+void load_tiles(const ImageView& im, std::vector<Tile>& tiles, uint32_t bit_depth, bool is_signed, bool colour,
+                size_t threads) {
+  struct Band {
+    uint32_t tile, y0, y1;
+  };
+  std::vector<Band> bands;
+  for (uint32_t t = 0; t < tiles.size(); ++t) {
+    allocate_tile(im, tiles[t]);
+    const uint32_t h = uint32_t(tiles[t].y1 - tiles[t].y0);
+    for (uint32_t y = 0; y < h; y += kLoadRows) bands.push_back({t, y, std::min(h, y + kLoadRows)});
+  }
+  parallel_for(bands.size(), threads, [&](size_t i) {
+    const Band& b = bands[i];
+    load_rows(im, tiles[b.tile], b.y0, b.y1, bit_depth, is_signed, colour);
+  });
+}
+
 // Columns per stripe of the vertical pass and rows per chunk of the horizontal one:
 // the units handed to the threads (and cache-sized for one).
 constexpr uint32_t kStripeColumns = 256, kChunkRows = 32;
@@ -79,17 +108,19 @@ void transform(TileComponent& tc, u64 x0, u64 y0, uint32_t levels, uint32_t w, u
   tc.w.assign(1, w);
   tc.h.assign(1, h);
   const size_t half = (size_t(h) + 1) / 2;
-  BigArray<int32_t> tmp = make_big_array<int32_t>(size_t(w) * half);  // stripe s at s * kStripeColumns * half
   for (uint32_t d = 1; d <= levels; ++d) {
     const uint32_t px = uint32_t(x0 & 1), py = uint32_t(y0 & 1);
     if (w && h) {
       const uint32_t cw = w, ch = h;
       parallel_for((cw + kStripeColumns - 1) / kStripeColumns, threads, [&](size_t s) {
         const uint32_t c0 = uint32_t(s) * kStripeColumns, n = std::min(kStripeColumns, cw - c0);
-        dwt53_lift::vertical(tc.plane.get() + c0, tc.stride, n, ch, py, tmp.get() + size_t(c0) * half);
+        thread_local std::vector<int32_t> tmp;  // the stripe's high rows; kept: no fresh pages per call
+        if (tmp.size() < size_t(n) * half) tmp.resize(size_t(n) * half);
+        dwt53_lift::vertical(tc.plane.get() + c0, tc.stride, n, ch, py, tmp.data());
       });
       parallel_for((ch + kChunkRows - 1) / kChunkRows, threads, [&](size_t k) {
-        std::vector<int32_t> scratch(3 * (size_t(cw) / 2 + 3));
+        thread_local std::vector<int32_t> scratch;
+        if (scratch.size() < 3 * (size_t(cw) / 2 + 3)) scratch.resize(3 * (size_t(cw) / 2 + 3));
         for (uint32_t y = uint32_t(k) * kChunkRows; y < std::min(ch, uint32_t(k + 1) * kChunkRows); ++y)
           dwt53_lift::horizontal(tc.plane.get() + y * tc.stride, cw, px, scratch.data(), true);
       });
@@ -190,9 +221,9 @@ std::vector<HtEncodedBlock> code_blocks_parallel(const std::vector<BlockJob>& jo
   return out;
 }
 
-// The tile's packets: headers by the shared writer, then the cleanup segments.
-std::vector<uint8_t> write_packets(const TilePlan& plan, const std::vector<HtEncodedBlock>& coded) {
-  std::vector<uint8_t> body;
+// The tile's packets appended to `body`: headers by the shared writer, then the
+// cleanup segments.
+void write_packets(const TilePlan& plan, const std::vector<HtEncodedBlock>& coded, std::vector<uint8_t>& body) {
   std::vector<packet_writer::BlockContribution> contrib;
   std::vector<packet_writer::BandContributions> bands;
   for (const auto& packet : plan.packets) {
@@ -221,7 +252,6 @@ std::vector<uint8_t> write_packets(const TilePlan& plan, const std::vector<HtEnc
         if (blk.passes) body.insert(body.end(), blk.bytes.begin(), blk.bytes.end());
       }
   }
-  return body;
 }
 
 }  // namespace
@@ -246,6 +276,7 @@ std::string ht_encoder_refusal(const EncodeOptions& o, uint32_t bit_depth) {
 // code-block plan, parallel block coding, packets and tile-parts).
 std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o, uint32_t levels,
                                     uint32_t bit_depth, bool is_signed, bool colour) {
+  StageClock clock(o.stage_times);
   MainHeaderParams p;
   p.width = im.width;
   p.height = im.height;
@@ -277,17 +308,29 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   }
   const size_t threads = o.threads;  // 0: all cores (parallel_for)
   const uint32_t nc = im.num_components;
-  parallel_for(ntiles, threads, [&](size_t t) { load_tile(im, tiles[t], bit_depth, is_signed, colour); });
+  clock.mark(&EncodeStageTimes::header);
+  load_tiles(im, tiles, bit_depth, is_signed, colour, threads);
+  clock.mark(&EncodeStageTimes::load);
   parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
     Tile& t = tiles[i / nc];
     transform(t.comps[i % nc], t.x0, t.y0, levels, uint32_t(t.x1 - t.x0), uint32_t(t.y1 - t.y0), threads);
   });
+  clock.mark(&EncodeStageTimes::dwt);
   std::vector<TilePlan> plans(ntiles);
   std::vector<BlockJob> jobs;
   for (uint32_t t = 0; t < ntiles; ++t) plan_tile(layouts[t], tiles[t], levels, plans[t], jobs);
   const std::vector<HtEncodedBlock> coded = code_blocks_parallel(jobs, threads);
-  for (uint32_t t = 0; t < ntiles; ++t) append_tile_part(out, t, write_packets(plans[t], coded));
+  clock.mark(&EncodeStageTimes::blocks);
+  size_t segments = 0;  // room for every segment, the packet headers, SOTs and EOC: no regrowth
+  for (const HtEncodedBlock& b : coded) segments += b.bytes.size() + 8;
+  out.reserve(out.size() + segments + 64 * size_t(ntiles) + 1024);
+  for (uint32_t t = 0; t < ntiles; ++t) {
+    const size_t at = begin_tile_part(out, t);
+    write_packets(plans[t], coded, out);
+    end_tile_part(out, at, t);
+  }
   put16(out, kEOC);
+  clock.mark(&EncodeStageTimes::packets);
   return out;
 }
 

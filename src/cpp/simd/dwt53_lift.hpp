@@ -36,9 +36,9 @@ inline uint32_t low_count(uint32_t n, uint32_t p) { return n > p ? (n - p + 1) /
 // Horizontal forward 5/3 on row r[0..m), m >= 1, whose first sample has coordinate
 // parity p; the low band replaces r[0..low_count(m, p)), and with keep_high the
 // high band follows it in r. The row is first split into its low-position (L) and
-// high-position (H) samples so that both lifting steps run over contiguous arrays.
-// Lb and Db hold L and the high band with one slot of whole-sample symmetric
-// extension at each end. scratch: 3 * (m/2 + 3).
+// high-position (H) samples so that both lifting steps run over contiguous arrays;
+// r is then free, so the high band is predicted straight into its place (or into
+// scratch without keep_high). scratch: 3 * (m/2 + 3).
 template <typename T>
 void horizontal(T* r, uint32_t m, uint32_t p, T* scratch, bool keep_high) {
   if (m == 1) {  // one sample: the low band as it is, or a high band of 2x (F.4.8.2)
@@ -49,7 +49,7 @@ void horizontal(T* r, uint32_t m, uint32_t p, T* scratch, bool keep_high) {
   const size_t part = m / 2 + 3;
   T* Lb = scratch;             // Lb[1 + k] = low-position sample k
   T* H = scratch + part;       // H[k] = high-position sample k
-  T* Db = scratch + 2 * part;  // Db[1 + k] = high-band sample k
+  T* D = keep_high ? r + nl : scratch + 2 * part;  // D[k] = high-band sample k
   T* E = p == 0 ? Lb + 1 : H;  // samples at even local positions
   T* O = p == 0 ? H : Lb + 1;  // and at odd ones
   split_row(r, m / 2, E, O);
@@ -59,18 +59,25 @@ void horizontal(T* r, uint32_t m, uint32_t p, T* scratch, bool keep_high) {
   Lb[0] = Lb[1];
   Lb[nl + 1] = Lb[nl];
   // High sample k lies between low samples k-p and k+1-p: Lb offsets k+1-p, k+2-p.
-  predict_row(Db + 1, H, Lb + 1 - p, Lb + 2 - p, nh);
-  Db[0] = Db[1];
-  Db[nh + 1] = Db[nh];
-  // Low sample k lies between high samples k-1+p and k+p: Db offsets k+p, k+p+1.
-  update_row(r, Lb + 1, Db + p, Db + p + 1, nl);
-  if (keep_high) std::copy(Db + 1, Db + 1 + nh, r + nl);
+  predict_row(D, H, Lb + 1 - p, Lb + 2 - p, nh);
+  // Low sample k lies between high samples k-1+p and k+p, mirrored into 0..nh-1 at
+  // the ends: the kernel runs where both lie inside, the (at most two) others here.
+  const auto high = [&](int64_t i) { return D[i < 0 ? 0 : (i >= int64_t(nh) ? nh - 1 : i)]; };
+  const uint32_t k0 = 1 - p, k1 = std::max(k0, std::min(nl, nh - p));
+  if (k1 > k0) update_row(r + k0, Lb + 1 + k0, D + k0 + p - 1, D + k0 + p, k1 - k0);
+  const auto edge = [&](uint32_t k) {
+    const T a = high(int64_t(k) + p - 1), b = high(int64_t(k) + p);
+    dwt53_scalar::update(r + k, Lb + 1 + k, &a, &b, 1);
+  };
+  for (uint32_t k = 0; k < std::min(k0, nl); ++k) edge(k);
+  for (uint32_t k = k1; k < nl; ++k) edge(k);
 }
 
 // Vertical forward 5/3 on the w x h corner of plane p (rows `stride` apart) whose
 // first row has parity py: low rows go to rows [0, nl), high rows to [nl, h). The
 // high rows are predicted into tmp (ceil(h / 2) * w elements) from the untouched
-// input, the low rows updated in place and moved up, the high rows copied below.
+// input, the low rows updated straight into their place (low row k from input row
+// 2k + py >= k: the rows it overwrites are not read again), the high rows copied below.
 template <typename T>
 void vertical(T* p, size_t stride, uint32_t w, uint32_t h, uint32_t py, T* tmp) {
   if (h == 1) {
@@ -93,9 +100,7 @@ void vertical(T* p, size_t stride, uint32_t w, uint32_t h, uint32_t py, T* tmp) 
   auto high = [&](int64_t j) { return tmp + size_t((mirror(j) - h0) / 2) * w; };
   for (uint32_t k = 0; k < nl; ++k) {
     const int64_t j = int64_t(py) + 2 * int64_t(k);  // >= k: rows below k are not read again
-    T* x = row(j);
-    update_row(x, x, high(j - 1), high(j + 1), w);
-    if (size_t(j) != k) std::copy(x, x + w, p + size_t(k) * stride);
+    update_row(p + size_t(k) * stride, row(j), high(j - 1), high(j + 1), w);
   }
   for (uint32_t k = 0; k < nh; ++k) std::copy(tmp + size_t(k) * w, tmp + size_t(k + 1) * w, p + size_t(nl + k) * stride);
 }

@@ -5,6 +5,8 @@
 //   kernels          the SIMD kernels per Highway target and their scalar twins
 //                    (tests/native/test_kernels.py, benches/)
 //   encode_ht_block  our HT cleanup-pass block encoder (block/ht_block_encoder.hpp)
+//   encode_stage_times
+//                    seconds per stage of our encoder (encode/stage_times.hpp)
 //   encode_unchecked encode() without the edge-tile check (writes codestreams with
 //                    tiles that vanish at a reduced level, as other encoders do)
 //   ht_block_coefficients, ht_decode_block
@@ -31,6 +33,7 @@ namespace htj2k_testing {
 void register_kernels(py::module_& m);     // kernels.cpp
 void register_ht_block(py::module_& m);    // ht_block.cpp
 void register_ht_encoder(py::module_& m);  // ht_encoder.cpp
+void register_encode_stages(py::module_& m);  // encode_stages.cpp
 }
 
 PYBIND11_MODULE(htj2k_testing, m) {
@@ -39,6 +42,7 @@ PYBIND11_MODULE(htj2k_testing, m) {
   htj2k_testing::register_kernels(m);
   htj2k_testing::register_ht_block(m);
   htj2k_testing::register_ht_encoder(m);
+  htj2k_testing::register_encode_stages(m);
   m.def("encode_unchecked", [](py::array array, const py::dict& options) {
     htj2k::ImageView v = htj2k_bindings::image_view(array, "array");
     htj2k::EncodeOptions o = htj2k_bindings::encode_options(options);
