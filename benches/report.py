@@ -412,13 +412,18 @@ def section_kernels(r: Results) -> List[str]:
         lines.append(f"| {case} | {ns(s):.3f} | {ns(v):.3f} | {x:.2f}x |")
     lines.append("")
     lines += _scalar_simd_table(
-        r, "dwt_kernel", "Row kernels of the streamed level checksums (5/3 lifting, RCT; int32; not "
+        r, "dwt_kernel", "Row kernels of the 5/3 lifting and the RCT (our encoder's DWT and colour transform, and the streamed level checksums; int32; not "
         "conversion kernels, so outside that target):", "kernel", "ns/sample",
         lambda e: f"{e['median'] / e['samples'] * 1e9:.3f}")
     lines += _scalar_simd_table(
         r, "ht_block_encoder", "HT block encoder (block/, 64x64 blocks; SIMD = its load and quad-preparation "
         "kernels dispatched, scalar = their twins; the serial coding loop is shared):", "blocks", "Mpixel/s",
         lambda e: f"{e['samples'] / e['median'] / 1e6:.0f}")
+    lines += _scalar_simd_table(
+        r, "ht_kernel", "Each kernel of the HT block encoder (block/ht_encoder_kernels.*) against its scalar twin, "
+        "over the CT slice's 64x64 code-blocks as the encoder calls it (magnitudes_or per block, load_pair per "
+        "line pair, prepare_quads per quad row):", "kernel", "ns/sample",
+        lambda e: f"{e['median'] / e['samples'] * 1e9:.3f}")
     rows = [(k, e) for k, e in r.by.items() if k[0] == "crc32"]
     if rows:
         lines += ["| CRC-32 | buffer | GB/s |", "| --- | --- | --- |"]

@@ -194,3 +194,25 @@ def test_ht_block_encoder(benchmark, case, target):
         }
     )
     benchmark(lambda: T.encode_ht_blocks(blocks, 16, HT_REPEAT, target))
+
+
+@pytest.mark.parametrize("target", ["dispatch", "scalar"])
+@pytest.mark.parametrize("kernel", ["magnitudes_or", "load_pair", "prepare_quads"])
+def test_ht_encoder_kernel(benchmark, kernel, target):
+    """Each data-parallel kernel of the HT block encoder (block/ht_encoder_kernels.*)
+    against its scalar twin, over the CT slice's code-blocks as the encoder runs it."""
+    blocks = _ht_blocks("ct_blocks")
+    benchmark.group = f"ht_encoder_kernel:{kernel}"
+    benchmark.extra_info.update(
+        {
+            "op": "ht_kernel",
+            "image": kernel,
+            "impl": "simd" if target == "dispatch" else "scalar",
+            "simd_target": T.ht_encode_active(),
+            "samples": blocks.size * HT_REPEAT,
+            "raw_bytes": blocks.size * HT_REPEAT * 4,
+        }
+    )
+    sums = {t: T.ht_encode_kernel(kernel, blocks, 1, t) for t in ("dispatch", "scalar")}
+    assert sums["dispatch"] == sums["scalar"]
+    benchmark(lambda: T.ht_encode_kernel(kernel, blocks, HT_REPEAT, target))

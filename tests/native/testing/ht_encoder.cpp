@@ -68,11 +68,68 @@ size_t encode_stack(const py::array& a, unsigned kmax, int repeat, const std::st
   return bytes;
 }
 
+// One of the block encoder's data-parallel kernels (block/ht_encoder_kernels.hpp)
+// over every block of a C-contiguous int32 stack (n, h, w), `repeat` times, as the
+// encoder runs it: magnitudes_or once per block, load_pair per line pair,
+// prepare_quads per quad row (its exponent rows loaded beforehand, untimed work
+// outside the loop). Returns a checksum of the outputs (benchmarks; equal targets
+// give equal sums).
+uint64_t run_kernel(const std::string& kernel, const py::array& a, int repeat, const std::string& target) {
+  if (a.ndim() != 3 || a.dtype().kind() != 'i' || a.itemsize() != 4 || !(a.flags() & py::array::c_style))
+    throw py::value_error("blocks: expected a C-contiguous int32 array (n, h, w)");
+  if (repeat < 1) throw py::value_error("repeat: at least 1");
+  if (kernel != "magnitudes_or" && kernel != "load_pair" && kernel != "prepare_quads")
+    throw py::value_error("kernel: magnitudes_or, load_pair or prepare_quads");
+  const std::optional<htj2k::HtEncodeKernels> chosen = kernels_for(target);
+  const htj2k::HtEncodeKernels& k = chosen ? *chosen : htj2k::ht_encode_kernels();
+  const auto* data = static_cast<const int32_t*>(a.data());
+  const auto n = size_t(a.shape(0));
+  const auto h = uint32_t(a.shape(1)), w = uint32_t(a.shape(2));
+  const uint32_t quads = (w + 1) / 2, rows = (h + 1) / 2;
+  std::vector<uint32_t> mags(4 * size_t(quads)), out(quads);
+  // exponent rows of every quad row of every block, each padded by a zero quad on either side
+  std::vector<uint8_t> exps(n * rows * 4 * (size_t(quads) + 2), 0);
+  const size_t row_len = 4 * (size_t(quads) + 2);
+  if (kernel == "prepare_quads")
+    for (size_t b = 0; b < n; ++b)
+      for (uint32_t r = 0; r < rows; ++r) {
+        const int32_t* l0 = data + (b * h + 2 * r) * w;
+        k.load_pair(l0, 2 * r + 1 < h ? l0 + w : nullptr, w, mags.data(), exps.data() + (b * rows + r) * row_len + 4);
+      }
+  uint64_t sum = 0;
+  py::gil_scoped_release nogil;
+  for (int i = 0; i < repeat; ++i) {
+    sum = 0;
+    for (size_t b = 0; b < n; ++b) {
+      const int32_t* block = data + b * h * w;
+      if (kernel == "magnitudes_or") {
+        sum += k.magnitudes_or(block, w, h, w);
+        continue;
+      }
+      for (uint32_t r = 0; r < rows; ++r) {
+        if (kernel == "load_pair") {
+          const int32_t* l0 = block + size_t(2 * r) * w;
+          k.load_pair(l0, 2 * r + 1 < h ? l0 + w : nullptr, w, mags.data(), exps.data() + 4);
+          sum += mags[0] + exps[4];
+        } else {
+          const uint8_t* cur = exps.data() + (b * rows + r) * row_len;
+          k.prepare_quads(cur, r ? cur - row_len : cur, quads, r == 0, out.data());
+          sum += out[0];
+        }
+      }
+    }
+  }
+  return sum;
+}
+
 }  // namespace
 
 void register_ht_encoder(py::module_& m) {
   m.def("encode_ht_blocks", &encode_stack, py::arg("blocks"), py::arg("kmax"), py::arg("repeat") = 1,
         py::arg("target") = "dispatch", "Total segment bytes of a stack of blocks (benchmarks).");
+  m.def("ht_encode_kernel", &run_kernel, py::arg("kernel"), py::arg("blocks"), py::arg("repeat") = 1,
+        py::arg("target") = "dispatch",
+        "One block-encoder kernel (magnitudes_or, load_pair, prepare_quads) over a stack of blocks (benchmarks).");
   m.def("ht_encode_targets", [] {
     std::vector<std::string> names;
     for (const htj2k::HtEncodeKernels& k : htj2k::ht_encode_kernel_sets()) names.push_back(k.target);
