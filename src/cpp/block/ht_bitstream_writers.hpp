@@ -7,6 +7,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace htj2k {
 namespace ht {
@@ -20,13 +21,16 @@ class MagSgnWriter {
 
   // The low `len` bits of `bits`, len <= 32. Bytes leave in 32-bit words: four
   // at once when none of them is 0xFF (no stuffing), else one by one.
-  void put(uint64_t bits, unsigned len) {
-    acc_ |= (bits & ((uint64_t(1) << len) - 1)) << count_;  // (len < 64: no low_bits test)
+  void put(uint64_t bits, unsigned len) { put_clean(bits & ((uint64_t(1) << len) - 1), len); }
+
+  // The same when `bits` holds nothing above bit len - 1 (no masking).
+  void put_clean(uint64_t bits, unsigned len) {
+    acc_ |= bits << count_;
     count_ += len;
     if (count_ < 32) return;
     const uint32_t word = uint32_t(acc_);
     if (cap_ == 8 && !has_ff_byte(word)) {
-      for (unsigned i = 0; i < 4; ++i) out_[size_ + i] = uint8_t(word >> (8 * i));
+      std::memcpy(out_ + size_, &word, 4);  // little-endian: byte 0 first
       size_ += 4;
       acc_ >>= 32;
       count_ -= 32;
@@ -146,10 +150,13 @@ class VlcWriter {
 
   // The low `len` bits of `bits`, first bit sent in bit 0; len <= 32. Bytes
   // leave once 32 bits are pending (the stuffing depends on the bytes alone).
-  void put(uint32_t bits, unsigned len) {
-    acc_ |= (uint64_t(bits) & ((uint64_t(1) << len) - 1)) << count_;
+  void put(uint32_t bits, unsigned len) { put_clean(uint32_t(uint64_t(bits) & ((uint64_t(1) << len) - 1)), len); }
+
+  // The same when `bits` holds nothing above bit len - 1 (no masking).
+  void put_clean(uint32_t bits, unsigned len) {
+    acc_ |= uint64_t(bits) << count_;
     count_ += len;
-    if (count_ >= 32) drain();
+    if (count_ >= 32) drain_word();
   }
 
   // Every complete byte out; then pending_byte() holds the rest.
@@ -171,6 +178,21 @@ class VlcWriter {
   const uint8_t* begin() const { return end_ - size_; }
 
  private:
+  // With 32 or more bits pending: four whole bytes at once when none of them has
+  // its low 7 bits all 1 (then no byte is stuffed, whatever precedes it), else
+  // byte by byte.
+  void drain_word() {
+    const uint32_t word = uint32_t(acc_);
+    const uint32_t v = ~word & 0x7F7F7F7Fu;  // a zero byte: low 7 bits all 1
+    if (((v - 0x01010101u) & ~v & 0x80808080u) != 0) return drain();
+    const uint32_t backwards = __builtin_bswap32(word);  // byte 0 at the highest address
+    size_ += 4;
+    std::memcpy(end_ - size_, &backwards, 4);
+    prev_big_ = (word >> 24) > 0x8F;
+    acc_ >>= 32;
+    count_ -= 32;
+  }
+
   void emit(uint8_t b) {
     end_[-1 - static_cast<ptrdiff_t>(size_)] = b;
     ++size_;

@@ -139,12 +139,24 @@ struct RowCoder {
     }
   }
 
-  // Codes quad q (CxtVLC codeword, MEL event, MagSgn bits); returns its u_q.
-  unsigned code_quad(uint32_t q) {
+  // VLC bits gathered for one put, the first in bit 0: a pair's two codewords
+  // (at most 14 bits) and its U-VLC (at most 24).
+  struct VlcBits {
+    uint64_t bits = 0;
+    unsigned n = 0;
+    void add(uint32_t v, unsigned len) {  // v < 2^len
+      bits |= uint64_t(v) << n;
+      n += len;
+    }
+  };
+
+  // Codes quad q's MEL event and MagSgn bits; its CxtVLC codeword (at most 7
+  // bits) joins the pair's VLC bits `v`. Returns its u_q.
+  unsigned code_quad(uint32_t q, VlcBits& v) {
     const uint32_t d = quads[q];
     const unsigned rho = (d >> ht_quad::kRhoShift) & 0xF, U = (d >> ht_quad::kUShift) & 0xFF;
     const VlcCode cw = vlc[d & ht_quad::kVlcIndexMask];
-    if (cw.length) vlc_out.put(cw.bits, cw.length);
+    v.add(cw.bits, cw.length);
     if (((d >> ht_quad::kContextShift) & 7) == 0) mel.encode(rho != 0);
     put_quad_mags(mags + 4 * q, rho, U, cw.known);
     return d >> ht_quad::kSmallUShift;
@@ -152,68 +164,72 @@ struct RowCoder {
 
   // The MagSgn bits of a quad's significant samples, U each (U - 1 for those
   // whose exponent the codeword signals). Up to 16 bits a sample (4 U <= 64):
-  // gathered without a branch per sample (an insignificant one has v = 0 and
-  // length 0) and written in two puts; the writer's bytes do not depend on how
-  // the bits are split into puts.
+  // gathered without a branch per sample and written in one put (two beyond 32
+  // bits); the writer's bytes do not depend on how the bits are split into puts.
+  // m < 2^U (2 (mu - 1) + sign < 2^E), 0 for an insignificant sample, so no mask
+  // is needed but for a signalled sample's bit U - 1 (1 when E = U, implied).
   void put_quad_mags(const Mag* m, unsigned rho, unsigned U, unsigned known) {
     if (sizeof(Mag) == 4 && U <= 16) {
+      const unsigned top = U - 1;  // U >= 1: some sample is significant when rho != 0
       uint64_t bits = 0;
       unsigned n = 0;
       for (unsigned i = 0; i < 4; ++i) {
-        const unsigned len = ((rho >> i) & 1) * (U - ((known >> i) & 1));
-        bits |= (uint64_t(m[i]) & ((uint64_t(1) << len) - 1)) << n;
-        n += len;
+        const unsigned kn = (known >> i) & 1;
+        bits |= uint64_t(m[i] & ~(uint32_t(kn) << top)) << n;
+        n += ((rho >> i) & 1) * (U - kn);
       }
-      const unsigned low = std::min(n, 32u);
-      ms.put(bits, low);
-      ms.put(bits >> low, n - low);
+      if (n <= 32) return ms.put_clean(bits, n);
+      ms.put_clean(bits & 0xFFFFFFFFu, 32);
+      ms.put_clean(bits >> 32, n - 32);
       return;
     }
     for (unsigned i = 0; i < 4; ++i)
       if (rho >> i & 1) put_mag(m[i], U - ((known >> i) & 1));
   }
 
-  // Prefixes, suffixes, then extensions of a pair, in one put (at most 24 bits).
-  void put_uvlc(const UvlcCode& a, const UvlcCode& b) {
-    uint32_t bits = a.prefix;
-    unsigned n = a.prefix_len;
-    const auto add = [&](uint32_t v, unsigned len) {
-      bits |= v << n;
-      n += len;
-    };
-    add(b.prefix, b.prefix_len);
-    add(a.suffix, a.suffix_len);
-    add(b.suffix, b.suffix_len);
-    add(a.ext, a.ext_len);
-    add(b.ext, b.ext_len);
-    if (n) vlc_out.put(bits, n);
+  void put_vlc(const VlcBits& v) {
+    if (v.n <= 32) return vlc_out.put_clean(uint32_t(v.bits), v.n);
+    vlc_out.put_clean(uint32_t(v.bits), 32);
+    vlc_out.put_clean(uint32_t(v.bits >> 32), v.n - 32);
+  }
+
+  // Prefixes, suffixes, then extensions of a pair.
+  static void add_uvlc(const UvlcCode& a, const UvlcCode& b, VlcBits& v) {
+    v.add(a.prefix, a.prefix_len);
+    v.add(b.prefix, b.prefix_len);
+    v.add(a.suffix, a.suffix_len);
+    v.add(b.suffix, b.suffix_len);
+    v.add(a.ext, a.ext_len);
+    v.add(b.ext, b.ext_len);
   }
 
   // U-VLC of a quad pair (u1 = 0 for a lone last quad). In the initial row, when
   // both quads have u_off = 1, a MEL event says whether both u exceed 2: then
   // both are sent as u - 2; otherwise, if u0 > 2, u1 (1 or 2) is one bit.
-  void code_pair(unsigned u0, unsigned u1) {
+  void code_pair(unsigned u0, unsigned u1, VlcBits& v) {
     if (initial && u0 && u1) {
       const bool both_big = std::min(u0, u1) > 2;
       mel.encode(both_big);
-      if (both_big) return put_uvlc(uvlc[u0 - 2], uvlc[u1 - 2]);
+      if (both_big) return add_uvlc(uvlc[u0 - 2], uvlc[u1 - 2], v);
       if (u0 > 2) {
         const UvlcCode& a = uvlc[u0];
-        vlc_out.put(a.prefix, a.prefix_len);
-        vlc_out.put(u1 - 1, 1);
-        vlc_out.put(a.suffix, a.suffix_len);
-        vlc_out.put(a.ext, a.ext_len);
+        v.add(a.prefix, a.prefix_len);
+        v.add(u1 - 1, 1);
+        v.add(a.suffix, a.suffix_len);
+        v.add(a.ext, a.ext_len);
         return;
       }
     }
-    put_uvlc(uvlc[u0], uvlc[u1]);
+    add_uvlc(uvlc[u0], uvlc[u1], v);
   }
 
   void run(uint32_t quads) {
     for (uint32_t q = 0; q < quads; q += 2) {
-      const unsigned u0 = code_quad(q);
-      const unsigned u1 = q + 1 < quads ? code_quad(q + 1) : 0;
-      code_pair(u0, u1);
+      VlcBits v;
+      const unsigned u0 = code_quad(q, v);
+      const unsigned u1 = q + 1 < quads ? code_quad(q + 1, v) : 0;
+      code_pair(u0, u1, v);
+      put_vlc(v);
     }
   }
 };
