@@ -16,6 +16,7 @@
 #include "codestream/transcode.hpp"
 #include "backends/openjph/messages.hpp"
 #include "backends/openjph/openjph_compat.hpp"
+#include "parallel/thread_pool.hpp"
 #include "simd/convert.hpp"
 #include "encode/ht_encoder.hpp"
 #include "encode/stage_times.hpp"
@@ -201,21 +202,30 @@ uint32_t max_levels_for_size(uint32_t w, uint32_t h) {
 
 namespace {
 
-// Values outside the declared range are an error, never silently clipped.
-void check_sample_range(const ImageView& im, uint32_t bit_depth, bool is_signed) {
+// Values outside the declared range are an error, never silently clipped. Row
+// bands on up to `threads` threads (a large frame's one serial pass otherwise).
+void check_sample_range(const ImageView& im, uint32_t bit_depth, bool is_signed, size_t threads) {
   const uint32_t nc = im.num_components;
   const Range range = nominal_range(bit_depth, is_signed);
-  {
-    int64_t mn = INT64_MAX, mx = INT64_MIN;
-    for (uint32_t y = 0; y < im.height; ++y)
-      min_max(static_cast<const uint8_t*>(im.data) + size_t(y) * im.row_stride, size_t(im.width) * nc,
-              1, im.type, &mn, &mx);
-    if (mn < range.lo || mx > range.hi)
-      throw EncodeFailure("sample values " + std::to_string(mn) + ".." + std::to_string(mx) +
-                          " exceed the declared " + std::to_string(bit_depth) + "-bit " +
-                          (is_signed ? "signed" : "unsigned") + " range " +
-                          std::to_string(range.lo) + ".." + std::to_string(range.hi));
+  constexpr uint32_t kBandRows = 128;
+  const size_t bands = (size_t(im.height) + kBandRows - 1) / kBandRows;
+  std::vector<std::pair<int64_t, int64_t>> found(bands, {INT64_MAX, INT64_MIN});
+  parallel_for(bands, threads, [&](size_t b) {
+    const uint32_t y1 = uint32_t(std::min<size_t>(im.height, (b + 1) * kBandRows));
+    for (uint32_t y = uint32_t(b * kBandRows); y < y1; ++y)
+      min_max(static_cast<const uint8_t*>(im.data) + size_t(y) * im.row_stride, size_t(im.width) * nc, 1,
+              im.type, &found[b].first, &found[b].second);
+  });
+  int64_t mn = INT64_MAX, mx = INT64_MIN;
+  for (const auto& f : found) {
+    mn = std::min(mn, f.first);
+    mx = std::max(mx, f.second);
   }
+  if (mn < range.lo || mx > range.hi)
+    throw EncodeFailure("sample values " + std::to_string(mn) + ".." + std::to_string(mx) +
+                        " exceed the declared " + std::to_string(bit_depth) + "-bit " +
+                        (is_signed ? "signed" : "unsigned") + " range " +
+                        std::to_string(range.lo) + ".." + std::to_string(range.hi));
 }
 
 // OpenJPH's encode, its failures as htj2k errors, then the common steps.
@@ -292,7 +302,7 @@ std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
     }
   }
   const bool colour = o.colour_transform < 0 ? im.num_components == 3 : o.colour_transform == 1;
-  check_sample_range(im, bit_depth, is_signed);
+  check_sample_range(im, bit_depth, is_signed, o.threads);
 
   const std::string ours_not = ht_encoder_refusal(o, bit_depth);
   if (o.encoder == EncodeOptions::Encoder::Htj2k && !ours_not.empty())
