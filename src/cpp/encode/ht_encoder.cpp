@@ -19,6 +19,7 @@
 #include "parallel/thread_pool.hpp"
 #include "simd/convert.hpp"
 #include "simd/dwt53.hpp"
+#include "simd/dwt53_level.hpp"
 #include "simd/dwt53_lift.hpp"
 
 namespace htj2k {
@@ -31,11 +32,16 @@ using u64 = uint64_t;
 
 // One tile-component after the DWT: the bands in Mallat layout (each level's LL
 // top-left, HL right of it, LH below, HH diagonal), level d's LL of size
-// w[d] x h[d] at (0, 0).
+// w[d] x h[d] at (0, 0). Level d reads level d - 1's LL and writes its four bands
+// into the other plane: the samples in `plane`, levels 1, 3, ... in `plane2`,
+// levels 2, 4, ... in `plane` (the LL each overwrites was read by the level
+// before it), so a level's bands stay in the plane it wrote them to.
 struct TileComponent {
-  BigArray<int32_t> plane;  // every sample written before it is read: no zeroing
+  BigArray<int32_t> plane, plane2;  // every sample written before it is read: no zeroing
   size_t stride = 0;
   std::vector<uint32_t> w, h;
+
+  int32_t* level_plane(uint32_t d) const { return (d & 1) ? plane2.get() : plane.get(); }
 };
 
 struct Tile {
@@ -97,32 +103,29 @@ void load_tiles(const ImageView& im, std::vector<Tile>& tiles, uint32_t bit_dept
   });
 }
 
-// Columns per stripe of the vertical pass and rows per chunk of the horizontal one:
-// the units handed to the threads (and cache-sized for one).
-constexpr uint32_t kStripeColumns = 256, kChunkRows = 32;
+// Row pairs per band of a level (the unit handed to the threads; its high rows,
+// 18 rows of the tile's width, stay in cache).
+constexpr uint32_t kBandPairs = 16;
 
 // `levels` levels of the 2D forward 5/3 (15444-1 F.4.2: columns, then rows) of a
-// tile-component whose origin on the reference grid is (x0, y0). Column stripes
-// and row chunks are independent: each level runs them on up to `threads` threads.
+// tile-component whose origin on the reference grid is (x0, y0). Each level's row
+// bands are independent (dwt53_lift::level_band): they run on up to `threads` threads.
 void transform(TileComponent& tc, u64 x0, u64 y0, uint32_t levels, uint32_t w, uint32_t h, size_t threads) {
   tc.w.assign(1, w);
   tc.h.assign(1, h);
-  const size_t half = (size_t(h) + 1) / 2;
+  if (levels > 0) tc.plane2 = make_big_array<int32_t>(size_t(w) * h);
   for (uint32_t d = 1; d <= levels; ++d) {
     const uint32_t px = uint32_t(x0 & 1), py = uint32_t(y0 & 1);
     if (w && h) {
-      const uint32_t cw = w, ch = h;
-      parallel_for((cw + kStripeColumns - 1) / kStripeColumns, threads, [&](size_t s) {
-        const uint32_t c0 = uint32_t(s) * kStripeColumns, n = std::min(kStripeColumns, cw - c0);
-        thread_local std::vector<int32_t> tmp;  // the stripe's high rows; kept: no fresh pages per call
-        if (tmp.size() < size_t(n) * half) tmp.resize(size_t(n) * half);
-        dwt53_lift::vertical(tc.plane.get() + c0, tc.stride, n, ch, py, tmp.data());
-      });
-      parallel_for((ch + kChunkRows - 1) / kChunkRows, threads, [&](size_t k) {
-        thread_local std::vector<int32_t> scratch;
-        if (scratch.size() < 3 * (size_t(cw) / 2 + 3)) scratch.resize(3 * (size_t(cw) / 2 + 3));
-        for (uint32_t y = uint32_t(k) * kChunkRows; y < std::min(ch, uint32_t(k + 1) * kChunkRows); ++y)
-          dwt53_lift::horizontal(tc.plane.get() + y * tc.stride, cw, px, scratch.data(), true);
+      const uint32_t cw = w, ch = h, pairs = (h + 1) / 2;
+      const int32_t* src = tc.level_plane(d - 1);
+      int32_t* dst = tc.level_plane(d);
+      parallel_for((pairs + kBandPairs - 1) / kBandPairs, threads, [&](size_t b) {
+        thread_local std::vector<int32_t> scratch;  // kept: no fresh pages per call
+        const size_t need = dwt53_lift::band_scratch_size(cw, kBandPairs);
+        if (scratch.size() < need) scratch.resize(need);
+        const uint32_t k0 = uint32_t(b) * kBandPairs, k1 = std::min(pairs, k0 + kBandPairs);
+        dwt53_lift::level_band(src, dst, tc.stride, cw, ch, px, py, k0, k1, scratch.data());
       });
     }
     w = dwt53_lift::low_count(w, px);
@@ -154,8 +157,9 @@ struct TilePlan {
 // Where band `b` of resolution `g` starts in its tile-component's Mallat layout.
 const int32_t* band_origin(const TileComponent& tc, const ResGeom& g, const BandGeom& b, uint32_t levels) {
   u64 ox = 0, oy = 0, bw = tc.w[levels], bh = tc.h[levels];
+  uint32_t d = levels;  // the band's decomposition level (the last one's LL for r = 0)
   if (g.r > 0) {
-    const uint32_t d = levels - g.r + 1;  // the band's decomposition level
+    d = levels - g.r + 1;
     ox = (b.kind & 1) ? tc.w[d] : 0;
     oy = (b.kind & 2) ? tc.h[d] : 0;
     bw = (b.kind & 1) ? tc.w[d - 1] - tc.w[d] : tc.w[d];
@@ -165,7 +169,7 @@ const int32_t* band_origin(const TileComponent& tc, const ResGeom& g, const Band
     throw EncodeFailure("internal: band " + std::to_string(b.kind) + " of resolution " + std::to_string(g.r) +
                         " is " + std::to_string(b.x1 - b.x0) + "x" + std::to_string(b.y1 - b.y0) +
                         " in the geometry, " + std::to_string(bw) + "x" + std::to_string(bh) + " after the DWT");
-  return tc.plane.get() + size_t(oy) * tc.stride + size_t(ox);
+  return tc.level_plane(d) + size_t(oy) * tc.stride + size_t(ox);
 }
 
 // The code-blocks of every packet of tile `t` as jobs, in packet order.

@@ -1,7 +1,8 @@
-// One level of the forward reversible 5/3 DWT (15444-1 F.4.8.2, whole-sample
-// symmetric extension) over rows and columns of a plane, built on the row kernels
-// of simd/dwt53.hpp (Highway, int32) and simd/dwt53_scalar.hpp (int64): shared by
-// checksum/levels.cpp (low bands only) and the encoder (encode/, every band).
+// The row steps of the forward reversible 5/3 DWT (15444-1 F.4.8.2, whole-sample
+// symmetric extension): the lifting row kernels of simd/dwt53.hpp (Highway, int32)
+// and simd/dwt53_scalar.hpp (int64) by sample type, and the horizontal lift of a
+// row. Shared by checksum/levels.cpp (low bands only) and simd/dwt53_level.hpp (a
+// whole level, every band, for the encoder).
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -39,10 +40,12 @@ inline uint32_t low_count(uint32_t n, uint32_t p) { return n > p ? (n - p + 1) /
 // high-position (H) samples so that both lifting steps run over contiguous arrays;
 // r is then free, so the high band is predicted straight into its place (or into
 // scratch without keep_high). scratch: 3 * (m/2 + 3).
+// With src (m samples) apart from r, the row is read from src and r only written
+// (the split reads every sample into scratch first: no extra copy).
 template <typename T>
-void horizontal(T* r, uint32_t m, uint32_t p, T* scratch, bool keep_high) {
+void horizontal(const T* src, T* r, uint32_t m, uint32_t p, T* scratch, bool keep_high) {
   if (m == 1) {  // one sample: the low band as it is, or a high band of 2x (F.4.8.2)
-    if (p) r[0] = T(r[0] * 2);
+    r[0] = p ? T(src[0] * 2) : src[0];
     return;
   }
   const uint32_t nl = low_count(m, p), nh = m - nl;
@@ -52,8 +55,8 @@ void horizontal(T* r, uint32_t m, uint32_t p, T* scratch, bool keep_high) {
   T* D = keep_high ? r + nl : scratch + 2 * part;  // D[k] = high-band sample k
   T* E = p == 0 ? Lb + 1 : H;  // samples at even local positions
   T* O = p == 0 ? H : Lb + 1;  // and at odd ones
-  split_row(r, m / 2, E, O);
-  if (m & 1) E[m / 2] = r[m - 1];
+  split_row(src, m / 2, E, O);
+  if (m & 1) E[m / 2] = src[m - 1];
   // A neighbour beyond either end of the row reflects onto the sample of the same
   // band next to it (x[-1] = x[1], x[m] = x[m-2]).
   Lb[0] = Lb[1];
@@ -73,36 +76,9 @@ void horizontal(T* r, uint32_t m, uint32_t p, T* scratch, bool keep_high) {
   for (uint32_t k = k1; k < nl; ++k) edge(k);
 }
 
-// Vertical forward 5/3 on the w x h corner of plane p (rows `stride` apart) whose
-// first row has parity py: low rows go to rows [0, nl), high rows to [nl, h). The
-// high rows are predicted into tmp (ceil(h / 2) * w elements) from the untouched
-// input, the low rows updated straight into their place (low row k from input row
-// 2k + py >= k: the rows it overwrites are not read again), the high rows copied below.
 template <typename T>
-void vertical(T* p, size_t stride, uint32_t w, uint32_t h, uint32_t py, T* tmp) {
-  if (h == 1) {
-    if (py)
-      for (uint32_t x = 0; x < w; ++x) p[x] = T(p[x] * 2);
-    return;
-  }
-  const uint32_t nl = low_count(h, py), nh = h - nl;
-  auto mirror = [&](int64_t j) {  // whole-sample symmetric extension of local rows
-    if (j < 0) j = -j;
-    if (j >= int64_t(h)) j = 2 * (int64_t(h) - 1) - j;
-    return j;
-  };
-  auto row = [&](int64_t j) -> T* { return p + size_t(mirror(j)) * stride; };
-  const int64_t h0 = 1 - int64_t(py);  // local row of high row 0
-  for (uint32_t k = 0; k < nh; ++k) {
-    const int64_t j = h0 + 2 * int64_t(k);
-    predict_row(tmp + size_t(k) * w, row(j), row(j - 1), row(j + 1), w);
-  }
-  auto high = [&](int64_t j) { return tmp + size_t((mirror(j) - h0) / 2) * w; };
-  for (uint32_t k = 0; k < nl; ++k) {
-    const int64_t j = int64_t(py) + 2 * int64_t(k);  // >= k: rows below k are not read again
-    update_row(p + size_t(k) * stride, row(j), high(j - 1), high(j + 1), w);
-  }
-  for (uint32_t k = 0; k < nh; ++k) std::copy(tmp + size_t(k) * w, tmp + size_t(k + 1) * w, p + size_t(nl + k) * stride);
+void horizontal(T* r, uint32_t m, uint32_t p, T* scratch, bool keep_high) {
+  horizontal<T>(r, r, m, p, scratch, keep_high);
 }
 
 }  // namespace dwt53_lift
