@@ -408,13 +408,17 @@ void register_encode(py::module_& m) {
     ImageView v = image_view(array, "array");
     const EncodeOptions o = encode_options(options);
     std::vector<uint8_t> result;
+    std::vector<LevelCrc> sums;
     {
       py::gil_scoped_release nogil;
-      result = encode_image(v, o);
+      result = encode_image(v, o, o.checksums ? &sums : nullptr);
     }
-    return py::bytes(reinterpret_cast<const char*>(result.data()), result.size());
+    py::bytes data(reinterpret_cast<const char*>(result.data()), result.size());
+    if (!o.checksums) return py::object(std::move(data));
+    return py::object(py::make_tuple(std::move(data), checksum_rows(sums)));
   }, py::arg("array"), py::arg("options") = py::dict(),
-     "Encodes an image with encode()'s keyword options (Python names; None = the default).");
+     "Encodes an image with encode()'s keyword options (Python names; None = the default): "
+     "bytes, or (bytes, checksum rows (level, width, height, crc) base first) with checksums=True.");
 
   m.def("max_levels_for_size", &max_levels_for_size);
 }

@@ -145,7 +145,7 @@ std::vector<LevelCrc> derive_any(const Decoded& d, const FrameDecoder& dec, uint
 // sample lay outside its nominal range (then the decoded image is not the level-0
 // image the lower levels derive from): the caller decodes each level instead.
 bool stream_levels(FrameDecoder& dec, const std::vector<uint32_t>& levels, bool with_range,
-                   bool rct, FrameChecksums& result, std::vector<LevelChecksum>& out) {
+                   bool rct, FrameChecksums& result, std::vector<LevelCrc>& out) {
   if (!dec.interleavable())
     throw UnsupportedCodestream("checksums are defined over interleaved components; " +
                                 dec.interleave_error());
@@ -216,8 +216,8 @@ bool stream_levels(FrameDecoder& dec, const std::vector<uint32_t>& levels, bool 
     result.min = mn;
     result.max = mx;
   }
-  out.push_back({0, dec.width(), dec.height(), crc});
-  for (const LevelCrc& e : stream.finish()) out.push_back({e.level, e.width, e.height, e.crc32});
+  out.push_back(LevelCrc{dec.width(), dec.height(), crc, 0});
+  for (const LevelCrc& e : stream.finish()) out.push_back(e);
   return true;
 }
 
@@ -254,16 +254,16 @@ void note_range(FrameChecksums& result, const Decoded& d, SampleType type) {
 }
 
 // The slow path: every level decoded by itself.
-std::vector<LevelChecksum> decode_each_level(const uint8_t* data, size_t size, DecodeOptions opt,
+std::vector<LevelCrc> decode_each_level(const uint8_t* data, size_t size, DecodeOptions opt,
                                              const std::vector<uint32_t>& levels, bool with_range,
                                              FrameChecksums& result) {
-  std::vector<LevelChecksum> out;
+  std::vector<LevelCrc> out;
   for (uint32_t r : levels) {
     opt.level = r;
     FrameDecoder dec(data, size, opt);
     Decoded d = decode_level(dec, /*keep_pixels=*/false);
     if (r == 0 && with_range) note_range(result, d, dec.interleaved_type());
-    out.push_back({r, dec.width(), dec.height(), d.crc});
+    out.push_back(LevelCrc{dec.width(), dec.height(), d.crc, r});
   }
   return out;
 }
@@ -309,7 +309,7 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
 
   const std::vector<uint32_t> levels = checked_levels(wanted, L, with_range);
   FrameChecksums result;
-  std::vector<LevelChecksum> out;
+  std::vector<LevelCrc> out;
   bool done = false;
   // Streamed derivation where the decoder hands over the components of each row
   // together: one component, or the colour transform (OpenJPH pulls planes one
@@ -339,11 +339,11 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
       std::vector<LevelCrc> derived = levels.size() > 1 ? derive_any(d, full, top, levels) : std::vector<LevelCrc>{};
       for (uint32_t r : levels) {
         if (r == 0) {
-          out.push_back({0, full.width(), full.height(), d.crc});
+          out.push_back(LevelCrc{full.width(), full.height(), d.crc, 0});
           continue;
         }
         auto it = std::find_if(derived.begin(), derived.end(), [&](const LevelCrc& e) { return e.level == r; });
-        out.push_back({r, it->width, it->height, it->crc32});
+        out.push_back(LevelCrc{it->width, it->height, it->crc32, r});
       }
       done = true;
     }
@@ -355,7 +355,7 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
     out = decode_each_level(data, size, opt, levels, with_range, result);
   }
   // Base (most levels discarded) first, as the archive lists them.
-  std::sort(out.begin(), out.end(), [](const LevelChecksum& a, const LevelChecksum& b) { return a.level > b.level; });
+  std::sort(out.begin(), out.end(), [](const LevelCrc& a, const LevelCrc& b) { return a.level > b.level; });
   if (with_range && std::find(requested.begin(), requested.end(), 0u) == requested.end() && !requested.empty())
     out.pop_back();  // level 0 was only decoded for min/max
   result.levels = std::move(out);
@@ -372,7 +372,7 @@ std::vector<LevelCrc> pixel_levels(const ImageView& im, const std::vector<Sample
 }
 }  // namespace
 
-std::vector<LevelChecksum> pixel_checksums(const ImageView& im, uint32_t max_level, uint32_t bit_depth,
+std::vector<LevelCrc> pixel_checksums(const ImageView& im, uint32_t max_level, uint32_t bit_depth,
                                            int is_signed, bool rct) {
   if (im.width == 0 || im.height == 0 || im.num_components == 0) throw InvalidArgument("array: empty image");
   if (max_level > kMaxLevels) throw InvalidArgument("levels: at most " + std::to_string(kMaxLevels));
@@ -403,9 +403,7 @@ std::vector<LevelChecksum> pixel_checksums(const ImageView& im, uint32_t max_lev
     case SampleType::U32: r = pixel_levels<uint32_t>(im, fmt, rct, max_level); break;
     case SampleType::I32: r = pixel_levels<int32_t>(im, fmt, rct, max_level); break;
   }
-  std::vector<LevelChecksum> out;
-  for (const auto& e : r) out.push_back({e.level, e.width, e.height, e.crc32});
-  return out;
+  return r;
 }
 
 }  // namespace htj2k

@@ -7,19 +7,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "checksum/levels.hpp"
 #include "decode/frame_decoder.hpp"
 #include "encode/encoder.hpp"
 
 namespace htj2k {
 
-struct LevelChecksum {
-  uint32_t level;  // resolution levels discarded
-  uint32_t width, height;
-  uint32_t crc;
-};
-
 struct FrameChecksums {
-  std::vector<LevelChecksum> levels;  // base first
+  std::vector<LevelCrc> levels;  // base first
   bool has_range = false;             // min/max known (full resolution was decoded)
   int64_t min = 0, max = 0;           // over all samples at full resolution
 };
@@ -38,7 +33,7 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
 // lossless encode with max_level decomposition levels would reconstruct them.
 // bit_depth 0 = the sample type's width; is_signed -1 = from the sample type.
 // Values outside the declared range raise InvalidArgument.
-std::vector<LevelChecksum> pixel_checksums(const ImageView& image, uint32_t max_level,
+std::vector<LevelCrc> pixel_checksums(const ImageView& image, uint32_t max_level,
                                            uint32_t bit_depth, int is_signed, bool rct);
 
 }  // namespace htj2k

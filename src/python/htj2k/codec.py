@@ -20,7 +20,7 @@ from ._args import (
     encode_options,
 )
 from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS, MAX_SAMPLE_BIT_DEPTH, sample_dtype
-from ._types import CodestreamInfo, ComponentInfo, build_record
+from ._types import CodestreamInfo, ComponentInfo, EncodedFrame, build_record, checksum_list
 
 __all__ = [
     "encode",
@@ -149,7 +149,8 @@ def encode(
     components: Optional[int] = None,
     encoder: str = "auto",
     threads: int = 1,
-) -> bytes:
+    checksums: bool = False,
+) -> Union[bytes, EncodedFrame]:
     """Encode a numpy image to HTJ2K.
 
     Args:
@@ -185,14 +186,24 @@ def encode(
             says which it picks).
         threads: threads our encoder uses within the frame (code-blocks in parallel;
             0 = all cores); the bytes are the same for every count. OpenJPH uses one.
+        checksums: also return the checksums of every resolution level of what the
+            bytes decode to (an :class:`EncodedFrame`), equal to
+            :func:`htj2k.checksums` of them. Our lossless encoder takes them from its
+            own wavelet pass (one tile: equal to :func:`htj2k.pixel_checksums`; with
+            tiles, the mosaic of the tiles' levels a decoder rebuilds); otherwise they
+            come from the samples (lossless, one tile) or from decoding the result.
 
     Returns:
-        The encoded bytes.
+        The encoded bytes; with ``checksums=True`` an :class:`EncodedFrame`
+        ``(data, checksums)``.
     """
     options = dict(locals())  # the keyword options, exactly as given
     array = options.pop("array")
     array, checked = encode_options(array, options)
-    return _core.encode(array, checked)
+    result = _core.encode(array, checked)
+    if checksums:
+        return EncodedFrame(result[0], checksum_list(result[1]))
+    return result
 
 
 _QUANT = {0: "none", 1: "scalar derived", 2: "scalar expounded"}
