@@ -169,3 +169,65 @@ def test_encode_many_with_checksums():
         assert r == htj2k.encode(img, checksums=True)
     assert isinstance(out[4], ValueError)
     assert all(isinstance(b, bytes) for b in htj2k.encode_many(imgs[:4], threads=2))
+
+
+# ----------------------------------------------------------------- decode(..., checksums=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(cases(), st.sampled_from([None, 0.02]), st.sampled_from(["auto", "openjph", "openjpeg"]))
+def test_decode_with_checksums_equals_decode_and_checksums(case, qstep, decoder):
+    img, opts = case
+    if qstep is not None:
+        opts = {**opts, "qstep": qstep}
+        opts.pop("tile_size", None)  # lossy edge tiles that vanish at a level are refused
+    try:
+        data = htj2k.encode(img, **opts)
+        expected = htj2k.decode(data, decoder=decoder)
+    except (htj2k.UnsupportedCodestreamError, ValueError):
+        return  # a decoder that cannot decode this stream (tested elsewhere)
+    try:
+        pixels, sums = htj2k.decode(data, checksums=True, decoder=decoder)
+    except htj2k.UnsupportedCodestreamError:
+        # only where that decoder cannot decode some level (each is decoded by itself)
+        levels = htj2k.info(data).levels
+        with pytest.raises(htj2k.UnsupportedCodestreamError):
+            for r in range(1, levels + 1):
+                htj2k.decode(data, level=r, decoder=decoder)
+        return
+    np.testing.assert_array_equal(pixels, expected)
+    assert sums[-1].checksum == zlib.crc32(expected.astype(expected.dtype.newbyteorder("<")).tobytes())
+    if qstep is None or decoder == "auto":  # lossy: OpenJPH and OpenJPEG round the 9/7 differently
+        assert sums == htj2k.checksums(data)
+
+
+def test_decode_with_checksums_of_every_conformance_kind(shared_dir):
+    """Layers, tiles, precincts, lossy, colour: whatever decode() reads."""
+    import glob
+    import os
+
+    files = sorted(glob.glob(os.path.join(shared_dir, "conformance", "**", "*.j2k"), recursive=True))
+    done = 0
+    for path in files:
+        try:
+            expected = htj2k.decode(path)
+        except htj2k.Htj2kError:
+            continue
+        pixels, sums = htj2k.decode(path, checksums=True)
+        np.testing.assert_array_equal(pixels, expected)
+        assert sums == htj2k.checksums(path), path
+        done += 1
+    assert done >= 10
+
+
+def test_decode_with_checksums_refusals():
+    data = htj2k.encode(make_image((32, 32), "u1", 8))
+    with pytest.raises(ValueError, match="level 0"):
+        htj2k.decode(data, level=1, checksums=True)
+    with pytest.raises(ValueError, match="level 0"):
+        htj2k.decode(data, level="best", checksums=True)
+    with pytest.raises(TypeError, match="checksums"):
+        htj2k.decode(data, checksums=1)
+    out = np.empty((32, 32), np.uint8)
+    pixels, sums = htj2k.decode(data, out=out, checksums=True)
+    assert pixels is out and sums == htj2k.checksums(data)

@@ -29,6 +29,15 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
                                uint64_t max_pixels = kDefaultMaxPixels, bool with_range = false,
                                uint64_t max_memory = kDefaultMaxMemory);
 
+// decode(..., checksums=True): `dec` (opened on data/size with opt, at level 0)
+// decodes full resolution into out (interleaved rows row_stride bytes apart), and
+// the checksums of every level L..0 (base first) come with it: level 0 from the
+// rows as decoded, the lower levels derived from them where that is exact (as
+// frame_checksums does), else by decoding each level. Throws InvalidArgument when
+// dec is not at level 0.
+std::vector<LevelCrc> decode_with_checksums(FrameDecoder& dec, void* out, size_t row_stride, const uint8_t* data,
+                                           size_t size, const DecodeOptions& opt);
+
 // Checksums of levels max_level..0 (base first) computed from raw pixels, as a
 // lossless encode with max_level decomposition levels would reconstruct them.
 // bit_depth 0 = the sample type's width; is_signed -1 = from the sample type.

@@ -101,6 +101,15 @@ def check_decoder(decoder: Any) -> str:
     return decoder
 
 
+def check_decode_checksums(checksums: Any, level: int, best: bool) -> bool:
+    """decode(checksums=...): a bool; the checksums come with a full-resolution decode."""
+    if not isinstance(checksums, (bool, np.bool_)):
+        raise TypeError(f"checksums: expected a bool, got {type(checksums).__name__}")
+    if checksums and (best or level):
+        raise ValueError("checksums: the level checksums come with a full-resolution decode (level 0)")
+    return bool(checksums)
+
+
 def check_encoder(encoder: Any) -> str:
     if not isinstance(encoder, str):
         raise TypeError(f"encoder: expected a str, got {type(encoder).__name__}")

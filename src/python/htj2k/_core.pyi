@@ -63,8 +63,10 @@ def decode(
     max_memory: int = ...,
     best: bool = False,
     layers: int = 0,
-) -> Union[np.ndarray, Tuple[np.ndarray, int]]:
-    """best: the finest level the data holds, returned as (array, level)."""
+    checksums: bool = False,
+) -> Union[np.ndarray, Tuple[np.ndarray, int], Tuple[np.ndarray, List[Tuple[int, int, int, int]]]]:
+    """best: the finest level the data holds, returned as (array, level); checksums:
+    (array, (level, width, height, crc) rows of every level, base first)."""
 def decode_planes(
     data: _Bytes, level: int = 0, max_pixels: int = ..., decoder: str = "auto", max_memory: int = ...,
     best: bool = False, layers: int = 0,

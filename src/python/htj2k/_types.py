@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-__all__ = ["ComponentInfo", "CodestreamInfo", "LevelChecksum", "EncodedFrame"]
+__all__ = ["ComponentInfo", "CodestreamInfo", "LevelChecksum", "EncodedFrame", "DecodedFrame"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,15 @@ class EncodedFrame(NamedTuple):
     :func:`htj2k.checksums` of ``data`` gives them). Unpacks as ``data, sums = ...``."""
 
     data: bytes
+    checksums: List[LevelChecksum]
+
+
+class DecodedFrame(NamedTuple):
+    """What ``decode(..., checksums=True)`` returns: the full-resolution pixels and the
+    checksums of every resolution level, base first (as :func:`htj2k.checksums` gives
+    them). Unpacks as ``pixels, sums = ...``."""
+
+    pixels: Any  # numpy.ndarray
     checksums: List[LevelChecksum]
 
 
