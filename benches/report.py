@@ -231,6 +231,16 @@ def section_targets(r: Results) -> List[str]:
             detail = ", ".join(f"{short(i)} {x:.2f}x" for i, x in rows)
             lines.append(f"| lossless encode, our encoder (1 thread) >= {need}x faster than {what} | worst {worst:.2f}x "
                          f"({detail}) | {verdict(worst >= need)} |")
+    rows = []
+    for im in IMAGES:
+        e = r.get("encode", im, "htj2k-ours-1t")
+        if e and e.get("openjph_bytes"):
+            rows.append((im, e["ours_bytes"] / e["openjph_bytes"] - 1))
+    if rows:
+        worst = max(abs(x) for _, x in rows)
+        detail = ", ".join(f"{short(i)} {100 * x:+.3f}%" for i, x in rows)
+        lines.append(f"| lossless codestream size, our encoder, within 1% of OpenJPH's (same options) | {detail} | "
+                     f"{verdict(worst <= 0.01)} |")
     rows = [(im, x) for im in ("dx", "mg")
             if (x := ratio(r.median("encode", im, "htj2k-ours-1t"), r.median("encode", im, "htj2k-ours-2t"))) is not None]
     if rows:
