@@ -248,21 +248,17 @@ def section_targets(r: Results) -> List[str]:
         detail = ", ".join(f"{short(i)} {x:.2f}x" for i, x in rows)
         lines.append(f"| one frame, our encoder: 2 threads >= 1.7x one thread (DX, MG) | worst {worst:.2f}x ({detail}) | "
                      f"{verdict(worst >= 1.7)} |")
-    rows = []
-    for im in IMAGES:  # against encode alone, timed alternately in the same test (test_codec.py)
-        e = r.get("encode_checksums", im, "htj2k")
-        if e and e.get("paired"):
-            rows.append((im, e["paired"]["htj2k_s"] / e["paired"]["peer_s"]))
+    def paired(op, num, den):  # the ratio of two sides timed alternately in one test, per image
+        return [(im, e["paired"][num] / e["paired"][den]) for im in IMAGES
+                if (e := r.get(op, im, "htj2k")) and e.get("paired")]
+
+    rows = paired("encode_checksums", "htj2k_s", "peer_s")  # against encode alone (test_codec.py)
     if rows:
         worst = max(x for _, x in rows)
         detail = ", ".join(f"{short(i)} {x:.3f}" for i, x in rows)
         lines.append(f"| encode(..., checksums=True) <= 1.1x encode alone (our encoder) | worst {worst:.3f}x ({detail}) | "
                      f"{verdict(worst <= 1.1)} |")
-    rows = []
-    for im in IMAGES:
-        e = r.get("decode_checksums", im, "htj2k")
-        if e and e.get("paired"):
-            rows.append((im, e["paired"]["peer_s"] / e["paired"]["htj2k_s"]))
+    rows = paired("decode_checksums", "peer_s", "htj2k_s")
     if rows:
         detail = ", ".join(f"{short(i)} {x:.2f}x" for i, x in rows)
         lines.append(f"| decode(..., checksums=True) against decode() + checksums() (informative) | {detail} | informative |")
