@@ -21,7 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 OPS = [
     ("encode", "Lossless encode"),
+    ("encode_checksums", "Lossless encode with the level checksums (our encoder, checksums=True)"),
     ("decode", "Full decode"),
+    ("decode_checksums", "Full decode with the level checksums (checksums=True)"),
     ("decode_l2", "Decode at level 2"),
     ("checksums", "All-level checksums"),
     ("verify", "Full verification against the checksum list"),
@@ -229,6 +231,16 @@ def section_targets(r: Results) -> List[str]:
             detail = ", ".join(f"{short(i)} {x:.2f}x" for i, x in rows)
             lines.append(f"| lossless encode, our encoder (1 thread) >= {need}x faster than {what} | worst {worst:.2f}x "
                          f"({detail}) | {verdict(worst >= need)} |")
+    rows = []
+    for im in IMAGES:
+        e = r.get("encode", im, "htj2k-ours-1t")
+        if e and e.get("openjph_bytes"):
+            rows.append((im, e["ours_bytes"] / e["openjph_bytes"] - 1))
+    if rows:
+        worst = max(abs(x) for _, x in rows)
+        detail = ", ".join(f"{short(i)} {100 * x:+.3f}%" for i, x in rows)
+        lines.append(f"| lossless codestream size, our encoder, within 1% of OpenJPH's (same options) | {detail} | "
+                     f"{verdict(worst <= 0.01)} |")
     rows = [(im, x) for im in ("dx", "mg")
             if (x := ratio(r.median("encode", im, "htj2k-ours-1t"), r.median("encode", im, "htj2k-ours-2t"))) is not None]
     if rows:
@@ -236,6 +248,26 @@ def section_targets(r: Results) -> List[str]:
         detail = ", ".join(f"{short(i)} {x:.2f}x" for i, x in rows)
         lines.append(f"| one frame, our encoder: 2 threads >= 1.7x one thread (DX, MG) | worst {worst:.2f}x ({detail}) | "
                      f"{verdict(worst >= 1.7)} |")
+    def paired(op, num, den):  # the ratio of two sides timed alternately in one test, per image
+        return [(im, e["paired"][num] / e["paired"][den]) for im in IMAGES
+                if (e := r.get(op, im, "htj2k")) and e.get("paired")]
+
+    rows = paired("encode_checksums", "htj2k_s", "peer_s")  # against encode alone (test_codec.py)
+    if rows:
+        worst = max(x for _, x in rows)
+        detail = ", ".join(f"{short(i)} {x:.3f}" for i, x in rows)
+        lines.append(f"| encode(..., checksums=True) <= 1.1x encode alone (our encoder) | worst {worst:.3f}x ({detail}) | "
+                     f"{verdict(worst <= 1.1)} |")
+    rows = paired("decode_checksums", "peer_s", "htj2k_s")
+    if rows:
+        detail = ", ".join(f"{short(i)} {x:.2f}x" for i, x in rows)
+        lines.append(f"| decode(..., checksums=True) against decode() + checksums() (informative) | {detail} | informative |")
+    e = r.get("roundtrip", "pydicom+shared", "htj2k")
+    if e and e.get("paired"):
+        x = e["paired"]["earlier_s"] / e["paired"]["htj2k_s"]
+        lines.append(f"| roundtrip throughput (pydicom + shared DICOM files, {e['frames']} frames) >= 1.5x the pipeline "
+                     f"before our encoder | {x:.2f}x ({fmt_time(e['paired']['earlier_s'])} -> "
+                     f"{fmt_time(e['paired']['htj2k_s'])}) | {verdict(x >= 1.5)} |")
     rows = []
     for im in IMAGES:
         e = r.get("decode_prefix_l2", im, "htj2k")

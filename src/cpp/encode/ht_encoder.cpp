@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "block/ht_block_encoder.hpp"
+#include "checksum/levels.hpp"
 #include "codestream/header.hpp"
 #include "codestream/markers.hpp"
 #include "core/big_array.hpp"
@@ -38,7 +39,8 @@ using u64 = uint64_t;
 // before it), so a level's bands stay in the plane it wrote them to.
 struct TileComponent {
   BigArray<int32_t> plane, plane2;  // every sample written before it is read: no zeroing
-  size_t stride = 0;
+  size_t stride = 0;                // = the tile's width
+  uint32_t rows = 0;                // the tile's height
   std::vector<uint32_t> w, h;
 
   int32_t* level_plane(uint32_t d) const { return (d & 1) ? plane2.get() : plane.get(); }
@@ -55,6 +57,7 @@ void allocate_tile(const ImageView& im, Tile& t) {
   t.comps.resize(im.num_components);
   for (TileComponent& tc : t.comps) {
     tc.stride = w;
+    tc.rows = h;
     tc.plane = make_big_array<int32_t>(size_t(w) * h);
   }
 }
@@ -107,34 +110,52 @@ void load_tiles(const ImageView& im, std::vector<Tile>& tiles, uint32_t bit_dept
 // 18 rows of the tile's width, stay in cache).
 constexpr uint32_t kBandPairs = 16;
 
-// `levels` levels of the 2D forward 5/3 (15444-1 F.4.2: columns, then rows) of a
-// tile-component whose origin on the reference grid is (x0, y0). Each level's row
-// bands are independent (dwt53_lift::level_band): they run on up to `threads` threads.
-void transform(TileComponent& tc, u64 x0, u64 y0, uint32_t levels, uint32_t w, uint32_t h, size_t threads) {
-  tc.w.assign(1, w);
-  tc.h.assign(1, h);
-  if (levels > 0) tc.plane2 = make_big_array<int32_t>(size_t(w) * h);
-  for (uint32_t d = 1; d <= levels; ++d) {
-    const uint32_t px = uint32_t(x0 & 1), py = uint32_t(y0 & 1);
-    if (w && h) {
-      const uint32_t cw = w, ch = h, pairs = (h + 1) / 2;
-      const int32_t* src = tc.level_plane(d - 1);
-      int32_t* dst = tc.level_plane(d);
-      parallel_for((pairs + kBandPairs - 1) / kBandPairs, threads, [&](size_t b) {
-        thread_local std::vector<int32_t> scratch;  // kept: no fresh pages per call
-        const size_t need = dwt53_lift::band_scratch_size(cw, kBandPairs);
-        if (scratch.size() < need) scratch.resize(need);
-        const uint32_t k0 = uint32_t(b) * kBandPairs, k1 = std::min(pairs, k0 + kBandPairs);
-        dwt53_lift::level_band(src, dst, tc.stride, cw, ch, px, py, k0, k1, scratch.data());
-      });
-    }
-    w = dwt53_lift::low_count(w, px);
-    h = dwt53_lift::low_count(h, py);
-    x0 = (x0 + 1) >> 1;
-    y0 = (y0 + 1) >> 1;
-    tc.w.push_back(w);
-    tc.h.push_back(h);
+// Level d of the 2D forward 5/3 (15444-1 F.4.2: columns, then rows) of a
+// tile-component whose origin on the reference grid is (x0, y0), from level
+// d - 1's LL into the other plane (tc.w/tc.h hold the sizes of the levels done).
+// The level's row bands are independent (dwt53_lift::level_band): they run on up
+// to `threads` threads.
+void transform_level(TileComponent& tc, u64 x0, u64 y0, uint32_t d, size_t threads) {
+  if (tc.w.empty()) {
+    tc.w.assign(1, uint32_t(tc.stride));
+    tc.h.assign(1, tc.rows);
   }
+  if (!tc.plane2) tc.plane2 = make_big_array<int32_t>(tc.stride * tc.rows);
+  const uint32_t w = tc.w.back(), h = tc.h.back();
+  for (uint32_t k = 1; k < d; ++k) x0 = (x0 + 1) >> 1, y0 = (y0 + 1) >> 1;
+  const uint32_t px = uint32_t(x0 & 1), py = uint32_t(y0 & 1);
+  if (w && h) {
+    const uint32_t pairs = (h + 1) / 2;
+    const int32_t* src = tc.level_plane(d - 1);
+    int32_t* dst = tc.level_plane(d);
+    parallel_for((pairs + kBandPairs - 1) / kBandPairs, threads, [&](size_t b) {
+      thread_local std::vector<int32_t> scratch;  // kept: no fresh pages per call
+      const size_t need = dwt53_lift::band_scratch_size(w, kBandPairs);
+      if (scratch.size() < need) scratch.resize(need);
+      const uint32_t k0 = uint32_t(b) * kBandPairs, k1 = std::min(pairs, k0 + kBandPairs);
+      dwt53_lift::level_band(src, dst, tc.stride, w, h, px, py, k0, k1, scratch.data());
+    });
+  }
+  tc.w.push_back(dwt53_lift::low_count(w, px));
+  tc.h.push_back(dwt53_lift::low_count(h, py));
+}
+
+// The checksum of level d of the image (every tile's LL band after d levels, in
+// the plane level d wrote). Our encoder's tile-components all share one sample
+// format.
+uint32_t level_crc(const std::vector<Tile>& tiles, uint32_t d, uint32_t width, uint32_t height, uint32_t nc,
+                   const SampleFormat& fmt, bool colour) {
+  std::vector<std::vector<const int32_t*>> planes(tiles.size(), std::vector<const int32_t*>(nc));
+  std::vector<TransformRect> rects(tiles.size());
+  const u64 round = (u64(1) << d) - 1;
+  for (size_t t = 0; t < tiles.size(); ++t) {
+    for (uint32_t c = 0; c < nc; ++c) planes[t][c] = tiles[t].comps[c].level_plane(d);
+    const TileComponent& tc = tiles[t].comps[0];
+    rects[t] = TransformRect{(tiles[t].x0 + round) >> d, (tiles[t].y0 + round) >> d, tc.w[d], tc.h[d], tc.stride,
+                             planes[t].data()};
+  }
+  return mosaic_crc32(std::move(rects), uint32_t((u64(width) + round) >> d), uint32_t((u64(height) + round) >> d), nc,
+                      fmt, colour);
 }
 
 struct BlockJob {
@@ -279,7 +300,8 @@ std::string ht_encoder_refusal(const EncodeOptions& o, uint32_t bit_depth) {
 // Long by nature: the stages in order (header, per-tile DWT in parallel, the
 // code-block plan, parallel block coding, packets and tile-parts).
 std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o, uint32_t levels,
-                                    uint32_t bit_depth, bool is_signed, bool colour) {
+                                    uint32_t bit_depth, bool is_signed, bool colour,
+                                    std::vector<LevelCrc>* level_crcs) {
   StageClock clock(o.stage_times);
   MainHeaderParams p;
   p.width = im.width;
@@ -315,10 +337,30 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   clock.mark(&EncodeStageTimes::header);
   load_tiles(im, tiles, bit_depth, is_signed, colour, threads);
   clock.mark(&EncodeStageTimes::load);
-  parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
-    Tile& t = tiles[i / nc];
-    transform(t.comps[i % nc], t.x0, t.y0, levels, uint32_t(t.x1 - t.x0), uint32_t(t.y1 - t.y0), threads);
-  });
+  // Level by level over every tile-component, so that the checksum of level d can
+  // be taken from its LL bands before level d + 1 reads them (level checksums
+  // count in the profile's dwt stage).
+  const SampleFormat fmt = make_sample_format(bit_depth, is_signed);
+  if (level_crcs) {
+    level_crcs->assign(levels + 1, LevelCrc{});
+    (*level_crcs)[levels] = LevelCrc{im.width, im.height, samples_crc32(im, fmt.bytes), 0};
+  }
+  for (uint32_t d = 1; d <= levels; ++d) {
+    parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
+      Tile& t = tiles[i / nc];
+      transform_level(t.comps[i % nc], t.x0, t.y0, d, threads);
+    });
+    if (level_crcs) {
+      const LevelCrc& full = (*level_crcs)[levels];
+      const uint32_t crc = level_crc(tiles, d, full.width, full.height, nc, fmt, colour);
+      const u64 round = (u64(1) << d) - 1;
+      (*level_crcs)[levels - d] =
+          LevelCrc{uint32_t((u64(im.width) + round) >> d), uint32_t((u64(im.height) + round) >> d), crc, d};
+    }
+  }
+  for (Tile& t : tiles)
+    for (TileComponent& tc : t.comps)
+      if (tc.w.empty()) tc.w.assign(1, uint32_t(tc.stride)), tc.h.assign(1, tc.rows);  // 0 levels
   clock.mark(&EncodeStageTimes::dwt);
   std::vector<TilePlan> plans(ntiles);
   std::vector<BlockJob> jobs;

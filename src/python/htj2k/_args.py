@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 import numpy as np
 
 from ._errors import InvalidCodestreamError
-from ._rules import DECODERS, DEFAULT_MAX_MEMORY, MAX_ARRAY_COMPONENTS, MAX_LEVELS
+from ._rules import DECODERS, DEFAULT_MAX_MEMORY, ENCODERS, MAX_ARRAY_COMPONENTS, MAX_LEVELS
 
 BytesLike = Union[bytes, bytearray, memoryview, np.ndarray]
 
@@ -93,12 +93,29 @@ def check_layers(layers: Any) -> int:
     return int(layers)
 
 
+def _choice(value: Any, name: str, choices: Tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected a str, got {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
 def check_decoder(decoder: Any) -> str:
-    if not isinstance(decoder, str):
-        raise TypeError(f"decoder: expected a str, got {type(decoder).__name__}")
-    if decoder not in DECODERS:
-        raise ValueError(f"decoder: expected 'auto', 'openjph' or 'openjpeg', got {decoder!r}")
-    return decoder
+    return _choice(decoder, "decoder", DECODERS)
+
+
+def check_decode_checksums(checksums: Any, level: int, best: bool) -> bool:
+    """decode(checksums=...): a bool; the checksums come with a full-resolution decode."""
+    if not isinstance(checksums, (bool, np.bool_)):
+        raise TypeError(f"checksums: expected a bool, got {type(checksums).__name__}")
+    if checksums and (best or level):
+        raise ValueError("checksums: the level checksums come with a full-resolution decode (level 0)")
+    return bool(checksums)
+
+
+def check_encoder(encoder: Any) -> str:
+    return _choice(encoder, "encoder", ENCODERS)
 
 
 def check_max_memory(max_memory: Any) -> int:
@@ -187,6 +204,7 @@ ENCODE_OPTIONS = {
     "container": _text,
     "encoder": _text,
     "threads": _integer,
+    "checksums": _flag,
 }
 
 
