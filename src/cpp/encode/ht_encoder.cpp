@@ -62,23 +62,27 @@ void allocate_tile(const ImageView& im, Tile& t) {
   }
 }
 
+// Row y of component c of the tile, widened and DC-shifted (`shift`: 0 for signed samples).
+void widen_row(const ImageView& im, const Tile& t, uint32_t c, uint32_t y, int32_t shift, int32_t* dst) {
+  const uint32_t nc = im.num_components, w = uint32_t(t.x1 - t.x0);
+  const size_t bytes = sample_bytes(im.type);
+  const auto* row = static_cast<const uint8_t*>(im.data) + size_t(t.y0 + y) * im.row_stride +
+                    (size_t(t.x0) * nc + c) * bytes;
+  load_widen(row, w, nc, im.type, dst);
+  if (shift)
+    for (uint32_t x = 0; x < w; ++x) dst[x] -= shift;
+}
+
+int32_t dc_shift(uint32_t bit_depth, bool is_signed) { return is_signed ? 0 : int32_t(1) << (bit_depth - 1); }
+
 // Rows [y0, y1) of the tile's samples, DC-shifted, RCT applied to components 0..2
 // with `colour`.
 void load_rows(const ImageView& im, Tile& t, uint32_t y0, uint32_t y1, uint32_t bit_depth, bool is_signed,
                bool colour) {
-  const uint32_t nc = im.num_components;
   const uint32_t w = uint32_t(t.x1 - t.x0);
-  const size_t bytes = sample_bytes(im.type);
-  const int32_t shift = is_signed ? 0 : int32_t(1) << (bit_depth - 1);
-  const auto* base = static_cast<const uint8_t*>(im.data);
   for (uint32_t y = y0; y < y1; ++y) {
-    const uint8_t* row = base + size_t(t.y0 + y) * im.row_stride + size_t(t.x0) * nc * bytes;
-    for (uint32_t c = 0; c < nc; ++c) {
-      int32_t* dst = t.comps[c].plane.get() + size_t(y) * w;
-      load_widen(row + c * bytes, w, nc, im.type, dst);
-      if (shift)
-        for (uint32_t x = 0; x < w; ++x) dst[x] -= shift;
-    }
+    for (uint32_t c = 0; c < im.num_components; ++c)
+      widen_row(im, t, c, y, dc_shift(bit_depth, is_signed), t.comps[c].plane.get() + size_t(y) * w);
     if (colour)
       rct_forward(t.comps[0].plane.get() + size_t(y) * w, t.comps[1].plane.get() + size_t(y) * w,
                   t.comps[2].plane.get() + size_t(y) * w, w);
@@ -88,9 +92,10 @@ void load_rows(const ImageView& im, Tile& t, uint32_t y0, uint32_t y1, uint32_t 
 // Rows per unit of the parallel load (a tile is loaded by several threads).
 constexpr uint32_t kLoadRows = 64;
 
-// Every tile's planes allocated and loaded, row bands on up to `threads` threads.
+// Every tile's planes allocated and, with `load`, loaded: row bands on up to
+// `threads` threads.
 void load_tiles(const ImageView& im, std::vector<Tile>& tiles, uint32_t bit_depth, bool is_signed, bool colour,
-                size_t threads) {
+                bool load, size_t threads) {
   struct Band {
     uint32_t tile, y0, y1;
   };
@@ -98,7 +103,7 @@ void load_tiles(const ImageView& im, std::vector<Tile>& tiles, uint32_t bit_dept
   for (uint32_t t = 0; t < tiles.size(); ++t) {
     allocate_tile(im, tiles[t]);
     const uint32_t h = uint32_t(tiles[t].y1 - tiles[t].y0);
-    for (uint32_t y = 0; y < h; y += kLoadRows) bands.push_back({t, y, std::min(h, y + kLoadRows)});
+    for (uint32_t y = 0; y < h && load; y += kLoadRows) bands.push_back({t, y, std::min(h, y + kLoadRows)});
   }
   parallel_for(bands.size(), threads, [&](size_t i) {
     const Band& b = bands[i];
@@ -110,12 +115,55 @@ void load_tiles(const ImageView& im, std::vector<Tile>& tiles, uint32_t bit_dept
 // 18 rows of the tile's width, stay in cache).
 constexpr uint32_t kBandPairs = 16;
 
+// The first level's input straight from the image (no colour transform: each
+// component on its own): rows widened and DC-shifted on first use into a small
+// direct-mapped cache. A band reads at most 2 kBandPairs + 6 consecutive rows,
+// fewer than the slots, so none is evicted while the band runs; the whole-plane
+// load (written, then read back) is skipped.
+class ImageRows {
+ public:
+  static constexpr uint32_t kSlots = 64;
+  static_assert(2 * kBandPairs + 6 <= kSlots, "a band's rows must fit the cache");
+
+  ImageRows(const ImageView& im, const Tile& t, uint32_t c, int32_t shift, std::vector<int32_t>& buf)
+      : im_(im), t_(t), c_(c), shift_(shift), w_(uint32_t(t.x1 - t.x0)) {
+    if (buf.size() < size_t(kSlots) * w_) buf.resize(size_t(kSlots) * w_);
+    buf_ = buf.data();
+    std::fill(std::begin(tag_), std::end(tag_), UINT32_MAX);
+  }
+  const int32_t* operator()(uint32_t r) {
+    int32_t* slot = buf_ + size_t(r % kSlots) * w_;
+    if (tag_[r % kSlots] != r) {
+      widen_row(im_, t_, c_, r, shift_, slot);
+      tag_[r % kSlots] = r;
+    }
+    return slot;
+  }
+
+ private:
+  const ImageView& im_;
+  const Tile& t_;
+  uint32_t c_;
+  int32_t shift_;
+  uint32_t w_;
+  int32_t* buf_;
+  uint32_t tag_[kSlots];
+};
+
+// The image a first level reads directly (ImageRows), when it does.
+struct DirectInput {
+  const ImageView* im = nullptr;
+  const Tile* tile = nullptr;
+  uint32_t c = 0;
+  int32_t shift = 0;
+};
+
 // Level d of the 2D forward 5/3 (15444-1 F.4.2: columns, then rows) of a
 // tile-component whose origin on the reference grid is (x0, y0), from level
-// d - 1's LL into the other plane (tc.w/tc.h hold the sizes of the levels done).
-// The level's row bands are independent (dwt53_lift::level_band): they run on up
-// to `threads` threads.
-void transform_level(TileComponent& tc, u64 x0, u64 y0, uint32_t d, size_t threads) {
+// d - 1's LL (or, for d = 1 with `direct`, the image) into the other plane
+// (tc.w/tc.h hold the sizes of the levels done). The level's row bands are
+// independent (dwt53_lift::level_band): they run on up to `threads` threads.
+void transform_level(TileComponent& tc, u64 x0, u64 y0, uint32_t d, size_t threads, const DirectInput* direct) {
   if (tc.w.empty()) {
     tc.w.assign(1, uint32_t(tc.stride));
     tc.h.assign(1, tc.rows);
@@ -126,14 +174,19 @@ void transform_level(TileComponent& tc, u64 x0, u64 y0, uint32_t d, size_t threa
   const uint32_t px = uint32_t(x0 & 1), py = uint32_t(y0 & 1);
   if (w && h) {
     const uint32_t pairs = (h + 1) / 2;
-    const int32_t* src = tc.level_plane(d - 1);
     int32_t* dst = tc.level_plane(d);
     parallel_for((pairs + kBandPairs - 1) / kBandPairs, threads, [&](size_t b) {
-      thread_local std::vector<int32_t> scratch;  // kept: no fresh pages per call
+      thread_local std::vector<int32_t> scratch, rows;  // kept: no fresh pages per call
       const size_t need = dwt53_lift::band_scratch_size(w, kBandPairs);
       if (scratch.size() < need) scratch.resize(need);
       const uint32_t k0 = uint32_t(b) * kBandPairs, k1 = std::min(pairs, k0 + kBandPairs);
-      dwt53_lift::level_band(src, dst, tc.stride, w, h, px, py, k0, k1, scratch.data());
+      if (direct && d == 1) {
+        ImageRows src(*direct->im, *direct->tile, direct->c, direct->shift, rows);
+        dwt53_lift::level_band(src, dst, tc.stride, w, h, px, py, k0, k1, scratch.data());
+      } else {
+        dwt53_lift::PlaneRows<int32_t> src{tc.level_plane(d - 1), tc.stride};
+        dwt53_lift::level_band(src, dst, tc.stride, w, h, px, py, k0, k1, scratch.data());
+      }
     });
   }
   tc.w.push_back(dwt53_lift::low_count(w, px));
@@ -335,7 +388,9 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   const size_t threads = o.threads;  // 0: all cores (parallel_for)
   const uint32_t nc = im.num_components;
   clock.mark(&EncodeStageTimes::header);
-  load_tiles(im, tiles, bit_depth, is_signed, colour, threads);
+  // Without the colour transform the first level reads the image itself (ImageRows).
+  const bool direct = !colour && levels > 0;
+  load_tiles(im, tiles, bit_depth, is_signed, colour, !direct, threads);
   clock.mark(&EncodeStageTimes::load);
   // Level by level over every tile-component, so that the checksum of level d can
   // be taken from its LL bands before level d + 1 reads them (level checksums
@@ -348,7 +403,8 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   for (uint32_t d = 1; d <= levels; ++d) {
     parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
       Tile& t = tiles[i / nc];
-      transform_level(t.comps[i % nc], t.x0, t.y0, d, threads);
+      const DirectInput in{&im, &t, uint32_t(i % nc), dc_shift(bit_depth, is_signed)};
+      transform_level(t.comps[i % nc], t.x0, t.y0, d, threads, direct ? &in : nullptr);
     });
     if (level_crcs) {
       const LevelCrc& full = (*level_crcs)[levels];

@@ -16,6 +16,14 @@
 namespace htj2k {
 namespace dwt53_lift {
 
+// Rows of a plane, `stride` apart: level_band's input for a level read from a plane.
+template <typename T>
+struct PlaneRows {
+  const T* p;
+  size_t stride;
+  const T* operator()(uint32_t r) const { return p + size_t(r) * stride; }
+};
+
 // Elements of scratch level_band needs for bands of up to `pairs` row pairs of width w.
 inline size_t band_scratch_size(uint32_t w, uint32_t pairs) {
   return size_t(pairs + 2) * w + 3 * (size_t(w) / 2 + 3);
@@ -23,17 +31,20 @@ inline size_t band_scratch_size(uint32_t w, uint32_t pairs) {
 
 // Output rows of the band [k0, k1) of one level: low row k (k < nl) to dst row k,
 // high row k (k < nh) to dst row nl + k, each with its row lifted horizontally
-// (low band first, as horizontal leaves it). src: w x h samples, rows `stride`
-// apart in both planes, the first row and column of coordinate parity py, px.
-template <typename T>
-void level_band(const T* src, T* dst, size_t stride, uint32_t w, uint32_t h, uint32_t px, uint32_t py,
+// (low band first, as horizontal leaves it). src(r): input row r of w x h
+// samples (PlaneRows, or rows made on demand: a band reads at most 2 (k1 - k0) + 6
+// consecutive rows, each pointer must stay valid through the band); dst rows
+// `stride` apart;
+// the first row and column of coordinate parity py, px.
+template <typename T, typename Rows>
+void level_band(Rows& src, T* dst, size_t stride, uint32_t w, uint32_t h, uint32_t px, uint32_t py,
                 uint32_t k0, uint32_t k1, T* scratch) {
   T* hscratch = scratch + size_t(k1 - k0 + 2) * w;  // for horizontal
   if (h == 1) {  // one row: the low band as it is, or a high band of 2x (F.4.8.2)
     if (k0 > 0) return;
-    const T* row = src;
+    const T* row = src(0);
     if (py) {
-      for (uint32_t x = 0; x < w; ++x) scratch[x] = T(src[x] * 2);
+      for (uint32_t x = 0; x < w; ++x) scratch[x] = T(row[x] * 2);
       row = scratch;
     }
     horizontal(row, dst, w, px, hscratch, true);
@@ -45,7 +56,7 @@ void level_band(const T* src, T* dst, size_t stride, uint32_t w, uint32_t h, uin
     if (j >= int64_t(h)) j = 2 * (int64_t(h) - 1) - j;
     return j;
   };
-  auto in = [&](int64_t j) { return src + size_t(mirror(j)) * stride; };
+  auto in = [&](int64_t j) { return src(uint32_t(mirror(j))); };
   const int64_t h0 = 1 - int64_t(py);  // local row of high row 0
   // High rows [first, last): the band's own and those its low rows lie between.
   const uint32_t first = k0 > 0 ? k0 - 1 : 0, last = std::min(nh, k1 + 1);
