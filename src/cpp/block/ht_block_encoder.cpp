@@ -100,6 +100,32 @@ const UvlcCode* uvlc_lookup() {
   return table.data();
 }
 
+// The U-VLC bits of a pair (u0, u1), both at most kPairU (no extension bits): the
+// prefixes, then the suffixes, packed as bits | length << 24 (at most 16 bits), in
+// one lookup instead of six variable-length adds.
+constexpr unsigned kPairU = 32;
+
+std::array<uint32_t, (kPairU + 1) * (kPairU + 1)> build_uvlc_pairs() {
+  std::array<uint32_t, (kPairU + 1) * (kPairU + 1)> t{};
+  const UvlcCode* c = uvlc_lookup();
+  for (unsigned u0 = 0; u0 <= kPairU; ++u0)
+    for (unsigned u1 = 0; u1 <= kPairU; ++u1) {
+      const UvlcCode &a = c[u0], &b = c[u1];
+      uint32_t bits = a.prefix;
+      unsigned n = a.prefix_len;
+      bits |= uint32_t(b.prefix) << n, n += b.prefix_len;
+      bits |= uint32_t(a.suffix) << n, n += a.suffix_len;
+      bits |= uint32_t(b.suffix) << n, n += b.suffix_len;
+      t[u0 * (kPairU + 1) + u1] = bits | uint32_t(n) << 24;
+    }
+  return t;
+}
+
+const uint32_t* uvlc_pair_lookup() {
+  static const std::array<uint32_t, (kPairU + 1) * (kPairU + 1)> table = build_uvlc_pairs();
+  return table.data();
+}
+
 // ---- samples: int32 through the kernels, int64 (beyond 31 bits) scalar -----
 
 uint32_t block_or(const HtEncodeKernels& k, const int32_t* v, uint32_t w, uint32_t h, size_t stride) {
@@ -123,6 +149,7 @@ template <typename Mag>
 struct RowCoder {
   const VlcCode* vlc;   // this row kind's codewords (vlc_index(which, 0, 0, 0) onwards)
   const UvlcCode* uvlc;
+  const uint32_t* uvlc_pairs;  // uvlc_pair_lookup()
   bool initial;         // the first quad row: its own table, contexts, kappa = 1, U-VLC pair rule
   const uint32_t* quads;  // packed quad descriptions of this row (ht_quad)
   const Mag* mags;        // MagSgn values of this row, quad q at mags + 4 q
@@ -176,7 +203,7 @@ struct RowCoder {
       for (unsigned i = 0; i < 4; ++i) {
         const unsigned kn = (known >> i) & 1;
         bits |= uint64_t(m[i] & ~(uint32_t(kn) << top)) << n;
-        n += ((rho >> i) & 1) * (U - kn);
+        n += (U - kn) & (0u - ((rho >> i) & 1));
       }
       if (n <= 32) return ms.put_clean(bits, n);
       ms.put_clean(bits & 0xFFFFFFFFu, 32);
@@ -193,8 +220,13 @@ struct RowCoder {
     vlc_out.put_clean(uint32_t(v.bits >> 32), v.n - 32);
   }
 
-  // Prefixes, suffixes, then extensions of a pair.
-  static void add_uvlc(const UvlcCode& a, const UvlcCode& b, VlcBits& v) {
+  // Prefixes, suffixes, then extensions of a pair (u0, u1).
+  void add_uvlc(unsigned u0, unsigned u1, VlcBits& v) const {
+    if (u0 <= kPairU && u1 <= kPairU) {
+      const uint32_t e = uvlc_pairs[u0 * (kPairU + 1) + u1];
+      return v.add(e & 0xFFFFFF, e >> 24);
+    }
+    const UvlcCode &a = uvlc[u0], &b = uvlc[u1];
     v.add(a.prefix, a.prefix_len);
     v.add(b.prefix, b.prefix_len);
     v.add(a.suffix, a.suffix_len);
@@ -210,7 +242,7 @@ struct RowCoder {
     if (initial && u0 && u1) {
       const bool both_big = std::min(u0, u1) > 2;
       mel.encode(both_big);
-      if (both_big) return add_uvlc(uvlc[u0 - 2], uvlc[u1 - 2], v);
+      if (both_big) return add_uvlc(u0 - 2, u1 - 2, v);
       if (u0 > 2) {
         const UvlcCode& a = uvlc[u0];
         v.add(a.prefix, a.prefix_len);
@@ -220,7 +252,7 @@ struct RowCoder {
         return;
       }
     }
-    add_uvlc(uvlc[u0], uvlc[u1], v);
+    add_uvlc(u0, u1, v);
   }
 
   void run(uint32_t quads) {
@@ -286,8 +318,8 @@ void code_rows(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s, std::vector
     const Sample* line0 = values + size_t(2 * r) * stride;
     load_pair(k, line0, 2 * r + 1 < height ? line0 + stride : nullptr, width, mag_buf.data(), cur + 4);
     k.prepare_quads(cur, s.exps[(r + 1) & 1].data(), quads, r == 0, s.quads.data());
-    RowCoder<Mag> coder{vlc_table + vlc_index(r == 0 ? 0 : 1, 0, 0, 0), uvlc_lookup(), r == 0, s.quads.data(),
-                        mag_buf.data(), ms, mel, vlc};
+    RowCoder<Mag> coder{vlc_table + vlc_index(r == 0 ? 0 : 1, 0, 0, 0), uvlc_lookup(), uvlc_pair_lookup(),
+                        r == 0, s.quads.data(), mag_buf.data(), ms, mel, vlc};
     coder.run(quads);
   }
 }
