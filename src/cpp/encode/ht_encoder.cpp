@@ -51,14 +51,16 @@ struct Tile {
   std::vector<TileComponent> comps;
 };
 
-// The tile's planes (uninitialised: load_rows writes every sample).
-void allocate_tile(const ImageView& im, Tile& t) {
+// The tile's planes (uninitialised: every sample is written before it is read).
+// Unloaded (the first level reads the image), `plane` only receives the even
+// levels, within the first level's LL: ceil(h / 2) rows.
+void allocate_tile(const ImageView& im, Tile& t, bool load) {
   const uint32_t w = uint32_t(t.x1 - t.x0), h = uint32_t(t.y1 - t.y0);
   t.comps.resize(im.num_components);
   for (TileComponent& tc : t.comps) {
     tc.stride = w;
     tc.rows = h;
-    tc.plane = make_big_array<int32_t>(size_t(w) * h);
+    tc.plane = make_big_array<int32_t>(size_t(w) * (load ? h : (h + 1) / 2));
   }
 }
 
@@ -101,7 +103,7 @@ void load_tiles(const ImageView& im, std::vector<Tile>& tiles, uint32_t bit_dept
   };
   std::vector<Band> bands;
   for (uint32_t t = 0; t < tiles.size(); ++t) {
-    allocate_tile(im, tiles[t]);
+    allocate_tile(im, tiles[t], load);
     const uint32_t h = uint32_t(tiles[t].y1 - tiles[t].y0);
     for (uint32_t y = 0; y < h && load; y += kLoadRows) bands.push_back({t, y, std::min(h, y + kLoadRows)});
   }
