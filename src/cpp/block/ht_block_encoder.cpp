@@ -289,18 +289,19 @@ void finish_mel_vlc(ht::MelWriter& mel, ht::VlcWriter& vlc) {
 
 void check_arguments(const void* values, uint32_t width, uint32_t height, size_t stride, unsigned kmax,
                      unsigned max_kmax) {
-  const std::string where = "encode_ht_block: ";
-  if (!values) throw InvalidArgument(where + "values is null");
+  const char* where = "encode_ht_block: ";
+  if (!values) throw InvalidArgument(std::string(where) + "values is null");
   if (width == 0 || height == 0 || width > kMaxBlockSide || height > kMaxBlockSide ||
       uint64_t(width) * height > kMaxBlockArea)
-    throw InvalidArgument(where + "a code-block of " + std::to_string(width) + "x" + std::to_string(height) +
-                          " (sides 1.." + std::to_string(kMaxBlockSide) + ", area at most " +
+    throw InvalidArgument(std::string(where) + "a code-block of " + std::to_string(width) + "x" +
+                          std::to_string(height) + " (sides 1.." + std::to_string(kMaxBlockSide) + ", area at most " +
                           std::to_string(kMaxBlockArea) + ")");
   if (stride < width)
-    throw InvalidArgument(where + "stride " + std::to_string(stride) + " is below the width " +
+    throw InvalidArgument(std::string(where) + "stride " + std::to_string(stride) + " is below the width " +
                           std::to_string(width));
   if (kmax < 1 || kmax > max_kmax)
-    throw InvalidArgument(where + "kmax " + std::to_string(kmax) + " is outside 1.." + std::to_string(max_kmax));
+    throw InvalidArgument(std::string(where) + "kmax " + std::to_string(kmax) + " is outside 1.." +
+                          std::to_string(max_kmax));
 }
 
 // Every quad row in order: load (an odd width's last column stays 0), prepare, code.
@@ -326,17 +327,19 @@ void code_rows(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s, std::vector
 
 // The whole block in order: checks, buffers, the quad rows, termination, and the
 // segment assembled as MagSgn | MEL | VLC with Scup in its last two bytes.
+// `out` is overwritten (its buffer's capacity kept).
 template <typename Sample, typename Mag>
-HtEncodedBlock encode_block(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_buf,
-                            const Sample* values, uint32_t width, uint32_t height, size_t stride, unsigned kmax,
-                            unsigned max_kmax) {
+void encode_block(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_buf,
+                  const Sample* values, uint32_t width, uint32_t height, size_t stride, unsigned kmax,
+                  unsigned max_kmax, HtEncodedBlock& out) {
   check_arguments(values, width, height, stride, kmax, max_kmax);
   const Mag all = block_or(k, values, width, height, stride);
   if (all >> kmax)
     throw InvalidArgument("encode_ht_block: a magnitude is 2^kmax or more (kmax " + std::to_string(kmax) + ")");
-  HtEncodedBlock out;
+  out.bytes.clear();
   out.missing_msbs = kmax - 1;  // the cleanup pass at bit-plane Mb - 1 - Zblk = 0
-  if (all == 0) return out;
+  out.passes = 0;
+  if (all == 0) return;
   out.passes = 1;
 
   const size_t all_quads = size_t((width + 1) / 2) * ((height + 1) / 2);
@@ -364,7 +367,6 @@ HtEncodedBlock encode_block(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s
   const size_t n = out.bytes.size();
   dst[n - 1] = uint8_t(scup >> 4);
   dst[n - 2] = uint8_t((dst[n - 2] & 0xF0) | (scup & 0xF));
-  return out;
 }
 
 }  // namespace
@@ -372,20 +374,35 @@ HtEncodedBlock encode_block(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s
 HtBlockEncoder::HtBlockEncoder(const HtEncodeKernels* kernels)
     : kernels_(kernels ? kernels : &ht_encode_kernels()) {}
 
+void HtBlockEncoder::encode(const int32_t* values, uint32_t width, uint32_t height, size_t stride, unsigned kmax,
+                            HtEncodedBlock& out) {
+  encode_block(*kernels_, scratch_, scratch_.mags32, values, width, height, stride, kmax, kHtMaxKmax32, out);
+}
+
 HtEncodedBlock HtBlockEncoder::encode(const int32_t* values, uint32_t width, uint32_t height, size_t stride,
                                       unsigned kmax) {
-  return encode_block(*kernels_, scratch_, scratch_.mags32, values, width, height, stride, kmax, kHtMaxKmax32);
+  HtEncodedBlock out;
+  encode(values, width, height, stride, kmax, out);
+  return out;
 }
 
 HtEncodedBlock HtBlockEncoder::encode(const int64_t* values, uint32_t width, uint32_t height, size_t stride,
                                       unsigned kmax) {
-  return encode_block(*kernels_, scratch_, scratch_.mags64, values, width, height, stride, kmax, kHtMaxKmax64);
+  HtEncodedBlock out;
+  encode_block(*kernels_, scratch_, scratch_.mags64, values, width, height, stride, kmax, kHtMaxKmax64, out);
+  return out;
 }
 
 HtEncodedBlock encode_ht_block(const int32_t* values, uint32_t width, uint32_t height, size_t stride,
                                unsigned kmax) {
   thread_local HtBlockEncoder encoder;
   return encoder.encode(values, width, height, stride, kmax);
+}
+
+void encode_ht_block(const int32_t* values, uint32_t width, uint32_t height, size_t stride, unsigned kmax,
+                     HtEncodedBlock& out) {
+  thread_local HtBlockEncoder encoder;
+  encoder.encode(values, width, height, stride, kmax, out);
 }
 
 HtEncodedBlock encode_ht_block(const int64_t* values, uint32_t width, uint32_t height, size_t stride,

@@ -43,6 +43,10 @@ class HtBlockEncoder {
   // (also a value out of range) throw htj2k::InvalidArgument.
   HtEncodedBlock encode(const int32_t* values, uint32_t width, uint32_t height, size_t stride,
                         unsigned kmax);
+  // The same into `out`, whose buffer's capacity is reused (no allocation per block
+  // for a caller that keeps its blocks).
+  void encode(const int32_t* values, uint32_t width, uint32_t height, size_t stride, unsigned kmax,
+              HtEncodedBlock& out);
   // The same for magnitudes above 31 bits (kmax up to kHtMaxKmax64).
   HtEncodedBlock encode(const int64_t* values, uint32_t width, uint32_t height, size_t stride,
                         unsigned kmax);
@@ -63,6 +67,8 @@ class HtBlockEncoder {
 // One call, one block: a thread-local HtBlockEncoder.
 HtEncodedBlock encode_ht_block(const int32_t* values, uint32_t width, uint32_t height, size_t stride,
                                unsigned kmax);
+void encode_ht_block(const int32_t* values, uint32_t width, uint32_t height, size_t stride, unsigned kmax,
+                     HtEncodedBlock& out);
 HtEncodedBlock encode_ht_block(const int64_t* values, uint32_t width, uint32_t height, size_t stride,
                                unsigned kmax);
 

@@ -278,14 +278,15 @@ void plan_tile(const PacketChecker::TileLayout& lay, const Tile& tile, uint32_t 
   }
 }
 
-// Every job coded, on up to `threads` threads; the first failure (lowest index) thrown.
-std::vector<HtEncodedBlock> code_blocks_parallel(const std::vector<BlockJob>& jobs, size_t threads) {
-  std::vector<HtEncodedBlock> out(jobs.size());
+// Every job coded into out[0, jobs.size()), on up to `threads` threads; the first
+// failure (lowest index) thrown. out's blocks keep their buffers between calls.
+void code_blocks_parallel(const std::vector<BlockJob>& jobs, size_t threads, std::vector<HtEncodedBlock>& out) {
+  if (out.size() < jobs.size()) out.resize(jobs.size());
   std::vector<std::exception_ptr> errors(jobs.size());
   parallel_for(jobs.size(), threads, [&](size_t i) {
     const BlockJob& j = jobs[i];
     try {
-      out[i] = encode_ht_block(j.values, j.w, j.h, j.stride, j.kmax);
+      encode_ht_block(j.values, j.w, j.h, j.stride, j.kmax, out[i]);
     } catch (...) {
       errors[i] = std::current_exception();
     }
@@ -298,8 +299,12 @@ std::vector<HtEncodedBlock> code_blocks_parallel(const std::vector<BlockJob>& jo
         throw EncodeFailure(std::string("a wavelet coefficient exceeds the band's magnitude bit-planes: ") + x.what());
       }
     }
-  return out;
 }
+
+// The segments of the calling thread's last encode, kept for the next one: the
+// blocks' buffers are reused instead of allocated (and their pages faulted in)
+// anew on every call; released after a frame whose segments exceed this.
+constexpr size_t kKeptSegmentBytes = size_t(64) << 20;
 
 // The tile's packets appended to `body`: headers by the shared writer, then the
 // cleanup segments.
@@ -423,10 +428,11 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   std::vector<TilePlan> plans(ntiles);
   std::vector<BlockJob> jobs;
   for (uint32_t t = 0; t < ntiles; ++t) plan_tile(layouts[t], tiles[t], levels, plans[t], jobs);
-  const std::vector<HtEncodedBlock> coded = code_blocks_parallel(jobs, threads);
+  thread_local std::vector<HtEncodedBlock> coded;
+  code_blocks_parallel(jobs, threads, coded);
   clock.mark(&EncodeStageTimes::blocks);
   size_t segments = 0;  // room for every segment, the packet headers, SOTs and EOC: no regrowth
-  for (const HtEncodedBlock& b : coded) segments += b.bytes.size() + 8;
+  for (size_t i = 0; i < jobs.size(); ++i) segments += coded[i].bytes.size() + 8;
   out.reserve(out.size() + segments + 64 * size_t(ntiles) + 1024);
   for (uint32_t t = 0; t < ntiles; ++t) {
     const size_t at = begin_tile_part(out, t);
@@ -434,6 +440,7 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
     end_tile_part(out, at, t);
   }
   put16(out, kEOC);
+  if (segments > kKeptSegmentBytes) std::vector<HtEncodedBlock>().swap(coded);
   clock.mark(&EncodeStageTimes::packets);
   return out;
 }
