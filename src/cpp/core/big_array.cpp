@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 #if defined(__linux__)
+#include <pthread.h>
 #include <sys/mman.h>
 #endif
 
@@ -23,9 +24,24 @@ struct Cache {
   size_t kept_bytes = 0;
 };
 
+Cache* g_cache = nullptr;
+
+#if defined(__linux__)
+// In a forked child the mutex may be held by a thread that does not exist there:
+// start a fresh cache (the parent's kept arrays are leaked, not freed twice).
+void fresh_cache_in_child() { g_cache = new Cache(); }
+#endif
+
 Cache& cache() {
-  static Cache* c = new Cache();  // never destroyed: arrays may be freed during exit
-  return *c;
+  static const bool once = [] {  // never destroyed: arrays may be freed during exit
+    g_cache = new Cache();
+#if defined(__linux__)
+    pthread_atfork(nullptr, nullptr, &fresh_cache_in_child);
+#endif
+    return true;
+  }();
+  (void)once;
+  return *g_cache;
 }
 
 }  // namespace
