@@ -403,8 +403,10 @@ def section_encode_stages(r: Results) -> List[str]:
     lines = ["## Our encoder, stage by stage", "",
              "One lossless encode (`encoder=\"htj2k\"`, the settings of the encode table) timed inside the "
              "C++ core (htj2k_testing.encode_stage_times): each stage's median over the rounds, as a share of "
-             "their sum. checks = options and sample range; header = main header and tile layouts; finish = "
-             "decodability check (and tile-part, TLM, PLT rewrites when asked).", "",
+             "their sum. checks = options and sample range; header = main header and tile layouts; load = the "
+             "whole-plane load, only with the colour transform (otherwise the first DWT level reads the image "
+             "itself and the widening and DC shift count in the DWT); finish = decodability check (and tile-part, "
+             "TLM, PLT rewrites when asked).", "",
              "| image | threads | total | " + " | ".join(t for _, t in STAGES) + " |",
              "| --- | --- | --- | " + " | ".join("---" for _ in STAGES) + " |"]
     for im, t, e in rows:

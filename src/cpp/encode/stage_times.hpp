@@ -10,8 +10,9 @@ namespace htj2k {
 struct EncodeStageTimes {
   double checks = 0;   // option checks and the sample range check (encode_image)
   double header = 0;   // main header written, read back, tile layouts
-  double load = 0;     // samples widened, DC shift, colour transform
-  double dwt = 0;      // forward 5/3 DWT of every tile-component
+  double load = 0;     // samples widened, DC shift, colour transform (a whole-plane load:
+                       // with the colour transform only; otherwise the DWT reads the image)
+  double dwt = 0;      // forward 5/3 DWT of every tile-component (level checksums when asked)
   double blocks = 0;   // code-block plan and HT block coding
   double packets = 0;  // packet headers and bodies, tile-parts (Tier-2)
   double finish = 0;   // decodability check, tile-parts per resolution, TLM, PLT, JPH
