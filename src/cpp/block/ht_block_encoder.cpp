@@ -145,7 +145,31 @@ void load_pair(const HtEncodeKernels&, const int64_t* line0, const int64_t* line
 
 // ---- the quad loop --------------------------------------------------------------
 
-template <typename Mag>
+// The 16-bit slot of each set bit of a 4-bit sample mask (a quad's four MagSgn
+// values side by side in 64 bits).
+constexpr uint64_t slots(unsigned mask) {
+  return (mask & 1 ? 0xFFFFull : 0) | (mask & 2 ? 0xFFFFull << 16 : 0) | (mask & 4 ? 0xFFFFull << 32 : 0) |
+         (mask & 8 ? 0xFFFFull << 48 : 0);
+}
+constexpr uint64_t kSlots[16] = {slots(0),  slots(1),  slots(2),  slots(3), slots(4),  slots(5),
+                                 slots(6),  slots(7),  slots(8),  slots(9), slots(10), slots(11),
+                                 slots(12), slots(13), slots(14), slots(15)};
+
+#if defined(__x86_64__)
+// BMI2's parallel bit extract, as an instruction: only run where kernels.bmi2
+// says the CPU has it (an intrinsic would need the whole caller built for BMI2).
+inline uint64_t pext64(uint64_t v, uint64_t mask) {
+  uint64_t r;
+  asm("pextq %2, %1, %0" : "=r"(r) : "r"(v), "r"(mask));
+  return r;
+}
+constexpr bool kHavePext = true;
+#else
+inline uint64_t pext64(uint64_t, uint64_t) { return 0; }
+constexpr bool kHavePext = false;
+#endif
+
+template <typename Mag, bool kBmi2>
 struct RowCoder {
   const VlcCode* vlc;   // this row kind's codewords (vlc_index(which, 0, 0, 0) onwards)
   const UvlcCode* uvlc;
@@ -196,6 +220,19 @@ struct RowCoder {
   // m < 2^U (2 (mu - 1) + sign < 2^E), 0 for an insignificant sample, so no mask
   // is needed but for a signalled sample's bit U - 1 (1 when E = U, implied).
   void put_quad_mags(const Mag* m, unsigned rho, unsigned U, unsigned known) {
+    if (kBmi2 && kHavePext && sizeof(Mag) == 4 && U <= 16) {
+      // The four values in 16-bit slots (each below 2^U <= 2^16), kept: the low U
+      // bits of a significant sample's slot, U - 1 of a signalled one's.
+      const uint64_t packed = uint64_t(m[0]) | uint64_t(m[1]) << 16 | uint64_t(m[2]) << 32 | uint64_t(m[3]) << 48;
+      const uint64_t rep = 0x0001000100010001ull;
+      const uint64_t keep = (((uint64_t(1) << U) - 1) * rep & kSlots[rho]) & ~((uint64_t(1) << (U - 1)) * rep & kSlots[known]);
+      const unsigned n = unsigned(__builtin_popcount(rho)) * U - unsigned(__builtin_popcount(rho & known));
+      const uint64_t bits = pext64(packed, keep);
+      if (n <= 32) return ms.put_clean(bits, n);
+      ms.put_clean(bits & 0xFFFFFFFFu, 32);
+      ms.put_clean(bits >> 32, n - 32);
+      return;
+    }
     if (sizeof(Mag) == 4 && U <= 16) {
       const unsigned top = U - 1;  // U >= 1: some sample is significant when rho != 0
       uint64_t bits = 0;
@@ -305,8 +342,8 @@ void check_arguments(const void* values, uint32_t width, uint32_t height, size_t
 }
 
 // Every quad row in order: load (an odd width's last column stays 0), prepare, code.
-template <typename Sample, typename Mag>
-void code_rows(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_buf,
+template <typename Sample, typename Mag, bool kBmi2>
+inline __attribute__((always_inline)) void code_rows(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_buf,
                const Sample* values, uint32_t width, uint32_t height, size_t stride, ht::MagSgnWriter& ms,
                ht::MelWriter& mel, ht::VlcWriter& vlc) {
   const uint32_t quads = (width + 1) / 2, rows = (height + 1) / 2;
@@ -319,10 +356,20 @@ void code_rows(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s, std::vector
     const Sample* line0 = values + size_t(2 * r) * stride;
     load_pair(k, line0, 2 * r + 1 < height ? line0 + stride : nullptr, width, mag_buf.data(), cur + 4);
     k.prepare_quads(cur, s.exps[(r + 1) & 1].data(), quads, r == 0, s.quads.data());
-    RowCoder<Mag> coder{vlc_table + vlc_index(r == 0 ? 0 : 1, 0, 0, 0), uvlc_lookup(), uvlc_pair_lookup(),
+    RowCoder<Mag, kBmi2> coder{vlc_table + vlc_index(r == 0 ? 0 : 1, 0, 0, 0), uvlc_lookup(), uvlc_pair_lookup(),
                         r == 0, s.quads.data(), mag_buf.data(), ms, mel, vlc};
     coder.run(quads);
   }
+}
+
+// The quad rows compiled for BMI2 (PEXT, SHLX/SHRX): called only where the
+// kernel set says the CPU has it.
+__attribute__((target("bmi2,popcnt"))) void code_rows_bmi2(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s,
+                                                          std::vector<uint32_t>& mag_buf, const int32_t* values,
+                                                          uint32_t width, uint32_t height, size_t stride,
+                                                          ht::MagSgnWriter& ms, ht::MelWriter& mel,
+                                                          ht::VlcWriter& vlc) {
+  code_rows<int32_t, uint32_t, true>(k, s, mag_buf, values, width, height, stride, ms, mel, vlc);
 }
 
 // The whole block in order: checks, buffers, the quad rows, termination, and the
@@ -352,7 +399,15 @@ void encode_block(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s, std::vec
   ht::MagSgnWriter ms(base);
   ht::MelWriter mel(base + ms_cap);
   ht::VlcWriter vlc(base + ms_cap + mel_cap + vlc_cap);
-  code_rows(k, s, mag_buf, values, width, height, stride, ms, mel, vlc);
+  if constexpr (sizeof(Sample) == 4) {
+    if (k.bmi2) {
+      code_rows_bmi2(k, s, mag_buf, values, width, height, stride, ms, mel, vlc);
+    } else {
+      code_rows<Sample, Mag, false>(k, s, mag_buf, values, width, height, stride, ms, mel, vlc);
+    }
+  } else {
+    code_rows<Sample, Mag, false>(k, s, mag_buf, values, width, height, stride, ms, mel, vlc);
+  }
   ms.finish();
   finish_mel_vlc(mel, vlc);
 

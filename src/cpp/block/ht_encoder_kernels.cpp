@@ -162,7 +162,8 @@ void PrepareQuadsImpl(const uint8_t* cur, const uint8_t* prev, uint32_t quads, b
 }
 
 HtEncodeKernels HtEncodeKernelsImpl() {
-  return HtEncodeKernels{hwy::TargetName(HWY_TARGET), &MagnitudesOrImpl, &LoadPairImpl, &PrepareQuadsImpl};
+  return HtEncodeKernels{hwy::TargetName(HWY_TARGET), &MagnitudesOrImpl, &LoadPairImpl, &PrepareQuadsImpl,
+                         HWY_ARCH_X86_64 && HWY_TARGET <= HWY_AVX2};
 }
 
 }  // namespace HWY_NAMESPACE

@@ -39,6 +39,10 @@ struct HtEncodeKernels {
   // exponents and (unless initial, the first quad row) the previous row's; both
   // in the padded layout above.
   void (*prepare_quads)(const uint8_t* cur, const uint8_t* prev, uint32_t quads, bool initial, uint32_t* out);
+  // The serial quad loop may use BMI2 (x86-64 targets from AVX2 on have it): the
+  // MagSgn bits of a quad packed with one PEXT and variable shifts without the
+  // flags register (block/ht_block_encoder.cpp; the same bytes either way).
+  bool bmi2 = false;
 };
 
 // The kernels of the best target this CPU supports (chosen once; the scalar
