@@ -225,7 +225,8 @@ struct RowCoder {
       // bits of a significant sample's slot, U - 1 of a signalled one's.
       const uint64_t packed = uint64_t(m[0]) | uint64_t(m[1]) << 16 | uint64_t(m[2]) << 32 | uint64_t(m[3]) << 48;
       const uint64_t rep = 0x0001000100010001ull;
-      const uint64_t keep = (((uint64_t(1) << U) - 1) * rep & kSlots[rho]) & ~((uint64_t(1) << (U - 1)) * rep & kSlots[known]);
+      const uint64_t low = ((uint64_t(1) << U) - 1) * rep, top = (uint64_t(1) << (U - 1)) * rep;
+      const uint64_t keep = (low & kSlots[rho]) & ~(top & kSlots[known]);
       const unsigned n = unsigned(__builtin_popcount(rho)) * U - unsigned(__builtin_popcount(rho & known));
       const uint64_t bits = pext64(packed, keep);
       if (n <= 32) return ms.put_clean(bits, n);
@@ -343,9 +344,10 @@ void check_arguments(const void* values, uint32_t width, uint32_t height, size_t
 
 // Every quad row in order: load (an odd width's last column stays 0), prepare, code.
 template <typename Sample, typename Mag, bool kBmi2>
-inline __attribute__((always_inline)) void code_rows(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s, std::vector<Mag>& mag_buf,
-               const Sample* values, uint32_t width, uint32_t height, size_t stride, ht::MagSgnWriter& ms,
-               ht::MelWriter& mel, ht::VlcWriter& vlc) {
+inline __attribute__((always_inline)) void code_rows(const HtEncodeKernels& k, HtBlockEncoder::Scratch& s,
+                                                     std::vector<Mag>& mag_buf, const Sample* values, uint32_t width,
+                                                     uint32_t height, size_t stride, ht::MagSgnWriter& ms,
+                                                     ht::MelWriter& mel, ht::VlcWriter& vlc) {
   const uint32_t quads = (width + 1) / 2, rows = (height + 1) / 2;
   for (auto& e : s.exps) e.assign(4 * (size_t(quads) + 2), 0);
   mag_buf.assign(4 * size_t(quads), Mag(0));
