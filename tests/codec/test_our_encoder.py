@@ -237,7 +237,10 @@ def test_committed_digests(name, img, opts):
 
 
 @pytest.mark.parametrize("opts", [{"tileparts": "R", "tlm": True}, {"plt": True}, {"tileparts": "R", "plt": True},
-                                  {"container": "jph"}, {"tlm": True, "tile_size": (16, 16)}])
+                                  {"container": "jph"}, {"tlm": True, "tile_size": (16, 16)},
+                                  {"tileparts": "C", "progression": "CPRL", "tlm": True, "plt": True},
+                                  {"tileparts": "RC", "progression": "LRCP", "tile_size": (16, 16), "tlm": True},
+                                  {"tileparts": "C", "progression": "RLCP", "plt": True, "container": "jph"}])
 def test_tile_parts_tlm_plt_jph(opts):
     img = make_image((40, 36, 3), "u1", 8, "smooth", 4)
     cs = htj2k.encode(img, encoder=OURS, **opts)
@@ -245,8 +248,10 @@ def test_tile_parts_tlm_plt_jph(opts):
     np.testing.assert_array_equal(htj2k.decode(cs, decoder="openjpeg"), img)
     info = htj2k.info(cs)
     assert info.has_tlm == bool(opts.get("tlm")) and info.has_plt == bool(opts.get("plt"))
-    if opts.get("tileparts") == "R":
-        assert info.tile_parts == info.levels + 1
+    per_tile = {None: 1, "R": info.levels + 1, "C": 3, "RC": 3 * (info.levels + 1)}[opts.get("tileparts")]
+    if opts.get("progression") in ("LRCP", "RLCP") and opts.get("tileparts") == "C":
+        per_tile = 3 * (info.levels + 1)  # a component division divides resolutions too
+    assert info.tile_parts == per_tile * info.tiles[0] * info.tiles[1]
     assert info.container == opts.get("container", "j2c")
 
 
@@ -259,8 +264,9 @@ def test_values_outside_the_bit_depth():
 @pytest.mark.parametrize("opts,error,match", [
     ({"reversible": False}, htj2k.UnsupportedCodestreamError, "reversible"),
     ({"qstep": 0.01}, htj2k.UnsupportedCodestreamError, "reversible"),
-    ({"tileparts": "C", "progression": "CPRL"}, htj2k.UnsupportedCodestreamError, "tileparts"),
-    ({"tileparts": "R", "progression": "PCRL"}, (ValueError, htj2k.UnsupportedCodestreamError), "tileparts"),
+    ({"tileparts": "R", "progression": "PCRL"}, ValueError, "tileparts: 'R' with PCRL"),
+    ({"tileparts": "RC", "progression": "CPRL"}, ValueError, "tileparts: 'RC' with CPRL"),
+    ({"tileparts": "C", "progression": "RPCL"}, ValueError, "tileparts: 'C' with RPCL"),
     ({"encoder": "kakadu"}, ValueError, "encoder"),
     ({"threads": -1}, ValueError, "threads"),
     ({"threads": "2"}, TypeError, "threads"),

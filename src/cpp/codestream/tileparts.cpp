@@ -163,10 +163,10 @@ TilePartDivision detect_division(uint8_t prog, const std::vector<uint32_t>& per_
   for (const TilePartDivision d : {TilePartDivision{true, false}, TilePartDivision{false, true},
                                    TilePartDivision{true, true}}) {
     if (tile_part_division_refusal(prog, d)) continue;
-    const uint32_t count = TilePartRule(prog, d, nres, nc).count();
-    if (count > 1 && !per_tile.empty() &&
-        std::all_of(per_tile.begin(), per_tile.end(), [&](uint32_t n) { return n == count; }))
-      return d;
+    const TilePartRule rule(prog, d, nres, nc);
+    if (rule.count() > 1 && !per_tile.empty() &&
+        std::all_of(per_tile.begin(), per_tile.end(), [&](uint32_t n) { return n == rule.count(); }))
+      return rule.division;
   }
   return TilePartDivision{};
 }

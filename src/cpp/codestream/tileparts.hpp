@@ -51,7 +51,7 @@ struct TilePartRule {
 
 // The division a codestream's tile-parts show, given how many tile-parts each of
 // its `num_tiles` tiles has (`per_tile`) and its progression: the one whose rule
-// gives that count in every tile (none when no division does).
+// gives that count in every tile, as written (none when no division does).
 TilePartDivision detect_division(uint8_t prog, const std::vector<uint32_t>& per_tile, uint32_t nres, uint32_t nc);
 
 // Where each tile-part of a tile starts: packets [start[k], start[k + 1]) of the
