@@ -180,7 +180,8 @@ def _ht_blocks(case) -> np.ndarray:
 @pytest.mark.parametrize("case", ["random12", "ct_blocks"])
 def test_ht_block_encoder(benchmark, case, target):
     """Our HT cleanup-pass block encoder (block/): its load and quad-preparation
-    kernels dispatched, or the scalar twins; the serial coding loop is the same."""
+    kernels dispatched (with, from AVX2 on, the BMI2 build of the serial coding
+    loop), or the scalar twins (with its baseline build)."""
     blocks = _ht_blocks(case)
     benchmark.group = f"ht_block_encoder:{case}"
     benchmark.extra_info.update(
