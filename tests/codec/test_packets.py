@@ -121,6 +121,28 @@ def test_precinct_without_code_blocks_is_unsupported_not_invalid(isolated):
     np.testing.assert_array_equal(isolated.call("htj2k.decode", last, decoder="openjph").unwrap(), img)
 
 
+@pytest.mark.parametrize("shape, dtype, bits, kw", [
+    # found by hypothesis: OpenJPH's shifted reading of the packets after the empty
+    # precinct saw "placeholder passes" in the bytes it misread, and the decoder then
+    # joined the stream's HT sets again and again (a stack overflow, SIGSEGV)
+    ((17, 17, 3), "i2", 16, {"levels": 2, "block_size": (4, 4), "progression": "LRCP", "precincts": [(8, 8)]}),
+    ((17, 17), "u1", 8, {"levels": 2, "block_size": (4, 4), "progression": "LRCP", "precincts": [(16, 8)],
+                         "qstep": 0.002}),
+])
+def test_empty_precinct_misread_by_openjph_is_not_taken_for_placeholder_passes(isolated, shape, dtype, bits, kw):
+    img = make_image(shape, dtype, bits, "extremes", 0)
+    for encoder in ("auto", "openjph"):
+        data = htj2k.encode(img, bit_depth=bits, encoder=encoder, **kw)
+        res = isolated.call("htj2k.decode", data, decoder="openjph")
+        if res.kind != "ok":  # where OpenJPH's reading differs: refused by name, never a crash
+            assert res.kind == "raised" and isinstance(res.exception, UnsupportedCodestreamError), res.describe()
+            assert "the precinct has no code-blocks" in str(res.exception)
+        if HAVE_OPENJPEG:
+            out = isolated.call("htj2k.decode", data).unwrap()
+            if "qstep" not in kw:
+                np.testing.assert_array_equal(out, img)
+
+
 # --------------------------------------------------------------------------- crafted packets
 
 

@@ -60,6 +60,9 @@ void FrameDecoder::rewrite_input(const DecodeOptions& options) {
 }
 
 FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions& options)
+    : FrameDecoder(data, size, options, false) {}
+
+FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions& options, bool placeholders_joined)
     : data_(data), level_(options.level) {
   span_ = locate_codestream(data, size);
   header_ = parse_header(data + span_.offset, span_.length);
@@ -103,7 +106,7 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
     try {
       check_packets(data_ + span_.offset, span_.length, header_, &placeholders);
     } catch (const UnsupportedCodestream& e) {
-      if (placeholders && joined_.empty()) {
+      if (placeholders && !placeholders_joined && joined_.empty()) {
         // HT placeholder passes (which neither decoder reads): decoded through the
         // codestream with one HT set per code-block, chosen afresh for it.
         std::vector<uint8_t> joined = flatten_layers(data_ + span_.offset, span_.length, header_, 1);
@@ -111,7 +114,7 @@ FrameDecoder::FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions
         DecodeOptions again = options;
         again.level = level_;
         again.best_level = false;
-        *this = FrameDecoder(joined.data(), joined.size(), again);
+        *this = FrameDecoder(joined.data(), joined.size(), again, /*placeholders_joined=*/true);
         joined_ = std::move(joined);  // the buffer data_ points into moves with it
         completed_ = std::move(completed);
         return;

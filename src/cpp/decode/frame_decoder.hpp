@@ -123,6 +123,10 @@ class FrameDecoder {
   }
 
  private:
+  // placeholders_joined: the input is already the joined codestream of a stream with
+  // HT placeholder passes (its own packet walk cannot send it there again).
+  FrameDecoder(const uint8_t* data, size_t size, const DecodeOptions& options, bool placeholders_joined);
+
   // The one retry point: decodes with the chosen backend into begin()'s sink; in
   // Auto mode, when OpenJPH refuses at its headers or fails part-way, decodes again
   // with OpenJPEG into a new begin() sink.
