@@ -15,6 +15,8 @@
 #include "core/errors.hpp"
 #include "core/limits.hpp"
 #include "encode/codestream_writer.hpp"
+#include "encode/irreversible.hpp"
+#include "encode/quantization.hpp"
 #include "parallel/thread_pool.hpp"
 #include "simd/convert.hpp"
 #include "simd/dwt53.hpp"
@@ -174,7 +176,8 @@ std::vector<HtEncodedBlock> code_blocks_parallel(const std::vector<BlockJob>& jo
   parallel_for(jobs.size(), threads, [&](size_t i) {
     const BlockJob& j = jobs[i];
     try {
-      out[i] = encode_ht_block(j.values, j.w, j.h, j.stride, j.kmax);
+      // Mb = 0 (an irreversible band of step >= its range): every coefficient is 0.
+      out[i] = j.kmax ? encode_ht_block(j.values, j.w, j.h, j.stride, j.kmax) : HtEncodedBlock{};
     } catch (...) {
       errors[i] = std::current_exception();
     }
@@ -227,7 +230,6 @@ std::vector<uint8_t> write_packets(const TilePlan& plan, const std::vector<HtEnc
 }  // namespace
 
 std::string ht_encoder_refusal(const EncodeOptions& o, uint32_t bit_depth) {
-  if (!o.reversible) return "reversible: irreversible (lossy, qstep) encoding is not supported by encoder 'htj2k' yet";
   if (bit_depth > kHtEncoderMaxBitDepth)
     return "bit_depth: " + std::to_string(bit_depth) + " bits; encoder 'htj2k' codes up to " +
            std::to_string(kHtEncoderMaxBitDepth);
@@ -259,6 +261,8 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   p.progression = uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames), o.progression) -
                           std::begin(kProgressionNames));
   p.colour = colour;
+  p.reversible = o.reversible;
+  if (!o.reversible) p.steps = irreversible_steps(levels, o.qstep, bit_depth);
   std::vector<uint8_t> out = write_main_header(p);
   // The geometry is read back from the header just written (with an empty
   // tile-part after it, as the parser wants one): one home for both.
@@ -277,11 +281,20 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   }
   const size_t threads = o.threads;  // 0: all cores (parallel_for)
   const uint32_t nc = im.num_components;
-  parallel_for(ntiles, threads, [&](size_t t) { load_tile(im, tiles[t], bit_depth, is_signed, colour); });
-  parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
-    Tile& t = tiles[i / nc];
-    transform(t.comps[i % nc], t.x0, t.y0, levels, uint32_t(t.x1 - t.x0), uint32_t(t.y1 - t.y0), threads);
-  });
+  parallel_for(ntiles, threads, [&](size_t t) { load_tile(im, tiles[t], bit_depth, is_signed, colour && o.reversible); });
+  if (o.reversible) {
+    parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
+      Tile& t = tiles[i / nc];
+      transform(t.comps[i % nc], t.x0, t.y0, levels, uint32_t(t.x1 - t.x0), uint32_t(t.y1 - t.y0), threads);
+    });
+  } else {
+    parallel_for(ntiles, threads, [&](size_t i) {
+      Tile& t = tiles[i];
+      std::vector<IrreversiblePlane> planes;
+      for (TileComponent& tc : t.comps) planes.push_back(IrreversiblePlane{tc.plane.get(), tc.stride, &tc.w, &tc.h});
+      irreversible_tile(planes, t.x0, t.y0, t.x1, t.y1, levels, colour, p.steps, bit_depth, threads);
+    });
+  }
   std::vector<TilePlan> plans(ntiles);
   std::vector<BlockJob> jobs;
   for (uint32_t t = 0; t < ntiles; ++t) plan_tile(layouts[t], tiles[t], levels, plans[t], jobs);
