@@ -145,3 +145,14 @@ class _Bits:
         if self.cap == 7:
             self.out.append(0)
         return bytes(self.out)
+
+
+def strip_com(cs: bytes) -> bytes:
+    """The codestream without its COM segment (ours names our encoder, OpenJPH's itself)."""
+    i = cs.index(b"\xff\x64")
+    return cs[:i] + cs[i + 2 + int.from_bytes(cs[i + 2 : i + 4], "big") :]
+
+
+def main_header(cs: bytes) -> bytes:
+    """The main header up to the first SOT, COM left out."""
+    return strip_com(cs)[: strip_com(cs).index(b"\xff\x90")]

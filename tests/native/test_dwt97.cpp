@@ -206,23 +206,24 @@ TEST(IrreversibleSteps, GainsFromTheSynthesisFilters) {
 
 TEST(IrreversibleSteps, EncodedAsOpenJphDoes) {
   // qstep 0.01, 5 levels: LL step 0.01 / 5.8245^2 = 2^-12 * 1.2074 -> eps 12, mu 425.
-  const auto s = irreversible_steps(5, 0.01f, 8);
+  const auto s = irreversible_steps(5, 0.01f, 8, false);
   ASSERT_EQ(s.size(), 16u);
   EXPECT_EQ(s[0], (12 << 11) | 425);
   EXPECT_EQ(s[1], s[2]);  // HL and LH share a step
   EXPECT_EQ(irreversible_mb(s[0]), 12u);
   EXPECT_EQ(irreversible_magb_bits(s, 5), 8u);
-  // The default (0) is 2^-B.
-  EXPECT_EQ(irreversible_steps(2, 0.0f, 12), irreversible_steps(2, 1.0f / 4096, 12));
+  // The default (0) is 2^-B, 2^-(B+1) when signed (OpenJPH 0.9's).
+  EXPECT_EQ(irreversible_steps(2, 0.0f, 12, false), irreversible_steps(2, 1.0f / 4096, 12, false));
+  EXPECT_EQ(irreversible_steps(2, 0.0f, 12, true), irreversible_steps(2, 1.0f / 8192, 12, true));
   // A step too fine for the bit depth is refused by name.
   try {
-    irreversible_steps(5, 1e-9f, 8);
+    irreversible_steps(5, 1e-9f, 8, false);
     FAIL() << "no refusal";
   } catch (const InvalidArgument& e) {
     EXPECT_NE(std::string(e.what()).find("qstep"), std::string::npos);
   }
   // The coarsest: eps 0, the mantissa clamped; Mb 0 (every coefficient 0).
-  const auto c = irreversible_steps(0, 2.0f, 8);
+  const auto c = irreversible_steps(0, 2.0f, 8, false);
   EXPECT_EQ(c[0], 0x7FF);
   EXPECT_EQ(irreversible_mb(c[0]), 0u);
   EXPECT_EQ(band_quantizer(c[0], 8, 0).max_mag, 0);

@@ -262,7 +262,7 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
                           std::begin(kProgressionNames));
   p.colour = colour;
   p.reversible = o.reversible;
-  if (!o.reversible) p.steps = irreversible_steps(levels, o.qstep, bit_depth);
+  if (!o.reversible) p.steps = irreversible_steps(levels, o.qstep, bit_depth, is_signed);
   std::vector<uint8_t> out = write_main_header(p);
   // The geometry is read back from the header just written (with an empty
   // tile-part after it, as the parser wants one): one home for both.

@@ -126,9 +126,9 @@ void irreversible_gains(uint32_t levels, std::vector<float>& low, std::vector<fl
   }
 }
 
-std::vector<uint16_t> irreversible_steps(uint32_t levels, float qstep, uint32_t bit_depth) {
-  if (bit_depth < 1 || bit_depth > 30) throw InvalidArgument("irreversible_steps: bit depth out of range");
-  const float base = qstep > 0 ? qstep : 1.0f / float(1u << bit_depth);
+std::vector<uint16_t> irreversible_steps(uint32_t levels, float qstep, uint32_t bit_depth, bool is_signed) {
+  if (bit_depth < 1 || bit_depth > 29) throw InvalidArgument("irreversible_steps: bit depth out of range");
+  const float base = qstep > 0 ? qstep : 1.0f / float(1u << (bit_depth + (is_signed ? 1 : 0)));
   auto encode = [&](float delta) { return encode_step(delta, base, levels, bit_depth); };
   std::vector<float> gl, gh;
   irreversible_gains(levels, gl, gh);

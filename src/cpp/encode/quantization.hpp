@@ -13,7 +13,8 @@
 // digits; we compute them (irreversible_gains) and round them the same way, so the
 // float arithmetic that follows gives OpenJPH's bytes. delta_b is then written as
 // 2^-eps (1 + mu / 2^11) (mu rounded to nearest, clamped to 11 bits) with one guard
-// bit. The default qstep (0) is OpenJPH's 2^-B, B the first component's depth.
+// bit. The default qstep (0) is OpenJPH 0.9's: 2^-B for unsigned and 2^-(B+1) for
+// signed samples, B the first component's depth (measured: the QCD it writes).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -29,9 +30,9 @@ void irreversible_gains(uint32_t levels, std::vector<float>& low, std::vector<fl
 
 // SPqcd of every band (16 bits: eps << 11 | mu), LL first, then HL, LH, HH from the
 // lowest resolution up (15444-1 A.6.4), for `levels` decompositions and base step
-// `qstep` (0: 2^-bit_depth). InvalidArgument naming qstep when a band would need
+// `qstep` (0: OpenJPH's default, above). InvalidArgument naming qstep when a band would need
 // more than kIrreversibleMaxMb magnitude bit-planes (a step too fine for the depth).
-std::vector<uint16_t> irreversible_steps(uint32_t levels, float qstep, uint32_t bit_depth);
+std::vector<uint16_t> irreversible_steps(uint32_t levels, float qstep, uint32_t bit_depth, bool is_signed);
 
 // The most magnitude bit-planes an irreversible band may have: what the decoders
 // read (OpenJPH and OpenJPEG decode code-blocks of at most 30 bit-planes).
