@@ -86,21 +86,23 @@ void irreversible_tile(std::vector<IrreversiblePlane>& comps, u64 x0, u64 y0, u6
                        bool colour, const std::vector<uint16_t>& steps, uint32_t bit_depth, size_t threads) {
   const uint32_t w = uint32_t(x1 - x0), h = uint32_t(y1 - y0);
   const size_t nc = comps.size();
-  std::vector<BigArray<float>> f(nc);
-  for (size_t c = 0; c < nc; ++c) f[c] = make_big_array<float>(size_t(w) * h);
+  // Each int32 plane becomes its float plane in place, then the quantized coefficients
+  // in place again (this file and the kernels are compiled with -fno-strict-aliasing).
+  std::vector<float*> f(nc);
+  for (size_t c = 0; c < nc; ++c) f[c] = reinterpret_cast<float*>(comps[c].plane);
   parallel_for(chunks(h), threads, [&](size_t k) {
     for (uint32_t y = uint32_t(k) * kChunkRows; y < std::min(h, uint32_t(k + 1) * kChunkRows); ++y) {
       for (size_t c = 0; c < nc; ++c)
-        to_float_row(comps[c].plane + size_t(y) * comps[c].stride, f[c].get() + size_t(y) * w, w);
+        to_float_row(comps[c].plane + size_t(y) * comps[c].stride, f[c] + size_t(y) * comps[c].stride, w);
       if (colour && nc >= 3)
-        ict_forward(f[0].get() + size_t(y) * w, f[1].get() + size_t(y) * w, f[2].get() + size_t(y) * w, w);
+        ict_forward(f[0] + size_t(y) * comps[0].stride, f[1] + size_t(y) * comps[1].stride,
+                    f[2] + size_t(y) * comps[2].stride, w);
     }
   });
   parallel_for(nc, threads, [&](size_t c) {
     IrreversiblePlane& p = comps[c];
-    dwt97(f[c].get(), w, x0, y0, levels, w, h, *p.w, *p.h, threads);
-    quantize_bands(f[c].get(), w, p, levels, steps, bit_depth);
-    f[c].reset();
+    dwt97(f[c], p.stride, x0, y0, levels, w, h, *p.w, *p.h, threads);
+    quantize_bands(f[c], p.stride, p, levels, steps, bit_depth);
   });
 }
 

@@ -42,10 +42,11 @@ void ict_forward_scalar(float* c0, float* c1, float* c2, size_t n);
 
 // Deadzone quantization (15444-1 E.1.1, inverted): q = sign(v) * min(floor(|v| * inv_step), max_mag),
 // the multiplication in float, the floor a truncation toward zero; max_mag < 2^30.
+// q may be v's memory (in place).
 void quantize_row(const float* v, int32_t* q, float inv_step, int32_t max_mag, size_t n);
 void quantize_row_scalar(const float* v, int32_t* q, float inv_step, int32_t max_mag, size_t n);
 
-// int32 samples to float.
+// int32 samples to float; f may be s's memory (in place).
 void to_float_row(const int32_t* s, float* f, size_t n);
 void to_float_row_scalar(const int32_t* s, float* f, size_t n);
 

@@ -1,6 +1,8 @@
 // Highway versions of the 9/7 lifting, ICT and quantizer row kernels
 // (simd/dwt97.hpp) and their scalar references. Compiled with -ffp-contract=off
-// (CMakeLists.txt): a multiply and an add stay two roundings on every target.
+// (CMakeLists.txt): a multiply and an add stay two roundings on every target; and
+// with -fno-strict-aliasing: to_float_row and quantize_row may work in place, an
+// int32 plane read and rewritten as float and back.
 
 // clang-format off
 #undef HWY_TARGET_INCLUDE
@@ -68,7 +70,7 @@ void IctForwardImpl(float* HWY_RESTRICT c0, float* HWY_RESTRICT c1, float* HWY_R
   dwt97_scalar::ict_forward(c0 + i, c1 + i, c2 + i, n - i);
 }
 
-void QuantizeImpl(const float* HWY_RESTRICT v, int32_t* HWY_RESTRICT q, float inv_step, int32_t max_mag, size_t n) {
+void QuantizeImpl(const float* v, int32_t* q, float inv_step, int32_t max_mag, size_t n) {
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
   const size_t N = hn::Lanes(df);
@@ -83,7 +85,7 @@ void QuantizeImpl(const float* HWY_RESTRICT v, int32_t* HWY_RESTRICT q, float in
   dwt97_scalar::quantize(v + i, q + i, inv_step, max_mag, n - i);
 }
 
-void ToFloatImpl(const int32_t* HWY_RESTRICT s, float* HWY_RESTRICT f, size_t n) {
+void ToFloatImpl(const int32_t* s, float* f, size_t n) {
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
   const size_t N = hn::Lanes(df);
