@@ -39,6 +39,10 @@ from helpers.openjpeg import OPJ_DECOMPRESS, opj_decompress
 IMAGECODECS_HTJ2K = bool(getattr(imagecodecs, "HTJ2K", None) and imagecodecs.HTJ2K.available)
 
 OURS = "htj2k"
+# The release the header, PSNR and size comparisons were measured on (Debian 12); later
+# OpenJPH releases take 2^-B as the default step for signed samples too and may quantize
+# differently, so there only the decoding is checked.
+EXACT = htj2k.openjph_version().startswith("0.9")
 PROGRESSIONS = ["LRCP", "RLCP", "RPCL", "PCRL", "CPRL"]
 BLOCKS = [(64, 64), (4, 4), (8, 16), (32, 32), (16, 64), (4, 1024), (1024, 4)]
 PRECINCTS = [None, [(8, 8)], [(16, 16), (8, 8)], [(32, 16)], [(64, 64), (32, 32)]]
@@ -143,7 +147,7 @@ def agree_as_on_openjphs(ours: bytes, ojph: bytes, img: np.ndarray, bits: int) -
     tol = {k: spread(v, theirs["openjpeg"], k, bits, signed) for k, v in theirs.items()}
     tol = {k: t + 1 if t > 1 else t for k, t in tol.items()}  # one more where they disagree already
     mine = decoders_agree(ours, img, bits, tol)
-    if not np.array_equal(mine, theirs["openjpeg"]):
+    if EXACT and not np.array_equal(mine, theirs["openjpeg"]):
         # Both quantize the same coefficients with the same steps; float rounding may put
         # a coefficient in the neighbouring bin.
         assert psnr(mine, img, bits) >= min(psnr(theirs["openjpeg"], img, bits), 100.0) - 0.5
@@ -157,6 +161,12 @@ def ours_and_openjph(img: np.ndarray, opts: Dict[str, Any]) -> Tuple[bytes, Opti
     except htj2k.Htj2kError:
         ojph = None  # e.g. OpenJPH 0.9 asserts on some coarse steps
     return ours, ojph
+
+
+def same_header(ours: bytes, ojph: bytes) -> None:
+    """Our main header is OpenJPH's (COM aside), measured on OpenJPH 0.9."""
+    if EXACT:
+        assert main_header(ours) == main_header(ojph)
 
 
 def bit_depth_of(img: np.ndarray, opts: Dict[str, Any]) -> int:
@@ -174,10 +184,11 @@ def test_decoders_agree_and_header_is_openjphs(case):
     if ojph is None:  # OpenJPH 0.9 asserts on some coarse steps
         decoders_agree(ours, img, bits)
         return
-    assert main_header(ours) == main_header(ojph)
+    same_header(ours, ojph)
     agree_as_on_openjphs(ours, ojph, img, bits)
 
 
+@pytest.mark.skipif(not EXACT, reason="measured against OpenJPH 0.9")
 def test_identity_with_openjph(capsys):
     """A fixed sweep, counted: how often our codestream is OpenJPH's byte for byte (COM
     aside), or decodes to the same image."""
@@ -200,7 +211,7 @@ def test_identity_with_openjph(capsys):
         if ojph is None:
             kind = "refused by OpenJPH"
         else:
-            assert main_header(ours) == main_header(ojph), opts
+            same_header(ours, ojph)
             if strip_com(ours) == strip_com(ojph):
                 kind = "bytes"
             elif np.array_equal(htj2k.decode(ours), htj2k.decode(ojph)):
@@ -219,6 +230,7 @@ QUALITY_CASES = [(8, 1), (8, 3), (12, 1), (12, 3), (16, 1), (16, 3)]
 QUALITY_QSTEPS = [0.1, 0.01, 0.001, 0.0001, None]
 
 
+@pytest.mark.skipif(not EXACT, reason="measured against OpenJPH 0.9")
 @pytest.mark.parametrize("bit_depth,nc", QUALITY_CASES)
 def test_psnr_and_size_against_openjph(bit_depth, nc, capsys):
     img = smooth_field(200, 264, bit_depth, nc, signed=bit_depth == 12)
@@ -229,7 +241,7 @@ def test_psnr_and_size_against_openjph(bit_depth, nc, capsys):
             opts = {"bit_depth": bit_depth, "reversible": False} | ({"qstep": q} if q else {})
             ours, ojph = ours_and_openjph(im, opts)
             assert ojph is not None
-            assert main_header(ours) == main_header(ojph)
+            same_header(ours, ojph)
             p_ours = psnr(agree_as_on_openjphs(ours, ojph, im, bit_depth), im, bit_depth)
             p_ojph = psnr(htj2k.decode(ojph, decoder="openjpeg").astype(np.int64), im, bit_depth)
             ratio = len(ours) / len(ojph)
@@ -360,7 +372,7 @@ def test_deep_samples(bits):
                           **({"qstep": q} if q else {}))
         ojph = htj2k.encode(img, encoder="openjph", bit_depth=bits, levels=3, reversible=False,
                             **({"qstep": q} if q else {}))
-        assert main_header(cs) == main_header(ojph)
+        same_header(cs, ojph)
         agree_as_on_openjphs(cs, ojph, img, bits)
 
 
@@ -375,5 +387,5 @@ def test_larger_images(shape, dtype, bits, opts):
     for pattern in ("random", "smooth", "extremes"):
         img = make_image(shape, dtype, bits, pattern, 9)
         ours, ojph = ours_and_openjph(img, dict(opts, bit_depth=bits))
-        assert main_header(ours) == main_header(ojph)
+        same_header(ours, ojph)
         agree_as_on_openjphs(ours, ojph, img, bits)
