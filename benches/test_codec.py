@@ -76,6 +76,17 @@ def test_encode_ours(benchmark, frame, threads):
     np.testing.assert_array_equal(htj2k.decode(out), im.array)
 
 
+def test_encode_checksums(benchmark, frame):
+    """encode(..., checksums=True) with our encoder: the level checksums from the
+    encode's own wavelet pass; against encode alone, timed alternately in this test."""
+    im = frame.image
+    fused = lambda: htj2k.encode(im.array, bit_depth=im.bit_depth, encoder="htj2k", checksums=True)  # noqa: E731
+    plain = lambda: htj2k.encode(im.array, bit_depth=im.bit_depth, encoder="htj2k")  # noqa: E731
+    out = _bench(benchmark, fused, frame.info("encode_checksums", "htj2k"))
+    assert out.checksums == frame.checksums
+    benchmark.extra_info["paired"] = _paired(fused, plain)
+
+
 def test_encode_imagecodecs(benchmark, frame):
     _need(imagecodecs, "imagecodecs")
     im = frame.image
@@ -95,6 +106,16 @@ def test_encode_imagecodecs(benchmark, frame):
 def test_decode_htj2k(benchmark, frame):
     out = _bench(benchmark, lambda: htj2k.decode(frame.data), frame.info("decode", "htj2k"))
     np.testing.assert_array_equal(out, frame.array)
+
+
+def test_decode_checksums(benchmark, frame):
+    """decode(..., checksums=True): pixels and every level's checksum in one pass;
+    against decode() + checksums(), timed alternately in this test."""
+    both = lambda: htj2k.decode(frame.data, checksums=True)  # noqa: E731
+    apart = lambda: (htj2k.decode(frame.data), htj2k.checksums(frame.data))  # noqa: E731
+    out = _bench(benchmark, both, frame.info("decode_checksums", "htj2k"))
+    assert out.checksums == frame.checksums
+    benchmark.extra_info["paired"] = _paired(both, apart)
 
 
 def test_decode_imagecodecs(benchmark, frame):

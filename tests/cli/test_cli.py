@@ -518,3 +518,12 @@ def test_encode_with_our_encoder(tmp_path):
     assert htj2k.info(tmp_path / "lossy.j2c").reversible is False
     user_error(run("encode", tmp_path / "a.npy", tmp_path / "x.j2c", "--encoder", "htj2k", "--tileparts", "C",
                    "--progression", "CPRL"), words=("encoder 'htj2k'", "tileparts"))
+
+
+def test_encode_prints_the_level_checksums(tmp_path):
+    a = gray12()
+    np.save(tmp_path / "a.npy", a)
+    out = ok(run("encode", tmp_path / "a.npy", tmp_path / "a.j2c", "--bit-depth", "12", "--checksums", "-q"))
+    line = json.loads(out.stdout.strip().splitlines()[-1])
+    assert line["frame"] == str(tmp_path / "a.j2c")
+    assert line["checksums"] == [c.as_archive_dict() for c in htj2k.checksums(tmp_path / "a.j2c")]

@@ -452,6 +452,42 @@ def test_transcoded_file_that_decodes_differently_is_not_kept(tmp_path, capsys, 
     assert not (out / "two.dcm").exists() and os.listdir(out) == []
 
 
+def test_checksums_that_disagree_with_the_codestream_are_a_mismatch(tmp_path, capsys, monkeypatch):
+    """The level checksums the encoder reports (from its own wavelet pass) are checked
+    against the decoded codestream's: one wrong level makes the frame a mismatch."""
+    from htj2k.tools.roundtrip import verify as rt_verify
+
+    real = rt_verify.encode_frame
+
+    def off_by_one(*a, **kw):
+        data, sums = real(*a, **kw)
+        sums[0] = htj2k.LevelChecksum(sums[0].level, sums[0].width, sums[0].height, sums[0].checksum ^ 1)
+        return htj2k.EncodedFrame(data, sums)
+
+    monkeypatch.setattr(rt_verify, "encode_frame", off_by_one)
+    src = copy("CT_small.dcm", tmp_path / "in" / "ct.dcm")
+    report = tmp_path / "r.jsonl"
+    code, _, _ = run_cli(capsys, src, "--json-out", report, "--workers", "0")
+    assert code == 1
+    frame = frames_of(load(report))[("ct.dcm", 1)]
+    assert frame["status"] == "mismatch"
+    assert "pixel checksums differ from the codestream checksums at " in frame["error"]
+    assert frame["pixel_checksums"][0]["Checksum"] == frame["checksums"][0]["Checksum"] ^ 1
+
+
+@pytest.mark.parametrize("encoder", ["htj2k", "openjph"])
+def test_encoder_option(tmp_path, capsys, encoder):
+    src = copy("CT_small.dcm", tmp_path / "in" / "ct.dcm")
+    report = tmp_path / "r.jsonl"
+    code, _, _ = run_cli(capsys, src, "--json-out", report, "--workers", "0", "--encoder", encoder)
+    assert code == 0
+    recs = load(report)
+    assert recs[0]["encoding"]["encoder"] == encoder
+    assert frames_of(recs)[("ct.dcm", 1)]["status"] == "ok"
+    with pytest.raises(ValueError, match="encoder"):
+        roundtrip.run([str(src)], encoder="kakadu")
+
+
 # --------------------------------------------------------------------------- faults, resume
 
 

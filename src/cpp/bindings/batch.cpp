@@ -150,6 +150,7 @@ struct Encoded {
   ImageView view;
   EncodeOptions options;
   std::vector<uint8_t> bytes;
+  std::vector<LevelCrc> sums;  // with the checksums option
   std::exception_ptr error;
 };
 
@@ -173,7 +174,7 @@ py::list encode_many(const py::sequence& items, size_t threads) {
     parallel_for(n, threads, [&](size_t i) {
       if (work[i].error) return;
       try {
-        work[i].bytes = encode_image(work[i].view, work[i].options);
+        work[i].bytes = encode_image(work[i].view, work[i].options, work[i].options.checksums ? &work[i].sums : nullptr);
       } catch (...) {
         work[i].error = std::current_exception();
       }
@@ -183,6 +184,9 @@ py::list encode_many(const py::sequence& items, size_t threads) {
   for (Encoded& e : work) {
     if (e.error)
       result.append(exception_object(e.error));
+    else if (e.options.checksums)
+      result.append(py::make_tuple(py::bytes(reinterpret_cast<const char*>(e.bytes.data()), e.bytes.size()),
+                                   checksum_rows(e.sums)));
     else
       result.append(py::bytes(reinterpret_cast<const char*>(e.bytes.data()), e.bytes.size()));
     std::vector<uint8_t>().swap(e.bytes);
@@ -204,8 +208,8 @@ void register_batch(py::module_& m) {
         "checksums() of every frame: a list of (rows, range) or exception objects. levels and "
         "with_range hold one entry per frame, or one for all.");
   m.def("encode_many", &encode_many, py::arg("items"), py::arg("threads") = 0,
-        "Encodes (array, options) pairs, options as for _core.encode: a list of bytes or "
-        "exception objects.");
+        "Encodes (array, options) pairs, options as for _core.encode: a list of bytes (or "
+        "(bytes, checksum rows) with the checksums option) or exception objects.");
   m.def("batch_info", [] {
     py::dict d;
     d["default_threads"] = default_threads();

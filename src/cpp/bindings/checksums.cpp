@@ -18,9 +18,9 @@ using namespace htj2k;
 namespace htj2k_bindings {
 
 // (level, width, height, crc) tuples, in the order given.
-py::list checksum_rows(const std::vector<LevelChecksum>& v) {
+py::list checksum_rows(const std::vector<LevelCrc>& v) {
   py::list out;
-  for (const auto& e : v) out.append(py::make_tuple(e.level, e.width, e.height, e.crc));
+  for (const auto& e : v) out.append(py::make_tuple(e.level, e.width, e.height, e.crc32));
   return out;
 }
 
@@ -53,7 +53,7 @@ void register_checksums(py::module_& m) {
   m.def("pixel_checksums", [](py::array array, uint32_t max_level, uint32_t bit_depth, int is_signed,
                               bool rct) {
     ImageView v = image_view(array, "array");
-    std::vector<LevelChecksum> result;
+    std::vector<LevelCrc> result;
     {
       py::gil_scoped_release nogil;
       result = pixel_checksums(v, max_level, bit_depth, is_signed, rct);

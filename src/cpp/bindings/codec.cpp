@@ -13,6 +13,7 @@
 #include "bindings/convert.hpp"
 #include "bindings/encode_options.hpp"
 #include "bindings/register.hpp"
+#include "checksum/frame_checksums.hpp"
 #include "codestream/header.hpp"
 #include "codestream/prefix.hpp"
 #include "codestream/layers.hpp"
@@ -292,8 +293,13 @@ void register_info(py::module_& m) {
 void register_decode(py::module_& m) {
   // best: decode the finest level the data holds (a prefix of a frame) and return
   // (array, level) instead of the array.
+  // checksums: also the checksums of every level (checksum/frame_checksums.hpp
+  // decode_with_checksums), returned as (array, rows); level 0 only.
   m.def("decode", [](py::object data, uint32_t level, uint64_t max_pixels, py::object out,
-                     const std::string& decoder, uint64_t max_memory, bool best, uint32_t layers) -> py::object {
+                     const std::string& decoder, uint64_t max_memory, bool best, uint32_t layers,
+                     bool checksums) -> py::object {
+    if (checksums && (best || level != 0))
+      throw InvalidArgument("checksums: the level checksums come with a full-resolution decode (level 0)");
     InputBytes in = contiguous_bytes(data, "data");
     DecodeOptions opt = decode_options(level, max_pixels, decoder, max_memory);
     opt.best_level = best;
@@ -319,15 +325,21 @@ void register_decode(py::module_& m) {
       if (!arr.writeable()) throw py::value_error("out: array is read-only");
     }
     ImageView v = image_view(arr, "out");
+    std::vector<LevelCrc> sums;
     {
       py::gil_scoped_release nogil;
-      dec->decode_interleaved(const_cast<void*>(v.data), v.row_stride);
+      if (checksums) {
+        sums = decode_with_checksums(*dec, const_cast<void*>(v.data), v.row_stride, in.ptr, in.size, opt);
+      } else {
+        dec->decode_interleaved(const_cast<void*>(v.data), v.row_stride);
+      }
     }
     if (best) return py::make_tuple(arr, dec->level());
+    if (checksums) return py::make_tuple(arr, checksum_rows(sums));
     return std::move(arr);
   }, py::arg("data"), py::arg("level") = 0, py::arg("max_pixels") = kDefaultMaxPixels,
      py::arg("out") = py::none(), py::arg("decoder") = "auto", py::arg("max_memory") = kDefaultMaxMemory,
-     py::arg("best") = false, py::arg("layers") = 0);
+     py::arg("best") = false, py::arg("layers") = 0, py::arg("checksums") = false);
 
   m.def("decode_planes", [](py::object data, uint32_t level, uint64_t max_pixels,
                             const std::string& decoder, uint64_t max_memory, bool best, uint32_t layers) -> py::object {
@@ -409,13 +421,17 @@ void register_encode(py::module_& m) {
     ImageView v = image_view(array, "array");
     const EncodeOptions o = encode_options(options);
     std::vector<uint8_t> result;
+    std::vector<LevelCrc> sums;
     {
       py::gil_scoped_release nogil;
-      result = encode_image(v, o);
+      result = encode_image(v, o, o.checksums ? &sums : nullptr);
     }
-    return py::bytes(reinterpret_cast<const char*>(result.data()), result.size());
+    py::bytes data(reinterpret_cast<const char*>(result.data()), result.size());
+    if (!o.checksums) return py::object(std::move(data));
+    return py::object(py::make_tuple(std::move(data), checksum_rows(sums)));
   }, py::arg("array"), py::arg("options") = py::dict(),
-     "Encodes an image with encode()'s keyword options (Python names; None = the default).");
+     "Encodes an image with encode()'s keyword options (Python names; None = the default): "
+     "bytes, or (bytes, checksum rows (level, width, height, crc) base first) with checksums=True.");
 
   m.def("max_levels_for_size", &max_levels_for_size);
 }

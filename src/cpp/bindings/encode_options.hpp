@@ -34,13 +34,14 @@ inline std::string upper(std::string s) {
 }
 
 // Keys: reversible, qstep, levels, block_size, precincts, progression, tile_size,
-// bit_depth, colour_transform, tlm, tileparts, plt, container, encoder, threads
+// bit_depth, colour_transform, tlm, tileparts, plt, container, encoder, threads,
+// checksums
 // (None = the default).
 inline htj2k::EncodeOptions encode_options(const py::dict& d) {
   static const char* const kKeys[] = {"reversible", "qstep",     "levels",           "block_size",
                                       "precincts",  "progression", "tile_size",      "bit_depth",
                                       "colour_transform", "tlm", "tileparts",        "plt", "container",
-                                      "encoder",    "threads"};
+                                      "encoder",    "threads",     "checksums"};
   for (const auto& kv : d) {
     const std::string key = py::str(kv.first);
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
@@ -83,6 +84,7 @@ inline htj2k::EncodeOptions encode_options(const py::dict& d) {
   if (!get("colour_transform").is_none()) o.colour_transform = get("colour_transform").cast<bool>() ? 1 : 0;
   o.tlm = !get("tlm").is_none() && get("tlm").cast<bool>();
   o.plt = !get("plt").is_none() && get("plt").cast<bool>();
+  o.checksums = !get("checksums").is_none() && get("checksums").cast<bool>();
   if (!get("tileparts").is_none()) {
     o.tileparts = upper(get("tileparts").cast<std::string>());
     if (o.tileparts == "CR") o.tileparts = "RC";  // the allowed values are check_options'

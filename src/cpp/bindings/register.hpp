@@ -21,7 +21,7 @@ void register_constants(pybind11::module_& m);
 
 // What checksums() returns for one frame: ([(level, w, h, crc)...], (min, max) or
 // None); shared by checksums and checksums_many (bindings/checksums.cpp).
-pybind11::list checksum_rows(const std::vector<htj2k::LevelChecksum>& rows);
+pybind11::list checksum_rows(const std::vector<htj2k::LevelCrc>& rows);
 pybind11::tuple checksum_result(const htj2k::FrameChecksums& result);
 
 }  // namespace htj2k_bindings

@@ -109,14 +109,14 @@ Decoded decode_level(FrameDecoder& dec, bool keep_pixels = true) {
 // Level 0's CRC is already known (fused with the decode): only levels 1..max_level
 // are serialised, and only those in `wanted` are hashed.
 template <typename T>
-std::vector<LevelCrc> derive_levels(const Decoded& d, const FrameDecoder& dec, uint32_t max_level,
-                                    const std::vector<uint32_t>& wanted) {
+std::vector<LevelCrc> derive_levels(const uint8_t* pixels, size_t row_stride, const FrameDecoder& dec,
+                                    uint32_t max_level, const std::vector<uint32_t>& wanted) {
   const auto& h = dec.header();
   std::vector<SampleFormat> fmt;
   for (const auto& c : h.components) fmt.push_back(make_sample_format(c.bit_depth, c.is_signed));
   const bool rct = h.cod.mct && h.components.size() >= 3;
-  LevelPyramid pyr(reinterpret_cast<const T*>(d.pixels.get()), size_t(dec.width()) * dec.num_components(),
-                   dec.width(), dec.height(), dec.num_components(), fmt, rct, h.x0, h.y0);
+  LevelPyramid pyr(reinterpret_cast<const T*>(pixels), row_stride / sizeof(T), dec.width(), dec.height(),
+                   dec.num_components(), fmt, rct, h.x0, h.y0);
   std::vector<LevelCrc> out;
   for (uint32_t r = 1; r <= max_level; ++r) {
     pyr.next_level();
@@ -126,15 +126,17 @@ std::vector<LevelCrc> derive_levels(const Decoded& d, const FrameDecoder& dec, u
   return out;
 }
 
-std::vector<LevelCrc> derive_any(const Decoded& d, const FrameDecoder& dec, uint32_t max_level,
-                                 const std::vector<uint32_t>& wanted) {
+// Levels 1..max_level (those in `wanted`) derived from the decoded full-resolution
+// image `pixels` (interleaved rows row_stride bytes apart).
+std::vector<LevelCrc> derive_any(const uint8_t* pixels, size_t row_stride, const FrameDecoder& dec,
+                                 uint32_t max_level, const std::vector<uint32_t>& wanted) {
   switch (dec.interleaved_type()) {
-    case SampleType::U8: return derive_levels<uint8_t>(d, dec, max_level, wanted);
-    case SampleType::I8: return derive_levels<int8_t>(d, dec, max_level, wanted);
-    case SampleType::U16: return derive_levels<uint16_t>(d, dec, max_level, wanted);
-    case SampleType::I16: return derive_levels<int16_t>(d, dec, max_level, wanted);
-    case SampleType::U32: return derive_levels<uint32_t>(d, dec, max_level, wanted);
-    default: return derive_levels<int32_t>(d, dec, max_level, wanted);
+    case SampleType::U8: return derive_levels<uint8_t>(pixels, row_stride, dec, max_level, wanted);
+    case SampleType::I8: return derive_levels<int8_t>(pixels, row_stride, dec, max_level, wanted);
+    case SampleType::U16: return derive_levels<uint16_t>(pixels, row_stride, dec, max_level, wanted);
+    case SampleType::I16: return derive_levels<int16_t>(pixels, row_stride, dec, max_level, wanted);
+    case SampleType::U32: return derive_levels<uint32_t>(pixels, row_stride, dec, max_level, wanted);
+    default: return derive_levels<int32_t>(pixels, row_stride, dec, max_level, wanted);
   }
 }
 
@@ -145,7 +147,7 @@ std::vector<LevelCrc> derive_any(const Decoded& d, const FrameDecoder& dec, uint
 // sample lay outside its nominal range (then the decoded image is not the level-0
 // image the lower levels derive from): the caller decodes each level instead.
 bool stream_levels(FrameDecoder& dec, const std::vector<uint32_t>& levels, bool with_range,
-                   bool rct, FrameChecksums& result, std::vector<LevelChecksum>& out) {
+                   bool rct, FrameChecksums& result, std::vector<LevelCrc>& out) {
   if (!dec.interleavable())
     throw UnsupportedCodestream("checksums are defined over interleaved components; " +
                                 dec.interleave_error());
@@ -216,8 +218,8 @@ bool stream_levels(FrameDecoder& dec, const std::vector<uint32_t>& levels, bool 
     result.min = mn;
     result.max = mx;
   }
-  out.push_back({0, dec.width(), dec.height(), crc});
-  for (const LevelCrc& e : stream.finish()) out.push_back({e.level, e.width, e.height, e.crc32});
+  out.push_back(LevelCrc{dec.width(), dec.height(), crc, 0});
+  for (const LevelCrc& e : stream.finish()) out.push_back(e);
   return true;
 }
 
@@ -254,16 +256,16 @@ void note_range(FrameChecksums& result, const Decoded& d, SampleType type) {
 }
 
 // The slow path: every level decoded by itself.
-std::vector<LevelChecksum> decode_each_level(const uint8_t* data, size_t size, DecodeOptions opt,
+std::vector<LevelCrc> decode_each_level(const uint8_t* data, size_t size, DecodeOptions opt,
                                              const std::vector<uint32_t>& levels, bool with_range,
                                              FrameChecksums& result) {
-  std::vector<LevelChecksum> out;
+  std::vector<LevelCrc> out;
   for (uint32_t r : levels) {
     opt.level = r;
     FrameDecoder dec(data, size, opt);
     Decoded d = decode_level(dec, /*keep_pixels=*/false);
     if (r == 0 && with_range) note_range(result, d, dec.interleaved_type());
-    out.push_back({r, dec.width(), dec.height(), d.crc});
+    out.push_back(LevelCrc{dec.width(), dec.height(), d.crc, r});
   }
   return out;
 }
@@ -309,7 +311,7 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
 
   const std::vector<uint32_t> levels = checked_levels(wanted, L, with_range);
   FrameChecksums result;
-  std::vector<LevelChecksum> out;
+  std::vector<LevelCrc> out;
   bool done = false;
   // Streamed derivation where the decoder hands over the components of each row
   // together: one component, or the colour transform (OpenJPH pulls planes one
@@ -336,14 +338,16 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
     if (with_range) note_range(result, d, full.interleaved_type());
     if (!d.clamped) {
       const uint32_t top = levels.back();
-      std::vector<LevelCrc> derived = levels.size() > 1 ? derive_any(d, full, top, levels) : std::vector<LevelCrc>{};
+      const size_t row = size_t(full.width()) * full.num_components() * sample_bytes(full.interleaved_type());
+      std::vector<LevelCrc> derived =
+          levels.size() > 1 ? derive_any(d.pixels.get(), row, full, top, levels) : std::vector<LevelCrc>{};
       for (uint32_t r : levels) {
         if (r == 0) {
-          out.push_back({0, full.width(), full.height(), d.crc});
+          out.push_back(LevelCrc{full.width(), full.height(), d.crc, 0});
           continue;
         }
         auto it = std::find_if(derived.begin(), derived.end(), [&](const LevelCrc& e) { return e.level == r; });
-        out.push_back({r, it->width, it->height, it->crc32});
+        out.push_back(LevelCrc{it->width, it->height, it->crc32, r});
       }
       done = true;
     }
@@ -355,11 +359,39 @@ FrameChecksums frame_checksums(const uint8_t* data, size_t size, const std::vect
     out = decode_each_level(data, size, opt, levels, with_range, result);
   }
   // Base (most levels discarded) first, as the archive lists them.
-  std::sort(out.begin(), out.end(), [](const LevelChecksum& a, const LevelChecksum& b) { return a.level > b.level; });
+  std::sort(out.begin(), out.end(), [](const LevelCrc& a, const LevelCrc& b) { return a.level > b.level; });
   if (with_range && std::find(requested.begin(), requested.end(), 0u) == requested.end() && !requested.empty())
     out.pop_back();  // level 0 was only decoded for min/max
   result.levels = std::move(out);
   return result;
+}
+
+std::vector<LevelCrc> decode_with_checksums(FrameDecoder& dec, void* out, size_t row_stride, const uint8_t* data,
+                                           size_t size, const DecodeOptions& opt) {
+  if (dec.level() != 0) throw InvalidArgument("checksums: need the full-resolution decode (level 0)");
+  if (!dec.interleavable()) throw UnsupportedCodestream(dec.interleave_error());
+  struct RowCrc {  // the CRC of the rows of one decode attempt
+    uint32_t crc = 0;
+    void operator()(uint32_t, const uint8_t* bytes, size_t n) { crc = crc32_update(crc, bytes, n); }
+  };
+  bool clamped = false;
+  const uint32_t crc0 = dec.decode_interleaved(out, row_stride, [] { return std::make_unique<RowCrc>(); }, &clamped)->crc;
+  const CodestreamHeader& h = dec.header();
+  const uint32_t L = codestream_levels(h);
+  std::vector<uint32_t> lower;
+  for (uint32_t r = 1; r <= L; ++r) lower.push_back(r);
+  std::vector<LevelCrc> out_levels;
+  if (derivable(h) && !clamped && !lower.empty()) {
+    out_levels = derive_any(static_cast<const uint8_t*>(out), row_stride, dec, L, lower);
+  } else if (!lower.empty()) {  // decoded level by level, as checksums() does
+    FrameChecksums unused;
+    DecodeOptions each = opt;
+    each.output_image = dec.num_components() != 1;
+    out_levels = decode_each_level(data, size, each, lower, false, unused);
+  }
+  out_levels.push_back(LevelCrc{dec.width(), dec.height(), crc0, 0});
+  std::sort(out_levels.begin(), out_levels.end(), [](const LevelCrc& a, const LevelCrc& b) { return a.level > b.level; });
+  return out_levels;
 }
 
 namespace {
@@ -372,7 +404,7 @@ std::vector<LevelCrc> pixel_levels(const ImageView& im, const std::vector<Sample
 }
 }  // namespace
 
-std::vector<LevelChecksum> pixel_checksums(const ImageView& im, uint32_t max_level, uint32_t bit_depth,
+std::vector<LevelCrc> pixel_checksums(const ImageView& im, uint32_t max_level, uint32_t bit_depth,
                                            int is_signed, bool rct) {
   if (im.width == 0 || im.height == 0 || im.num_components == 0) throw InvalidArgument("array: empty image");
   if (max_level > kMaxLevels) throw InvalidArgument("levels: at most " + std::to_string(kMaxLevels));
@@ -403,9 +435,7 @@ std::vector<LevelChecksum> pixel_checksums(const ImageView& im, uint32_t max_lev
     case SampleType::U32: r = pixel_levels<uint32_t>(im, fmt, rct, max_level); break;
     case SampleType::I32: r = pixel_levels<int32_t>(im, fmt, rct, max_level); break;
   }
-  std::vector<LevelChecksum> out;
-  for (const auto& e : r) out.push_back({e.level, e.width, e.height, e.crc32});
-  return out;
+  return r;
 }
 
 }  // namespace htj2k

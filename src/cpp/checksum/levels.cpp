@@ -69,6 +69,83 @@ CompRange range_of(const SampleFormat& f) {
   return {0, 2 * half - 1, half};
 }
 
+// o[x * step] = clamp(src[x] + DC shift) in OutT (modular conversion = the two's
+// complement bytes of the value for signed components).
+template <typename T, typename OutT>
+HTJ2K_NOINLINE void store_row(OutT* __restrict o, size_t step, const T* __restrict src, size_t n,
+                              const CompRange& rg) {
+  const T lo = T(rg.lo), hi = T(rg.hi), shift = T(rg.shift);
+  auto clamp = [&](T v) {
+    v += shift;
+    return OutT(v < lo ? lo : (v > hi ? hi : v));
+  };
+  if (step == 1)
+    for_blocked(n, [&](size_t x) { o[x] = clamp(src[x]); });
+  else
+    for_blocked(n, [&](size_t x) { o[x * step] = clamp(src[x]); });
+}
+
+// One row of checksum bytes of a level image held in the transform domain
+// (DC-shifted, components 0..2 after the forward RCT when rct): rows[c] holds
+// component c's w samples; the inverse RCT, un-shift and clamp a decoder applies,
+// components interleaved into ob (w * nc samples). rgb: 3 * w scratch samples.
+template <typename T, typename OutT>
+void serialise_row(const T* const* rows, uint32_t w, uint32_t nc, bool rct, const CompRange* ranges, T* rgb,
+                   OutT* ob) {
+  const size_t m = w;
+  uint32_t c = 0;
+  if (rct) {
+    for (uint32_t k = 0; k < 3; ++k) std::copy(rows[k], rows[k] + m, rgb + k * m);
+    rct_inverse_row(rgb, rgb + m, rgb + 2 * m, m);  // (Y, Cb, Cr) -> (R, G, B)
+    for (; c < 3; ++c) store_row<T, OutT>(ob + c, nc, rgb + c * m, m, ranges[c]);
+  }
+  for (; c < nc; ++c) store_row<T, OutT>(ob + c, nc, rows[c], m, ranges[c]);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  if (sizeof(OutT) > 1)
+    for (size_t i = 0; i < m * nc; ++i) {
+      uint8_t* b = reinterpret_cast<uint8_t*>(ob + i);
+      std::reverse(b, b + sizeof(OutT));
+    }
+#endif
+}
+
+// serialise_row over the w x h corner of nc planes (rows `stride` apart), one
+// row per call of fn. out: w * nc * sizeof(OutT) bytes.
+template <typename T, typename OutT>
+void serialise_planes(const T* const* planes, size_t stride, uint32_t w, uint32_t h, uint32_t nc, bool rct,
+                      const CompRange* ranges, T* rgb, uint8_t* out, const LevelPyramid::RowFn& fn) {
+  std::vector<const T*> rows(nc);
+  for (uint32_t y = 0; y < h; ++y) {
+    for (uint32_t c = 0; c < nc; ++c) rows[c] = planes[c] + y * stride;
+    serialise_row<T, OutT>(rows.data(), w, nc, rct, ranges, rgb, reinterpret_cast<OutT*>(out));
+    fn(out, size_t(w) * nc * sizeof(OutT));
+  }
+}
+
+// crc32 of the W-wide rows put together from `rects` (grouped in tile rows).
+template <typename OutT>
+uint32_t mosaic_crc32_as(const std::vector<TransformRect>& rects, uint32_t W, uint32_t nc, bool rct,
+                         const CompRange* ranges) {
+  std::vector<int32_t> rgb(3 * size_t(W));
+  std::vector<OutT> out(size_t(W) * nc);
+  std::vector<const int32_t*> rows(nc);
+  uint32_t crc = 0;
+  for (size_t first = 0; first < rects.size();) {
+    size_t end = first;
+    while (end < rects.size() && rects[end].y0 == rects[first].y0) ++end;
+    for (uint32_t y = 0; y < rects[first].h; ++y) {
+      for (size_t i = first; i < end; ++i) {
+        const TransformRect& r = rects[i];
+        for (uint32_t c = 0; c < nc; ++c) rows[c] = r.planes[c] + y * r.stride;
+        serialise_row<int32_t, OutT>(rows.data(), r.w, nc, rct, ranges, rgb.data(), out.data() + r.x0 * nc);
+      }
+      crc = crc32_update(crc, out.data(), out.size() * sizeof(OutT));
+    }
+    first = end;
+  }
+  return crc;
+}
+
 }  // namespace
 
 // Polymorphic over the working integer type.
@@ -131,22 +208,6 @@ struct ImplT final : LevelPyramid::Impl {
       for_blocked(n, [&](size_t x) { dst[x] = clamp(W(src[x * step])); });
   }
 
-  // o[x * step] = clamp(src[x] + DC shift) in OutT (modular conversion = the two's
-  // complement bytes of the value for signed components).
-  template <typename OutT>
-  HTJ2K_NOINLINE static void store_row(OutT* __restrict o, size_t step, const T* __restrict src,
-                                       size_t n, const CompRange& rg) {
-    const T lo = T(rg.lo), hi = T(rg.hi), shift = T(rg.shift);
-    auto clamp = [&](T v) {
-      v += shift;
-      return OutT(v < lo ? lo : (v > hi ? hi : v));
-    };
-    if (step == 1)
-      for_blocked(n, [&](size_t x) { o[x] = clamp(src[x]); });
-    else
-      for_blocked(n, [&](size_t x) { o[x * step] = clamp(src[x]); });
-  }
-
   void next_level() override {
     const uint32_t px = uint32_t(x0 & 1), py = uint32_t(y0 & 1);
     const uint32_t nw = low_count(w, px), nh = low_count(h, py);
@@ -203,27 +264,9 @@ struct ImplT final : LevelPyramid::Impl {
 
   template <typename OutT>
   void serialise_as(const LevelPyramid::RowFn& fn) {
-    const size_t m = w;
-    T* rgb = scratch.data();  // 3 rows
-    OutT* ob = reinterpret_cast<OutT*>(out.data());
-    for (uint32_t y = 0; y < h; ++y) {
-      uint32_t c = 0;
-      if (rct) {
-        for (uint32_t k = 0; k < 3; ++k)
-          std::copy(plane_ptr(k) + y * stride, plane_ptr(k) + y * stride + m, rgb + k * m);
-        rct_inverse_row(rgb, rgb + m, rgb + 2 * m, m);  // (Y, Cb, Cr) -> (R, G, B)
-        for (; c < 3; ++c) store_row<OutT>(ob + c, nc, rgb + c * m, m, ranges[c]);
-      }
-      for (; c < nc; ++c) store_row<OutT>(ob + c, nc, plane_ptr(c) + y * stride, m, ranges[c]);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-      if (sizeof(OutT) > 1)
-        for (size_t i = 0; i < m * nc; ++i) {
-          uint8_t* b = reinterpret_cast<uint8_t*>(ob + i);
-          std::reverse(b, b + sizeof(OutT));
-        }
-#endif
-      fn(out.data(), m * nc * sizeof(OutT));
-    }
+    std::vector<const T*> planes(nc);
+    for (uint32_t c = 0; c < nc; ++c) planes[c] = plane_ptr(c);
+    serialise_planes<T, OutT>(planes.data(), stride, w, h, nc, rct, ranges.data(), scratch.data(), out.data(), fn);
   }
 
   void serialise(const LevelPyramid::RowFn& fn) override {
@@ -316,6 +359,71 @@ uint32_t LevelPyramid::crc32() {
   impl_->serialise([&](const uint8_t* b, size_t n) { crc = crc32_update(crc, b, n); });
   return crc;
 }
+
+uint32_t mosaic_crc32(std::vector<TransformRect> rects, uint32_t width, uint32_t height, uint32_t nc,
+                      const SampleFormat& fmt, bool rct) {
+  if (fmt.bit_depth < 1 || fmt.bit_depth > kMaxInt32BitDepth)
+    throw InvalidArgument("transform planes of bit depth " + std::to_string(fmt.bit_depth) + " (int32 holds 1.." +
+                          std::to_string(kMaxInt32BitDepth) + ")");
+  if (rct && nc < 3) throw InvalidArgument("the RCT needs 3 components");
+  // Empty rectangles hold nothing; the others must tile width x height in tile rows.
+  rects.erase(std::remove_if(rects.begin(), rects.end(), [](const TransformRect& r) { return !r.w || !r.h; }),
+              rects.end());
+  std::sort(rects.begin(), rects.end(),
+            [](const TransformRect& a, const TransformRect& b) { return a.y0 != b.y0 ? a.y0 < b.y0 : a.x0 < b.x0; });
+  const std::string not_tiled = "mosaic: the rectangles do not tile the " + std::to_string(width) + "x" +
+                                std::to_string(height) + " level";
+  uint64_t y = 0;
+  for (size_t first = 0, end; first < rects.size(); first = end) {  // one tile row
+    uint64_t x = 0;
+    for (end = first; end < rects.size() && rects[end].y0 == rects[first].y0; ++end) {
+      const TransformRect& r = rects[end];
+      if (r.y0 != y || r.x0 != x || r.h != rects[first].h) throw InvalidArgument(not_tiled);
+      x += r.w;
+    }
+    if (x != width) throw InvalidArgument(not_tiled);
+    y += rects[first].h;
+  }
+  if (rects.empty() ? width && height : y != height) throw InvalidArgument(not_tiled);
+  if (rects.empty()) return 0;
+  const uint32_t bytes = fmt.bytes ? fmt.bytes : bytes_for_bit_depth(fmt.bit_depth);
+  const std::vector<CompRange> ranges(nc, range_of(fmt));
+  switch (bytes) {
+    case 1: return mosaic_crc32_as<uint8_t>(rects, width, nc, rct, ranges.data());
+    case 2: return mosaic_crc32_as<uint16_t>(rects, width, nc, rct, ranges.data());
+    default: return mosaic_crc32_as<uint32_t>(rects, width, nc, rct, ranges.data());
+  }
+}
+
+uint32_t samples_crc32(const ImageView& im, uint32_t bytes) {
+  const size_t size = sample_bytes(im.type);
+  if (bytes > size) throw InvalidArgument("checksum samples of " + std::to_string(bytes) + " bytes from " +
+                                          std::to_string(size) + "-byte samples");
+  const size_t n = size_t(im.width) * im.num_components;
+  const auto* base = static_cast<const uint8_t*>(im.data);
+  uint32_t crc = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (bytes == size) {  // the samples are the checksum bytes
+    for (uint32_t y = 0; y < im.height; ++y) crc = crc32_update(crc, base + size_t(y) * im.row_stride, n * size);
+    return crc;
+  }
+#endif
+  std::vector<uint8_t> row(n * bytes);
+  for (uint32_t y = 0; y < im.height; ++y) {
+    const uint8_t* src = base + size_t(y) * im.row_stride;
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t v = 0;
+      std::memcpy(&v, src + i * size, size);  // native order: the value's low bytes first on little-endian
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+      v >>= 8 * (8 - size);
+#endif
+      for (uint32_t b = 0; b < bytes; ++b) row[i * bytes + b] = uint8_t(v >> (8 * b));
+    }
+    crc = crc32_update(crc, row.data(), row.size());
+  }
+  return crc;
+}
+
 
 template <typename In>
 std::vector<LevelCrc> level_checksums_from_samples(const In* samples, size_t row_stride,

@@ -19,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/image.hpp"
 #include "core/sample_types.hpp"
 
 namespace htj2k {
@@ -86,6 +87,30 @@ class LevelPyramid {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// One tile's part of a level image, in the transform domain: nc int32 planes
+// (DC-shifted, components 0..2 after the forward RCT when rct -- the LL band of an
+// encoder's forward 5/3 DWT), w x h samples from (x0, y0) of the level, each
+// plane's rows `stride` samples apart.
+struct TransformRect {
+  uint64_t x0 = 0, y0 = 0;
+  uint32_t w = 0, h = 0;
+  size_t stride = 0;
+  const int32_t* const* planes = nullptr;  // nc pointers
+};
+
+// crc32 of the checksum bytes of the width x height level image the rectangles
+// tile (in tile rows; empty ones ignored), as a decoder returns it: the inverse
+// RCT, un-shift and clamp of every sample. The planes are only read. Every
+// component has format fmt (bit depth <= 24). 0 for an empty level. Throws
+// InvalidArgument when the rectangles do not tile the level.
+uint32_t mosaic_crc32(std::vector<TransformRect> rects, uint32_t width, uint32_t height, uint32_t nc,
+                      const SampleFormat& fmt, bool rct);
+
+// crc32 of an image's samples as checksum bytes: the low `bytes` bytes of each
+// sample, little-endian, components interleaved (the level-0 checksum of samples
+// inside the range those bytes hold).
+uint32_t samples_crc32(const ImageView& im, uint32_t bytes);
 
 // Checksums of levels r = max_level down to 0 (coarsest first). max_level <= 32.
 // Instantiated for In = uint8_t, int8_t, uint16_t, int16_t, uint32_t, int32_t.

@@ -18,6 +18,7 @@
 #include "backends/openjph/openjph_compat.hpp"
 #include "simd/convert.hpp"
 #include "encode/ht_encoder.hpp"
+#include "checksum/frame_checksums.hpp"
 
 namespace htj2k {
 namespace {
@@ -245,7 +246,26 @@ std::vector<uint8_t> encode_openjph_checked(const ImageView& im, const EncodeOpt
 
 }  // namespace
 
-std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
+namespace {
+
+// encode(..., checksums=True) where the encoder did not compute them from its own
+// DWT: from the samples for a lossless single-tile encode (the forward 5/3 of the
+// whole image is what every level decodes to), else by decoding what was written.
+std::vector<LevelCrc> checksums_after_encode(const ImageView& im, const EncodeOptions& o, uint32_t levels,
+                                             uint32_t bit_depth, bool is_signed, bool colour,
+                                             const std::vector<uint8_t>& written) {
+  const bool one_tile = (!o.tile_w || o.tile_w >= im.width) && (!o.tile_h || o.tile_h >= im.height);
+  return o.reversible && one_tile
+          ? pixel_checksums(im, levels, bit_depth, is_signed ? 1 : 0, colour)
+          : frame_checksums(written.data(), written.size(), {},
+                            std::max<uint64_t>(kDefaultMaxPixels, uint64_t(im.width) * im.height),  // it was encoded
+                            false, std::max<uint64_t>(kDefaultMaxMemory, uint64_t(im.width) * im.height * im.num_components * 16))
+                .levels;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o, std::vector<LevelCrc>* level_crcs) {
   if (im.width == 0 || im.height == 0 || im.num_components == 0)
     throw InvalidArgument("image is empty");
   if (im.num_components > kMaxComponents) throw InvalidArgument("too many components");
@@ -297,10 +317,15 @@ std::vector<uint8_t> encode_image(const ImageView& im, const EncodeOptions& o) {
     throw UnsupportedCodestream("encoder 'htj2k': " + ours_not);
   const bool ours = o.encoder == EncodeOptions::Encoder::Htj2k ||
                     (o.encoder == EncodeOptions::Encoder::Auto && kAutoPicksOurs && ours_not.empty());
-  if (ours)
-    return finish_codestream(encode_with_ht(im, o, levels, bit_depth, is_signed, colour), im, o, levels, bit_depth,
-                             is_signed, true);
-  return encode_openjph_checked(im, o, levels, bit_depth, is_signed, colour);
+  // Our lossless encoder computes the level checksums from its own DWT pass.
+  const bool fused = ours && o.reversible && level_crcs;
+  std::vector<uint8_t> written =
+      ours ? finish_codestream(encode_with_ht(im, o, levels, bit_depth, is_signed, colour, fused ? level_crcs : nullptr),
+                               im, o, levels, bit_depth, is_signed, true)
+           : encode_openjph_checked(im, o, levels, bit_depth, is_signed, colour);
+  if (level_crcs && !fused)
+    *level_crcs = checksums_after_encode(im, o, levels, bit_depth, is_signed, colour, written);
+  return written;
 }
 
 std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageView& im,

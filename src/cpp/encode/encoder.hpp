@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "checksum/levels.hpp"
 #include "core/image.hpp"
 
 namespace htj2k {
@@ -31,6 +32,7 @@ struct EncodeOptions {
   // (Auto), ours or an error naming the option (Htj2k), or the linked OpenJPH.
   enum class Encoder { Auto, Htj2k, Openjph } encoder = Encoder::Auto;
   uint32_t threads = 1;             // threads of our encoder within the frame (0 = all cores)
+  bool checksums = false;           // the caller asks for the level checksums too (encode_image's level_crcs)
 };
 
 // encoder="auto" picks ours (encode/ht_encoder.hpp) for every option it supports.
@@ -47,7 +49,11 @@ uint32_t max_levels_for_size(uint32_t w, uint32_t h);
 // Throws InvalidArgument for bad options, EncodeFailure for values outside the
 // declared bit depth and for OpenJPH failures, UnsupportedCodestream for
 // features the linked OpenJPH lacks.
-std::vector<uint8_t> encode_image(const ImageView& image, const EncodeOptions& options);
+// With level_crcs (encode(..., checksums=True)): also the checksums of levels
+// L..0 (base first) of what the result decodes to -- from our encoder's own DWT
+// pass for lossless encodes, else from the samples or by decoding the result.
+std::vector<uint8_t> encode_image(const ImageView& image, const EncodeOptions& options,
+                                  std::vector<LevelCrc>* level_crcs = nullptr);
 
 // Wraps a codestream in a minimal JPH file (signature, ftyp 'jph ', jp2h with
 // ihdr/colr[/bpcc], jp2c).

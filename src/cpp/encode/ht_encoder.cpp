@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <mutex>
 
 #include "block/ht_block_encoder.hpp"
+#include "checksum/levels.hpp"
 #include "codestream/header.hpp"
 #include "codestream/markers.hpp"
 #include "core/big_array.hpp"
@@ -35,7 +37,8 @@ using u64 = uint64_t;
 // w[d] x h[d] at (0, 0).
 struct TileComponent {
   BigArray<int32_t> plane;  // every sample written before it is read: no zeroing
-  size_t stride = 0;
+  size_t stride = 0;        // = the tile's width
+  uint32_t rows = 0;        // the tile's height
   std::vector<uint32_t> w, h;
 };
 
@@ -54,6 +57,7 @@ void load_tile(const ImageView& im, Tile& t, uint32_t bit_depth, bool is_signed,
   t.comps.resize(nc);
   for (TileComponent& tc : t.comps) {
     tc.stride = w;
+    tc.rows = h;
     tc.plane = make_big_array<int32_t>(size_t(w) * h);
   }
   for (uint32_t y = 0; y < h; ++y) {
@@ -74,35 +78,84 @@ void load_tile(const ImageView& im, Tile& t, uint32_t bit_depth, bool is_signed,
 // the units handed to the threads (and cache-sized for one).
 constexpr uint32_t kStripeColumns = 256, kChunkRows = 32;
 
-// `levels` levels of the 2D forward 5/3 (15444-1 F.4.2: columns, then rows) of a
-// tile-component whose origin on the reference grid is (x0, y0). Column stripes
-// and row chunks are independent: each level runs them on up to `threads` threads.
-void transform(TileComponent& tc, u64 x0, u64 y0, uint32_t levels, uint32_t w, uint32_t h, size_t threads) {
-  tc.w.assign(1, w);
-  tc.h.assign(1, h);
-  const size_t half = (size_t(h) + 1) / 2;
-  BigArray<int32_t> tmp = make_big_array<int32_t>(size_t(w) * half);  // stripe s at s * kStripeColumns * half
-  for (uint32_t d = 1; d <= levels; ++d) {
-    const uint32_t px = uint32_t(x0 & 1), py = uint32_t(y0 & 1);
-    if (w && h) {
-      const uint32_t cw = w, ch = h;
-      parallel_for((cw + kStripeColumns - 1) / kStripeColumns, threads, [&](size_t s) {
-        const uint32_t c0 = uint32_t(s) * kStripeColumns, n = std::min(kStripeColumns, cw - c0);
-        dwt53_lift::vertical(tc.plane.get() + c0, tc.stride, n, ch, py, tmp.get() + size_t(c0) * half);
-      });
-      parallel_for((ch + kChunkRows - 1) / kChunkRows, threads, [&](size_t k) {
-        std::vector<int32_t> scratch(3 * (size_t(cw) / 2 + 3));
-        for (uint32_t y = uint32_t(k) * kChunkRows; y < std::min(ch, uint32_t(k + 1) * kChunkRows); ++y)
-          dwt53_lift::horizontal(tc.plane.get() + y * tc.stride, cw, px, scratch.data(), true);
-      });
+// Scratch buffers of one size, lent to the tasks running at a time and kept for
+// the next level: as many exist as tasks ran at once, each page-faulted once.
+class ScratchPool {
+ public:
+  explicit ScratchPool(size_t size) : size_(size) {}
+  class Lease {
+   public:
+    explicit Lease(ScratchPool& p) : pool_(p) {
+      std::lock_guard<std::mutex> lock(p.mutex_);
+      if (p.free_.empty()) {
+        buf_ = make_big_array<int32_t>(p.size_);
+      } else {
+        buf_ = std::move(p.free_.back());
+        p.free_.pop_back();
+      }
     }
-    w = dwt53_lift::low_count(w, px);
-    h = dwt53_lift::low_count(h, py);
-    x0 = (x0 + 1) >> 1;
-    y0 = (y0 + 1) >> 1;
-    tc.w.push_back(w);
-    tc.h.push_back(h);
+    ~Lease() {
+      std::lock_guard<std::mutex> lock(pool_.mutex_);
+      pool_.free_.push_back(std::move(buf_));
+    }
+    int32_t* get() const { return buf_.get(); }
+
+   private:
+    ScratchPool& pool_;
+    BigArray<int32_t> buf_;
+  };
+
+ private:
+  size_t size_;
+  std::mutex mutex_;
+  std::vector<BigArray<int32_t>> free_;
+};
+
+// Level d of the 2D forward 5/3 (15444-1 F.4.2: columns, then rows) of a
+// tile-component whose origin on the reference grid is (x0, y0), on the LL band
+// of level d - 1 (tc.w/tc.h hold the sizes of the levels done). Column stripes and
+// row chunks are independent: they run on up to `threads` threads. `tmp` holds
+// w * ceil(h / 2) samples of the tile-component's full size.
+void transform_level(TileComponent& tc, u64 x0, u64 y0, uint32_t d, int32_t* tmp, size_t threads) {
+  if (tc.w.empty()) {
+    tc.w.assign(1, uint32_t(tc.stride));
+    tc.h.assign(1, tc.rows);
   }
+  uint32_t w = tc.w.back(), h = tc.h.back();
+  const size_t half = (size_t(tc.rows) + 1) / 2;  // stripe s at s * kStripeColumns * half
+  for (uint32_t k = 1; k < d; ++k) x0 = (x0 + 1) >> 1, y0 = (y0 + 1) >> 1;
+  const uint32_t px = uint32_t(x0 & 1), py = uint32_t(y0 & 1);
+  if (w && h) {
+    parallel_for((w + kStripeColumns - 1) / kStripeColumns, threads, [&](size_t s) {
+      const uint32_t c0 = uint32_t(s) * kStripeColumns, n = std::min(kStripeColumns, w - c0);
+      dwt53_lift::vertical(tc.plane.get() + c0, tc.stride, n, h, py, tmp + size_t(c0) * half);
+    });
+    parallel_for((h + kChunkRows - 1) / kChunkRows, threads, [&](size_t k) {
+      std::vector<int32_t> scratch(3 * (size_t(w) / 2 + 3));
+      for (uint32_t y = uint32_t(k) * kChunkRows; y < std::min(h, uint32_t(k + 1) * kChunkRows); ++y)
+        dwt53_lift::horizontal(tc.plane.get() + y * tc.stride, w, px, scratch.data(), true);
+    });
+  }
+  tc.w.push_back(dwt53_lift::low_count(w, px));
+  tc.h.push_back(dwt53_lift::low_count(h, py));
+}
+
+// The checksum of level d of the image (every tile's LL band after d levels, in
+// place: taken before level d + 1 overwrites it). Our encoder's tile-components
+// all share one sample format.
+uint32_t level_crc(const std::vector<Tile>& tiles, uint32_t d, uint32_t width, uint32_t height, uint32_t nc,
+                   const SampleFormat& fmt, bool colour) {
+  std::vector<std::vector<const int32_t*>> planes(tiles.size(), std::vector<const int32_t*>(nc));
+  std::vector<TransformRect> rects(tiles.size());
+  const u64 round = (u64(1) << d) - 1;
+  for (size_t t = 0; t < tiles.size(); ++t) {
+    for (uint32_t c = 0; c < nc; ++c) planes[t][c] = tiles[t].comps[c].plane.get();
+    const TileComponent& tc = tiles[t].comps[0];
+    rects[t] = TransformRect{(tiles[t].x0 + round) >> d, (tiles[t].y0 + round) >> d, tc.w[d], tc.h[d], tc.stride,
+                             planes[t].data()};
+  }
+  return mosaic_crc32(std::move(rects), uint32_t((u64(width) + round) >> d), uint32_t((u64(height) + round) >> d), nc,
+                      fmt, colour);
 }
 
 struct BlockJob {
@@ -247,7 +300,8 @@ std::string ht_encoder_refusal(const EncodeOptions& o, uint32_t bit_depth) {
 // Long by nature: the stages in order (header, per-tile DWT in parallel, the
 // code-block plan, parallel block coding, packets and tile-parts).
 std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o, uint32_t levels,
-                                    uint32_t bit_depth, bool is_signed, bool colour) {
+                                    uint32_t bit_depth, bool is_signed, bool colour,
+                                    std::vector<LevelCrc>* level_crcs) {
   MainHeaderParams p;
   p.width = im.width;
   p.height = im.height;
@@ -282,18 +336,43 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   const size_t threads = o.threads;  // 0: all cores (parallel_for)
   const uint32_t nc = im.num_components;
   parallel_for(ntiles, threads, [&](size_t t) { load_tile(im, tiles[t], bit_depth, is_signed, colour && o.reversible); });
-  if (o.reversible) {
-    parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
-      Tile& t = tiles[i / nc];
-      transform(t.comps[i % nc], t.x0, t.y0, levels, uint32_t(t.x1 - t.x0), uint32_t(t.y1 - t.y0), threads);
-    });
-  } else {
+  if (!o.reversible) {
+    // ICT, 9/7 and quantization (encode/irreversible.hpp); the level checksums of a
+    // lossy encode come from decoding it (encoder.cpp), never level_crcs here.
     parallel_for(ntiles, threads, [&](size_t i) {
       Tile& t = tiles[i];
       std::vector<IrreversiblePlane> planes;
       for (TileComponent& tc : t.comps) planes.push_back(IrreversiblePlane{tc.plane.get(), tc.stride, &tc.w, &tc.h});
       irreversible_tile(planes, t.x0, t.y0, t.x1, t.y1, levels, colour, p.steps, bit_depth, threads);
     });
+  } else {
+    // Level by level over every tile-component, so that the checksum of level d can
+    // be taken from the LL bands in place before level d + 1 replaces them.
+    const SampleFormat fmt = make_sample_format(bit_depth, is_signed);
+    if (level_crcs) {
+      level_crcs->assign(levels + 1, LevelCrc{});
+      (*level_crcs)[levels] = LevelCrc{im.width, im.height, samples_crc32(im, fmt.bytes), 0};
+    }
+    size_t tmp_size = 0;  // the vertical pass's buffer, for the largest tile
+    for (const Tile& t : tiles) tmp_size = std::max(tmp_size, size_t(t.x1 - t.x0) * ((size_t(t.y1 - t.y0) + 1) / 2));
+    ScratchPool tmps(tmp_size);
+    for (uint32_t d = 1; d <= levels; ++d) {
+      parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
+        Tile& t = tiles[i / nc];
+        ScratchPool::Lease tmp(tmps);
+        transform_level(t.comps[i % nc], t.x0, t.y0, d, tmp.get(), threads);
+      });
+      if (level_crcs) {
+        const LevelCrc& full = (*level_crcs)[levels];
+        const uint32_t crc = level_crc(tiles, d, full.width, full.height, nc, fmt, colour);
+        const u64 round = (u64(1) << d) - 1;
+        (*level_crcs)[levels - d] =
+            LevelCrc{uint32_t((u64(im.width) + round) >> d), uint32_t((u64(im.height) + round) >> d), crc, d};
+      }
+    }
+    for (Tile& t : tiles)
+      for (TileComponent& tc : t.comps)
+        if (tc.w.empty()) tc.w.assign(1, uint32_t(tc.stride)), tc.h.assign(1, tc.rows);  // 0 levels
   }
   std::vector<TilePlan> plans(ntiles);
   std::vector<BlockJob> jobs;

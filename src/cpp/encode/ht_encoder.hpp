@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "checksum/levels.hpp"
 #include "core/image.hpp"
 #include "encode/encoder.hpp"
 
@@ -24,7 +25,10 @@ std::string ht_encoder_refusal(const EncodeOptions& o, uint32_t bit_depth);
 
 // The bare single-tile-part codestream of `im` (checked by encode_image first:
 // options, levels, sample range). Output is the same for every o.threads.
+// With level_crcs: the checksums of levels `levels`..0 (base first) of what the
+// codestream decodes to, from the same DWT pass (checksum/level_capture.hpp).
 std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o, uint32_t levels,
-                                    uint32_t bit_depth, bool is_signed, bool colour);
+                                    uint32_t bit_depth, bool is_signed, bool colour,
+                                    std::vector<LevelCrc>* level_crcs = nullptr);
 
 }  // namespace htj2k

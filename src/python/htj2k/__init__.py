@@ -16,7 +16,7 @@ from ._errors import (
     LimitExceededError,
     UnsupportedCodestreamError,
 )
-from ._types import CodestreamInfo, ComponentInfo, LevelChecksum
+from ._types import CodestreamInfo, ComponentInfo, DecodedFrame, EncodedFrame, LevelChecksum
 from .batch import checksums_many, decode_many, encode_many, verify_many
 from .checksums import (
     LevelResult,
@@ -57,6 +57,8 @@ __all__ = [
     "CodestreamInfo",
     "ComponentInfo",
     "LevelChecksum",
+    "EncodedFrame",
+    "DecodedFrame",
     "checksums",
     "checksums_with_range",
     "pixel_checksums",

@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 import numpy as np
 
 from ._errors import InvalidCodestreamError
-from ._rules import DECODERS, DEFAULT_MAX_MEMORY, MAX_ARRAY_COMPONENTS, MAX_LEVELS
+from ._rules import DECODERS, DEFAULT_MAX_MEMORY, ENCODERS, MAX_ARRAY_COMPONENTS, MAX_LEVELS
 
 BytesLike = Union[bytes, bytearray, memoryview, np.ndarray]
 
@@ -101,6 +101,23 @@ def check_decoder(decoder: Any) -> str:
     return decoder
 
 
+def check_decode_checksums(checksums: Any, level: int, best: bool) -> bool:
+    """decode(checksums=...): a bool; the checksums come with a full-resolution decode."""
+    if not isinstance(checksums, (bool, np.bool_)):
+        raise TypeError(f"checksums: expected a bool, got {type(checksums).__name__}")
+    if checksums and (best or level):
+        raise ValueError("checksums: the level checksums come with a full-resolution decode (level 0)")
+    return bool(checksums)
+
+
+def check_encoder(encoder: Any) -> str:
+    if not isinstance(encoder, str):
+        raise TypeError(f"encoder: expected a str, got {type(encoder).__name__}")
+    if encoder not in ENCODERS:
+        raise ValueError(f"encoder: expected one of {', '.join(map(repr, ENCODERS))}, got {encoder!r}")
+    return encoder
+
+
 def check_max_memory(max_memory: Any) -> int:
     if max_memory is None:
         return DEFAULT_MAX_MEMORY
@@ -187,6 +204,7 @@ ENCODE_OPTIONS = {
     "container": _text,
     "encoder": _text,
     "threads": _integer,
+    "checksums": _flag,
 }
 
 

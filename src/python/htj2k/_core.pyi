@@ -63,8 +63,10 @@ def decode(
     max_memory: int = ...,
     best: bool = False,
     layers: int = 0,
-) -> Union[np.ndarray, Tuple[np.ndarray, int]]:
-    """best: the finest level the data holds, returned as (array, level)."""
+    checksums: bool = False,
+) -> Union[np.ndarray, Tuple[np.ndarray, int], Tuple[np.ndarray, List[Tuple[int, int, int, int]]]]:
+    """best: the finest level the data holds, returned as (array, level); checksums:
+    (array, (level, width, height, crc) rows of every level, base first)."""
 def decode_planes(
     data: _Bytes, level: int = 0, max_pixels: int = ..., decoder: str = "auto", max_memory: int = ...,
     best: bool = False, layers: int = 0,
@@ -78,8 +80,11 @@ def wrap_jph(data: _Bytes) -> bytes:
     """A bare codestream in a JPH file (size, depths and colour from its header)."""
 def flatten_layers(data: _Bytes, layers: int = 0) -> bytes:
     """The bare one-layer codestream of the first `layers` quality layers (0: all)."""
-def encode(array: np.ndarray, options: Dict[str, Any] = ...) -> bytes:
-    """options: encode()'s keyword options by their Python names (None = the default)."""
+def encode(
+    array: np.ndarray, options: Dict[str, Any] = ...
+) -> Union[bytes, Tuple[bytes, List[Tuple[int, int, int, int]]]]:
+    """options: encode()'s keyword options by their Python names (None = the default);
+    with checksums=True: (bytes, (level, width, height, crc) rows base first)."""
     ...
 def max_levels_for_size(w: int, h: int) -> int: ...
 
@@ -111,5 +116,5 @@ def checksums_many(
 ) -> List[Union[_Checksums, BaseException]]: ...
 def encode_many(
     items: Sequence[Tuple[np.ndarray, Dict[str, Any]]], threads: int = 0
-) -> List[Union[bytes, BaseException]]: ...
+) -> List[Union[bytes, Tuple[bytes, List[Tuple[int, int, int, int]]], BaseException]]: ...
 def batch_info() -> Dict[str, int]: ...

@@ -36,6 +36,8 @@ DEFAULT_MAX_MEMORY: int = int(_core.DEFAULT_MAX_MEMORY)
 MAX_ARRAY_COMPONENTS: int = 4
 #: Decoder names of decode(decoder=...).
 DECODERS: Tuple[str, ...] = ("auto", "openjph", "openjpeg")
+#: Encoder names of encode(encoder=...), as the C++ core parses them.
+ENCODERS: Tuple[str, ...] = tuple(_core.features()["encoder"]["encoders"])
 
 
 def sample_bytes(bit_depth: int) -> int:

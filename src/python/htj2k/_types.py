@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import MISSING, asdict, dataclass, fields
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-__all__ = ["ComponentInfo", "CodestreamInfo", "LevelChecksum"]
+__all__ = ["ComponentInfo", "CodestreamInfo", "LevelChecksum", "EncodedFrame", "DecodedFrame"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,29 @@ class LevelChecksum:
     def as_archive_dict(self) -> dict:
         """``{"Width": w, "Height": h, "Checksum": c}`` as the archive lists it."""
         return {"Width": self.width, "Height": self.height, "Checksum": self.checksum}
+
+
+def checksum_list(rows: Sequence[Tuple[int, int, int, int]]) -> List[LevelChecksum]:
+    """LevelChecksums of the C++ core's ``(level, width, height, crc)`` rows, in their order."""
+    return [LevelChecksum(level=r, width=w, height=h, checksum=c) for r, w, h, c in rows]
+
+
+class EncodedFrame(NamedTuple):
+    """What ``encode(..., checksums=True)`` returns: the encoded bytes and the checksums
+    of every resolution level of what they decode to, base first (as
+    :func:`htj2k.checksums` of ``data`` gives them). Unpacks as ``data, sums = ...``."""
+
+    data: bytes
+    checksums: List[LevelChecksum]
+
+
+class DecodedFrame(NamedTuple):
+    """What ``decode(..., checksums=True)`` returns: the full-resolution pixels and the
+    checksums of every resolution level, base first (as :func:`htj2k.checksums` gives
+    them). Unpacks as ``pixels, sums = ...``."""
+
+    pixels: Any  # numpy.ndarray
+    checksums: List[LevelChecksum]
 
 
 _DEFAULTS: Dict[type, Tuple[Dict[str, Any], frozenset]] = {}

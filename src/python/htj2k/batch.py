@@ -49,8 +49,8 @@ from ._args import (
     levels_list,
 )
 from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS
-from ._types import LevelChecksum
-from .checksums import _VERIFY_ERRORS, Verification, _to_checksums, _verify_plan
+from ._types import EncodedFrame, LevelChecksum, checksum_list
+from .checksums import _VERIFY_ERRORS, Verification, _verify_plan
 
 __all__ = ["decode_many", "checksums_many", "verify_many", "encode_many"]
 
@@ -146,7 +146,7 @@ def checksums_many(
 
     def call(bufs):
         out = _core.checksums_many(bufs, [lv], max_pixels, [False], nthreads, max_memory)
-        return [r if isinstance(r, BaseException) else _to_checksums(r[0]) for r in out]
+        return [r if isinstance(r, BaseException) else checksum_list(r[0]) for r in out]
 
     return _finish(_run(_buffers(datas), call), errors)
 
@@ -218,12 +218,14 @@ def encode_many(
     *,
     errors: str = "return",
     **options: Any,
-) -> List[Union[bytes, Exception]]:
+) -> List[Union[bytes, EncodedFrame, Exception]]:
     """Encode every array with the same :func:`htj2k.encode` keyword ``options``
-    (``bit_depth``, ``levels``, ``container``, ...), on up to ``threads`` threads.
+    (``bit_depth``, ``levels``, ``container``, ``checksums``, ...), on up to
+    ``threads`` threads.
 
-    Returns the encoded bytes of each array, in input order. An unknown option
-    raises ``TypeError`` at once (it would fail every frame).
+    Returns the encoded bytes of each array (an :class:`EncodedFrame` with
+    ``checksums=True``), in input order. An unknown option raises ``TypeError`` at
+    once (it would fail every frame).
     """
     arrays = frame_sequence(arrays, "arrays") if not isinstance(arrays, np.ndarray) else list(arrays)
     nthreads = check_threads(threads)
@@ -238,4 +240,6 @@ def encode_many(
         except (TypeError, ValueError) as e:
             items.append(e)
     results = _run(items, lambda good: _core.encode_many(good, nthreads))
+    if options.get("checksums"):
+        results = [r if isinstance(r, BaseException) else EncodedFrame(r[0], checksum_list(r[1])) for r in results]
     return _finish(results, errors)

@@ -29,7 +29,7 @@ from ._args import (
 )
 from ._errors import Htj2kError
 from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS
-from ._types import LevelChecksum
+from ._types import LevelChecksum, checksum_list
 from .codec import info
 
 __all__ = [
@@ -51,10 +51,6 @@ CHECKSUM_KEYS = ("PixelDataChecksumFromBaseToFullResolution", "ImageDataChecksum
 def crc32(data: BytesLike, crc: int = 0) -> int:
     """zlib-compatible CRC-32 (ISA-L); ``crc`` continues a previous value."""
     return _core.crc32(as_buffer(data), crc)
-
-
-def _to_checksums(rows: Sequence[Tuple[int, int, int, int]]) -> List[LevelChecksum]:
-    return [LevelChecksum(level=r, width=w, height=h, checksum=c) for r, w, h, c in rows]
 
 
 def checksums(
@@ -81,7 +77,7 @@ def checksums(
     """
     rows, _ = _core.checksums(as_buffer(data), levels_list(levels), check_max_pixels(max_pixels), False,
                               check_max_memory(max_memory))
-    return _to_checksums(rows)
+    return checksum_list(rows)
 
 
 def checksums_with_range(
@@ -96,7 +92,7 @@ def checksums_with_range(
     from the same decode."""
     rows, rng = _core.checksums(as_buffer(data), levels_list(levels), check_max_pixels(max_pixels), True,
                                 check_max_memory(max_memory))
-    return _to_checksums(rows), (int(rng[0]), int(rng[1]))
+    return checksum_list(rows), (int(rng[0]), int(rng[1]))
 
 
 def pixel_checksums(
@@ -129,7 +125,7 @@ def pixel_checksums(
     rows = _core.pixel_checksums(
         array, int(levels), int(bit_depth or 0), -1 if signed is None else int(bool(signed)), rct
     )
-    return _to_checksums(rows)
+    return checksum_list(rows)
 
 
 def level_for_size(data: Union[BytesLike, str, os.PathLike], width: int, height: int) -> Optional[int]:

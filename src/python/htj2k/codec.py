@@ -13,6 +13,7 @@ from ._args import (
     BytesLike,
     as_buffer,
     check_decode_level,
+    check_decode_checksums,
     check_decoder,
     check_layers,
     check_max_memory,
@@ -20,7 +21,7 @@ from ._args import (
     encode_options,
 )
 from ._rules import DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS, MAX_SAMPLE_BIT_DEPTH, sample_dtype
-from ._types import CodestreamInfo, ComponentInfo, build_record
+from ._types import CodestreamInfo, ComponentInfo, DecodedFrame, EncodedFrame, build_record, checksum_list
 
 __all__ = [
     "encode",
@@ -43,7 +44,8 @@ def decode(
     decoder: str = "auto",
     max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
     layers: Optional[int] = None,
-) -> np.ndarray:
+    checksums: bool = False,
+) -> Union[np.ndarray, DecodedFrame]:
     """Decode an HTJ2K codestream or JPH/JP2 file to a numpy array.
 
     Args:
@@ -78,11 +80,15 @@ def decode(
             layers (HT code-blocks) is decoded through the equivalent one-layer
             codestream of its first ``layers``, joined without decoding a sample
             (see "Quality layers" in the README); fewer layers give a coarser image.
+        checksums: also return every level's checksum (a :class:`DecodedFrame`), as
+            :func:`htj2k.checksums` gives them, from the same decode where exact
+            (reversible, one tile; else each level is decoded). ``level`` 0 only.
 
     Returns:
         ``(H, W)`` for one component, ``(H, W, C)`` interleaved otherwise, of the
         smallest of uint8/int8, uint16/int16, uint32/int32 holding the bit depth.
         Samples are clamped to the nominal range of each component's bit depth.
+        With ``checksums=True`` a :class:`DecodedFrame` ``(pixels, checksums)``.
 
     Raises:
         InvalidCodestreamError: the bytes are not a valid codestream.
@@ -104,7 +110,11 @@ def decode(
     layers = check_layers(layers)
     if out is not None and not isinstance(out, np.ndarray):
         raise TypeError(f"out: expected a numpy array, got {type(out).__name__}")
-    return _core.decode(buf, level, max_pixels, out, decoder, max_memory, best, layers)
+    checksums = check_decode_checksums(checksums, level, best)
+    result = _core.decode(buf, level, max_pixels, out, decoder, max_memory, best, layers, checksums)
+    if checksums:
+        return DecodedFrame(result[0], checksum_list(result[1]))
+    return result
 
 
 def decode_planes(
@@ -149,7 +159,8 @@ def encode(
     components: Optional[int] = None,
     encoder: str = "auto",
     threads: int = 1,
-) -> bytes:
+    checksums: bool = False,
+) -> Union[bytes, EncodedFrame]:
     """Encode a numpy image to HTJ2K.
 
     Args:
@@ -185,14 +196,24 @@ def encode(
             says which it picks).
         threads: threads our encoder uses within the frame (code-blocks in parallel;
             0 = all cores); the bytes are the same for every count. OpenJPH uses one.
+        checksums: also return the checksums of every resolution level of what the
+            bytes decode to (an :class:`EncodedFrame`), equal to
+            :func:`htj2k.checksums` of them. Our lossless encoder takes them from its
+            own wavelet pass (one tile: equal to :func:`htj2k.pixel_checksums`; with
+            tiles, the mosaic of the tiles' levels a decoder rebuilds); otherwise they
+            come from the samples (lossless, one tile) or from decoding the result.
 
     Returns:
-        The encoded bytes.
+        The encoded bytes; with ``checksums=True`` an :class:`EncodedFrame`
+        ``(data, checksums)``.
     """
     options = dict(locals())  # the keyword options, exactly as given
     array = options.pop("array")
     array, checked = encode_options(array, options)
-    return _core.encode(array, checked)
+    result = _core.encode(array, checked)
+    if checksums:
+        return EncodedFrame(result[0], checksum_list(result[1]))
+    return result
 
 
 _QUANT = {0: "none", 1: "scalar derived", 2: "scalar expounded"}

@@ -10,11 +10,12 @@ here.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
 from ._rules import DEFAULT_LEVELS, max_levels_for_size, sample_dtype
+from ._types import EncodedFrame
 from .codec import encode, features
 
 __all__ = ["MAX_LEVELS", "BLOCK_SIZE", "PROGRESSION", "levels_for_size", "encode_params", "encode_frame",
@@ -66,8 +67,10 @@ def encode_frame(
     levels: Optional[int] = None,
     container: str = "j2c",
     params: Optional[Dict[str, Any]] = None,
-) -> bytes:
-    """Encode one frame losslessly with the archive-like parameters.
+    checksums: bool = False,
+) -> Union[bytes, EncodedFrame]:
+    """Encode one frame losslessly with the archive-like parameters (with
+    ``checksums``: and its level checksums, as :func:`htj2k.encode` gives them).
 
     ``pixels`` must fit ``bit_depth``/``signed`` (they are converted, value for
     value, to the smallest integer type of that signedness). ``levels`` defaults to
@@ -84,5 +87,6 @@ def encode_frame(
         bit_depth=bit_depth,
         colour_transform=bool(colour_transform) if spp >= 3 else None,
         container=container,
+        checksums=checksums,
         **kw,
     )

@@ -14,7 +14,7 @@ import htj2k
 
 from .. import io as image_io
 from .._errors import Htj2kError
-from .._rules import DEFAULT_LEVELS, PROGRESSIONS
+from .._rules import DEFAULT_LEVELS, ENCODERS, PROGRESSIONS
 from . import dicom as dicom_cli
 from ._common import (
     EXIT_FAILED,
@@ -62,11 +62,14 @@ def _add_encode_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tlm", action="store_true", help="write a TLM marker")
     p.add_argument("--plt", action="store_true", help="write PLT packet lengths in every tile-part")
     p.add_argument("--tileparts", type=upper_choice(("R", "C", "RC", "CR")), metavar="R|C|RC", help="tile-part divisions: per resolution, per component or both")
-    p.add_argument("--encoder", choices=("auto", "htj2k", "openjph"), default="auto",
+    p.add_argument("--encoder", choices=ENCODERS, default="auto",
                    help="htj2k: our own encoder (lossless); openjph: the linked OpenJPH; auto (default): "
                    "see htj2k.features()['encoder']")
     p.add_argument("--threads", type=nonneg_int, default=1, metavar="N",
                    help="threads our encoder uses within a frame (default 1; 0 = all cores)")
+    p.add_argument("--checksums", action="store_true",
+                   help="also print each frame's level checksums, base first, as one JSON line "
+                   '{"frame": OUT, "checksums": [{"Width", "Height", "Checksum"}, ...]} (from the encode\'s own wavelet pass)')
     p.add_argument("--shape", type=image_shape, metavar="HxW[xC]", help=".raw input: image shape (height first)")
     p.add_argument("--dtype", type=raw_dtype, metavar="D", help=".raw input: sample type, e.g. uint16, int16, '>u2' (little-endian unless given)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
@@ -159,9 +162,13 @@ def _encode_one(args: argparse.Namespace, frame: _EncodeFrame, dst: str) -> None
             container="jph" if extension(dst) == ".jph" else "j2c",
             encoder=args.encoder,
             threads=args.threads,
+            checksums=args.checksums,
         )
     except (Htj2kError, ValueError, TypeError) as e:
         raise CliError(f"{frame.label}: {one_line(e)}") from e
+    sums = None
+    if args.checksums:
+        data, sums = data
     write_bytes(dst, data)
 
     if not args.quiet:
@@ -173,6 +180,8 @@ def _encode_one(args: argparse.Namespace, frame: _EncodeFrame, dst: str) -> None
             f"{frame.label} -> {dst}: {describe(width, height, comps, bits, array.dtype.kind == 'i')}, "
             f"{len(data)} bytes (ratio {ratio:.2f}:1)"
         )
+    if sums is not None:
+        print(json.dumps({"frame": str(dst), "checksums": [c.as_archive_dict() for c in sums]}))
 
 
 def _add_decode_arguments(p: argparse.ArgumentParser) -> None:

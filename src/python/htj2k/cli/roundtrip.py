@@ -21,6 +21,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
+from .._rules import ENCODERS
 from ..tools import roundtrip
 from ._common import CliError, Command, number_arg, one_line, report_error
 
@@ -56,6 +57,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="worker processes (default: the number of CPUs; 0 = in this process, no crash isolation)",
     )
+    p.add_argument("--encoder", choices=ENCODERS, default="auto",
+                   help="the encoder whose round trips are verified (default auto: ours where it supports the options)")
     p.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS", help="mark a file failed when a worker spends longer on it (local workers)")
     p.add_argument("--dask", metavar="ADDRESS", help="run the per-file tasks on a Dask cluster: a scheduler address, or 'local' for a LocalCluster of --workers processes")
     p.add_argument("--resume", metavar="REPORT", help="skip the frames and files a previous report holds; new records go to --json-out (default: REPORT itself)")
@@ -290,6 +293,7 @@ def run(args: argparse.Namespace) -> int:
         dask=args.dask,
         resume=args.resume,
         progress=progress,
+        encoder=args.encoder,
     )
     if result.interrupted:
         if not args.quiet:

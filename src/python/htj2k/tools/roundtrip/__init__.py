@@ -44,6 +44,7 @@ from typing import (
     Tuple,
 )
 
+from ..._args import check_encoder
 from .discover import classify, discover
 from .executors import _interrupt_once, _LocalPool, _run_dask, _run_inprocess
 from .process import process_file
@@ -149,6 +150,7 @@ def run(
     resume: Optional[str] = None,
     progress: Optional[Any] = None,
     frame_hook: Optional[Callable[[str, int], None]] = None,
+    encoder: str = "auto",
 ) -> RunResult:
     """Round-trip every file under ``paths``; see the module doc and docs/roundtrip.md.
 
@@ -170,6 +172,8 @@ def run(
         frame_hook: called as ``frame_hook(path, frame_number)`` in the worker
             process before each frame (local workers and Dask; must be picklable):
             instrumentation, or the crash/hang injection of the tests.
+        encoder: the encoder whose round trips are verified (:func:`htj2k.encode`'s
+            ``encoder=``: "auto", "htj2k" or "openjph").
 
     Raises:
         FileNotFoundError: a path does not exist. OSError: the report cannot be written.
@@ -181,7 +185,9 @@ def run(
     files = discover(paths, exclude=exclude)
     dirs = [os.path.abspath(p) if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths]
     base = os.path.commonpath(dirs) if dirs else os.getcwd()
-    opts = RoundtripOptions(out_dir=out_dir, transcode_dir=transcode_dir, base_dir=base, frame_hook=frame_hook)
+    encoder = check_encoder(encoder)
+    opts = RoundtripOptions(out_dir=out_dir, transcode_dir=transcode_dir, base_dir=base, frame_hook=frame_hook,
+                            encoder=encoder)
 
     kept, tasks = _pending(files, resume)
     for d in (out_dir, transcode_dir):

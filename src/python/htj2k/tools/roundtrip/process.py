@@ -107,7 +107,7 @@ def _process(
     # when transcoding, frame records are emitted after the DICOM file was checked
     # (a failed check turns them into mismatches)
     emit_now = None if transcode else emit
-    params = encode_params()
+    params = {**encode_params(), "encoder": opts.encoder}
     container = "jph" if opts.out_dir else "j2c"
     encoded: List[Optional[bytes]] = []
     pis: List[Optional[str]] = []

@@ -48,6 +48,7 @@ class RoundtripOptions:
     # called as frame_hook(path, frame_number) in a worker process before each frame
     # (picklable: a module-level function or a functools.partial of one)
     frame_hook: Optional[Callable[[str, int], None]] = None
+    encoder: str = "auto"  # encode()'s encoder= for every frame
 
 
 @dataclass(frozen=True)

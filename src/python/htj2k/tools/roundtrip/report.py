@@ -34,6 +34,7 @@ def _header(opts: RoundtripOptions) -> Dict[str, Any]:
             "levels_rule": f"min({MAX_LEVELS}, floor(log2(min(width, height))))",
             "tlm": p["tlm"],
             "tileparts": p["tileparts"],
+            "encoder": opts.encoder,
         },
     }
 
