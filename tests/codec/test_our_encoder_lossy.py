@@ -389,3 +389,19 @@ def test_larger_images(shape, dtype, bits, opts):
         ours, ojph = ours_and_openjph(img, dict(opts, bit_depth=bits))
         same_header(ours, ojph)
         agree_as_on_openjphs(ours, ojph, img, bits)
+
+
+@pytest.mark.parametrize("opts", [{"tileparts": "R", "tlm": True}, {"plt": True}, {"tileparts": "R", "plt": True},
+                                  {"container": "jph"}, {"tlm": True, "tile_size": (20, 20)}])
+def test_tile_parts_tlm_plt_jph(opts):
+    img = make_image((40, 36, 3), "u1", 8, "smooth", 4)
+    cs = htj2k.encode(img, encoder=OURS, qstep=0.004, **opts)
+    tiles = {"tile_size": opts["tile_size"]} if "tile_size" in opts else {}
+    plain = htj2k.encode(img, encoder=OURS, qstep=0.004, **tiles)
+    np.testing.assert_array_equal(htj2k.decode(cs), htj2k.decode(plain))
+    decoders_agree(cs if opts.get("container") != "jph" else plain, img, 8)
+    info = htj2k.info(cs)
+    assert info.has_tlm == bool(opts.get("tlm")) and info.has_plt == bool(opts.get("plt"))
+    if opts.get("tileparts") == "R":
+        assert info.tile_parts == info.levels + 1
+    assert info.container == opts.get("container", "j2c")

@@ -165,7 +165,8 @@ TEST(Dwt97Level, HorizontalMatchesTheStandardsFilters) {
       dwt97_lift::horizontal(r2.data(), m, p, scratch.data(), scalar);
       EXPECT_TRUE(same_bits(r1, r2)) << "m=" << m << " p=" << p;
       const auto want = reference_1d(std::vector<double>(x.begin(), x.end()), p);
-      for (uint32_t i = 0; i < m; ++i) EXPECT_NEAR(r1[i], want[i], 4096 * 2e-6) << "m=" << m << " p=" << p << " i=" << i;
+      for (uint32_t i = 0; i < m; ++i)
+        EXPECT_NEAR(r1[i], want[i], 4096 * 2e-6) << "m=" << m << " p=" << p << " i=" << i;
     }
 }
 

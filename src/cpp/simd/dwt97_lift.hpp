@@ -102,7 +102,8 @@ inline void vertical(float* p, size_t stride, uint32_t w, uint32_t h, uint32_t p
     k.scale(x, kDwt97InvK, w);
     if (size_t(j) != i) std::copy(x, x + w, p + size_t(i) * stride);
   }
-  for (uint32_t i = 0; i < nh; ++i) std::copy(tmp + size_t(i) * w, tmp + size_t(i + 1) * w, p + size_t(nl + i) * stride);
+  for (uint32_t i = 0; i < nh; ++i)
+    std::copy(tmp + size_t(i) * w, tmp + size_t(i + 1) * w, p + size_t(nl + i) * stride);
 }
 
 }  // namespace dwt97_lift
