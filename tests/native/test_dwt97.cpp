@@ -33,7 +33,7 @@ std::vector<float> random_floats(size_t n, uint64_t seed, float scale) {
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 dwt97_lift::RowKernels row_kernels(const Dwt97Kernels& k) {
