@@ -405,3 +405,18 @@ def test_tile_parts_tlm_plt_jph(opts):
     if opts.get("tileparts") == "R":
         assert info.tile_parts == info.levels + 1
     assert info.container == opts.get("container", "j2c")
+
+
+def test_empty_precinct_refused_for_openjph_not_a_crash(isolated):
+    """A precinct without code-blocks (precincts 8x8, a 25-wide tile, 1 level): OpenJPH
+    0.9 skips its packet header and misreads the packets after it. Its shifted reading
+    of our lossy codestream seemed to hold HT placeholder passes, and the decoder then
+    re-coded the codestream again and again (a stack overflow, before the packet
+    checker kept that reading's findings to itself): refused by name for OpenJPH,
+    decoded by OpenJPEG."""
+    img = make_image((95, 144, 4), "u2", 15, "extremes", 66)
+    cs = htj2k.encode(img, encoder=OURS, bit_depth=15, levels=1, progression="RLCP", block_size=(32, 32),
+                      qstep=0.1, precincts=[(8, 8)], tile_size=(25, 89))
+    r = isolated.call("htj2k.decode", cs, decoder="openjph")
+    assert r.kind == "raised" and "precinct has no code-blocks" in str(r.exception), r
+    decoders_agree(cs, img, 15)
