@@ -9,7 +9,11 @@ precincts, every progression, tiles) and several qstep (and the default):
 * our codestream decodes with the linked OpenJPH (where our decoder choice lets it),
   with OpenJPEG (the library; ``opj_decompress`` for a fixed set) and with
   ``imagecodecs.htj2k_decode``, all within 1 per sample of each other (float 9/7
-  implementations round differently);
+  implementations round differently) -- or, where the decoders already disagree by
+  more on OpenJPH's own codestream of the same image and options (OpenJPEG 2.5 on
+  16-bit and deeper irreversible samples: a few units), within that plus 1;
+  imagecodecs compared modulo 2^B (it wraps what the 9/7 reconstructs beyond the
+  range instead of clamping, for OpenJPH's codestreams too);
 * its main header is OpenJPH's for the same options (COM aside): the same QCD step
   sizes for the same qstep, CAP, COD;
 * its quality is OpenJPH's: PSNR at least OpenJPH's own for the same qstep minus
