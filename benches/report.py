@@ -232,6 +232,16 @@ def section_targets(r: Results) -> List[str]:
             detail = ", ".join(f"{short(i)} {x:.2f}x" for i, x in rows)
             lines.append(f"| lossless encode, our encoder (1 thread) >= {need}x faster than {what} | worst {worst:.2f}x "
                          f"({detail}) | {verdict(worst >= need)} |")
+    rows = []
+    for im in IMAGES:
+        e = r.get("encode", im, "htj2k-ours-1t")
+        if e and e.get("openjph_bytes"):
+            rows.append((im, e["ours_bytes"] / e["openjph_bytes"] - 1))
+    if rows:
+        worst = max(abs(x) for _, x in rows)
+        detail = ", ".join(f"{short(i)} {100 * x:+.3f}%" for i, x in rows)
+        lines.append(f"| lossless codestream size, our encoder, within 1% of OpenJPH's (same options) | {detail} | "
+                     f"{verdict(worst <= 0.01)} |")
     rows = [(im, x) for im in ("dx", "mg")
             if (x := ratio(r.median("encode", im, "htj2k-ours-1t"), r.median("encode", im, "htj2k-ours-2t"))) is not None]
     if rows:
@@ -239,21 +249,17 @@ def section_targets(r: Results) -> List[str]:
         detail = ", ".join(f"{short(i)} {x:.2f}x" for i, x in rows)
         lines.append(f"| one frame, our encoder: 2 threads >= 1.7x one thread (DX, MG) | worst {worst:.2f}x ({detail}) | "
                      f"{verdict(worst >= 1.7)} |")
-    rows = []
-    for im in IMAGES:  # against encode alone, timed alternately in the same test (test_codec.py)
-        e = r.get("encode_checksums", im, "htj2k")
-        if e and e.get("paired"):
-            rows.append((im, e["paired"]["htj2k_s"] / e["paired"]["peer_s"]))
+    def paired(op, num, den):  # the ratio of two sides timed alternately in one test, per image
+        return [(im, e["paired"][num] / e["paired"][den]) for im in IMAGES
+                if (e := r.get(op, im, "htj2k")) and e.get("paired")]
+
+    rows = paired("encode_checksums", "htj2k_s", "peer_s")  # against encode alone (test_codec.py)
     if rows:
         worst = max(x for _, x in rows)
         detail = ", ".join(f"{short(i)} {x:.3f}" for i, x in rows)
         lines.append(f"| encode(..., checksums=True) <= 1.1x encode alone (our encoder) | worst {worst:.3f}x ({detail}) | "
                      f"{verdict(worst <= 1.1)} |")
-    rows = []
-    for im in IMAGES:
-        e = r.get("decode_checksums", im, "htj2k")
-        if e and e.get("paired"):
-            rows.append((im, e["paired"]["peer_s"] / e["paired"]["htj2k_s"]))
+    rows = paired("decode_checksums", "peer_s", "htj2k_s")
     if rows:
         detail = ", ".join(f"{short(i)} {x:.2f}x" for i, x in rows)
         lines.append(f"| decode(..., checksums=True) against decode() + checksums() (informative) | {detail} | informative |")

@@ -74,6 +74,9 @@ def test_encode_ours(benchmark, frame, threads):
         frame.info("encode", f"htj2k-ours-{threads}t"),
     )
     np.testing.assert_array_equal(htj2k.decode(out), im.array)
+    # compressed size against OpenJPH's for the same options (lossless)
+    benchmark.extra_info["ours_bytes"] = len(out)
+    benchmark.extra_info["openjph_bytes"] = len(htj2k.encode(im.array, bit_depth=im.bit_depth, encoder="openjph"))
 
 
 def test_encode_checksums(benchmark, frame):

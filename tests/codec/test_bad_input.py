@@ -559,28 +559,23 @@ def test_too_many_tiles_is_a_value_error(isolated):
     assert isinstance(res.exception, ValueError) and "tile" in str(res.exception), res.describe()
 
 
+@pytest.mark.parametrize("encoder", ["auto", "htj2k", "openjph"])
 @pytest.mark.parametrize("kwargs", [{"tileparts": "C", "progression": "CPRL"},
                                     {"tileparts": "RC", "progression": "LRCP"}, {"tileparts": "C", "progression": "RLCP"}])
-def test_component_tileparts_need_openjph_0_10(kwargs):
-    """TLM and resolution tile-parts work on every OpenJPH (our tile-part writer before
-    0.10, tests/codec/test_tileparts.py); component divisions need OpenJPH's own."""
+def test_component_tileparts_on_every_openjph(kwargs, encoder):
+    """TLM and every tile-part division work on every OpenJPH: our tile-part writer
+    after our encoder, and after OpenJPH before 0.10 (tests/codec/test_tileparts.py);
+    OpenJPH's own from 0.10."""
     img = make_image((32, 32), "u1", 8, "random", 0)
-    version = tuple(int(v) for v in htj2k.openjph_version().split("."))
     assert FEATURES["tlm"] is True and FEATURES["tileparts"] is True
-    if version < (0, 10):
-        assert FEATURES["tilepart_divisions"] == ["R"]
-        with pytest.raises(Htj2kError) as exc:
-            htj2k.encode(img, **kwargs)
-        msg = str(exc.value)
-        assert "0.10" in msg and htj2k.openjph_version() in msg and "component" in msg, msg
-    else:
-        assert FEATURES["tilepart_divisions"] == ["R", "C", "RC"]
-        data = htj2k.encode(img, **kwargs)
-        np.testing.assert_array_equal(htj2k.decode(data), img)
+    assert FEATURES["tilepart_divisions"] == ["R", "C", "RC"]
+    data = htj2k.encode(img, encoder=encoder, **kwargs)
+    assert htj2k.info(data).tile_parts == (1 if kwargs["progression"] == "CPRL" else htj2k.info(data).levels + 1)
+    np.testing.assert_array_equal(htj2k.decode(data), img)
 
 
 @pytest.mark.parametrize("progression,tileparts", [("RPCL", "C"), ("RPCL", "RC"), ("PCRL", "R"), ("PCRL", "C"),
-                                                   ("PCRL", "RC")])
+                                                   ("PCRL", "RC"), ("CPRL", "R"), ("CPRL", "RC")])
 def test_tileparts_that_do_not_fit_the_progression_are_refused(progression, tileparts):
     """A tile-part per precinct is what these would mean; OpenJPH >= 0.10 drops them
     with a warning. Refused up front with the same ValueError on every version."""

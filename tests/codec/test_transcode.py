@@ -109,7 +109,9 @@ def test_refusals_and_arguments():
     with pytest.raises(TypeError, match="tlm"):
         htj2k.transcode(data, tlm="yes")
     with pytest.raises(ValueError, match="tileparts"):
-        htj2k.transcode(data, tileparts="C")
+        htj2k.transcode(data, tileparts="X")
+    with pytest.raises(UnsupportedCodestreamError, match="component tile-part divisions with RPCL"):
+        htj2k.transcode(data, progression="RPCL", tileparts="C")
     with pytest.raises(ValueError, match="layers"):
         htj2k.transcode(data, layers=0)
     with pytest.raises(htj2k.InvalidCodestreamError):
@@ -156,3 +158,21 @@ def test_property_random_targets(h, w, comps, levels, src, dst, tiles, precincts
         return
     for r in range(opts["levels"] + 1):
         np.testing.assert_array_equal(htj2k.decode(out, level=r), htj2k.decode(data, level=r))
+
+
+@pytest.mark.parametrize("progression,tileparts", [("LRCP", "C"), ("RLCP", "RC"), ("CPRL", "C"), ("LRCP", "R")])
+@pytest.mark.parametrize("tiles", [None, (24, 16)])
+def test_component_divisions_are_encode_s(progression, tileparts, tiles):
+    """transcode divides tile-parts by the same rule as encode (codestream/tileparts.hpp):
+    from a plain frame in another order, the same bytes as encoding with the division;
+    left as they are (None), the divisions are kept, also when PLT is added."""
+    img = make_image((40, 50, 3), "u1", 8, "random", 3)
+    kw = dict(levels=2, tile_size=tiles, encoder="htj2k")
+    plain = htj2k.encode(img, progression="RPCL", **kw)
+    divided = htj2k.encode(img, progression=progression, tileparts=tileparts, tlm=True, **kw)
+    out = htj2k.transcode(plain, progression=progression, tileparts=tileparts, tlm=True)
+    assert out == divided
+    with_plt = htj2k.transcode(divided, plt=True)
+    assert htj2k.info(with_plt).tile_parts == htj2k.info(divided).tile_parts
+    assert htj2k.transcode(with_plt, plt=False) == divided
+    assert htj2k.transcode(divided, tileparts=False, tlm=False, progression="RPCL") == plain

@@ -154,5 +154,13 @@ def strip_com(cs: bytes) -> bytes:
 
 
 def main_header(cs: bytes) -> bytes:
-    """The main header up to the first SOT, COM left out."""
-    return strip_com(cs)[: strip_com(cs).index(b"\xff\x90")]
+    """The main header without COM, and without TLM (whose Ptlm are the tile-parts'
+    lengths, which differ where OpenJPH codes all-zero code-blocks ours leaves out)."""
+    head = strip_com(cs)[: strip_com(cs).index(b"\xff\x90")]
+    out, i = head[:2], 2
+    while i < len(head):
+        n = 2 + int.from_bytes(head[i + 2 : i + 4], "big")
+        if head[i : i + 2] != b"\xff\x55":
+            out += head[i : i + n]
+        i += n
+    return out

@@ -104,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (uint32_t r = 0; r <= prefix.levels(); ++r)
       if (prefix.complete(r)) prefix.completed(r);
     TilePartLayout layout;
-    layout.by_resolution = layout.tlm = true;
+    layout.division.resolution = layout.tlm = true;
     rewrite_tile_parts(data + span.offset, span.length, layout);
   } catch (const Error&) {
   }

@@ -27,7 +27,7 @@ std::vector<uint8_t> encoded(uint32_t w, uint32_t h, uint32_t tile, int levels, 
   std::vector<uint8_t> cs = htj2k_test::encoded_u8(w, h, tile, levels, "RPCL", w * 7 + h);
   if (!by_resolution) return cs;
   TilePartLayout layout;
-  layout.by_resolution = layout.tlm = true;
+  layout.division.resolution = layout.tlm = true;
   return rewrite_tile_parts(cs.data(), cs.size(), layout);
 }
 

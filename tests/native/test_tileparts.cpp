@@ -27,7 +27,7 @@ std::vector<uint8_t> encoded(uint32_t w, uint32_t h, uint32_t tile, int levels, 
 
 TilePartLayout by_resolution(bool tlm = true) {
   TilePartLayout l;
-  l.by_resolution = true;
+  l.division.resolution = true;
   l.tlm = tlm;
   return l;
 }
@@ -78,10 +78,44 @@ TEST(TileParts, Refusals) {
     const std::vector<uint8_t> t = rewrite_tile_parts(p.data(), p.size(), tlm_only);
     EXPECT_TRUE(parse_header(t.data(), t.size()).has_tlm);
   }
-  EXPECT_NE(resolution_tile_parts_refusal(3), nullptr);
-  EXPECT_EQ(resolution_tile_parts_refusal(2), nullptr);
+  EXPECT_NE(tile_part_division_refusal(3, TilePartDivision{true, false}), nullptr);
+  EXPECT_EQ(tile_part_division_refusal(2, TilePartDivision{true, false}), nullptr);
   // no EOC
   EXPECT_THROW(rewrite_tile_parts(in.data(), in.size() - 2, by_resolution()), InvalidCodestream);
+}
+
+// The division rule (OpenJPH >= 0.10's numbering): which progressions keep which
+// divisions contiguous, TNsot and TPsot of (resolution, component).
+TEST(TileParts, DivisionRule) {
+  const TilePartDivision none{}, r{true, false}, c{false, true}, rc{true, true};
+  for (uint8_t prog = 0; prog < 5; ++prog) EXPECT_EQ(tile_part_division_refusal(prog, none), nullptr);
+  for (const TilePartDivision d : {r, c, rc}) {
+    EXPECT_EQ(tile_part_division_refusal(0, d), nullptr);  // LRCP
+    EXPECT_EQ(tile_part_division_refusal(1, d), nullptr);  // RLCP
+    EXPECT_NE(tile_part_division_refusal(3, d), nullptr);  // PCRL
+  }
+  EXPECT_EQ(tile_part_division_refusal(2, r), nullptr);  // RPCL
+  EXPECT_NE(tile_part_division_refusal(2, c), nullptr);
+  EXPECT_NE(tile_part_division_refusal(2, rc), nullptr);
+  EXPECT_EQ(tile_part_division_refusal(4, c), nullptr);  // CPRL
+  EXPECT_NE(tile_part_division_refusal(4, r), nullptr);
+  EXPECT_NE(tile_part_division_refusal(4, rc), nullptr);
+  const TilePartRule lrcp_c(0, c, 4, 3), rlcp_rc(1, rc, 4, 3), rpcl_r(2, r, 4, 3), cprl_c(4, c, 4, 3);
+  EXPECT_EQ(lrcp_c.count(), 12u);  // "C" with a resolution-major order divides resolutions too
+  EXPECT_EQ(lrcp_c.index(2, 1), 7u);
+  EXPECT_EQ(rlcp_rc.count(), 12u);
+  EXPECT_EQ(rlcp_rc.index(3, 2), 11u);
+  EXPECT_EQ(rpcl_r.count(), 4u);
+  EXPECT_EQ(rpcl_r.index(2, 1), 2u);
+  EXPECT_EQ(cprl_c.count(), 3u);
+  EXPECT_EQ(cprl_c.index(3, 2), 2u);
+  // packets of tile-parts 0, 0, 2, 2, 3: tile-part 1 empty
+  EXPECT_EQ(tile_part_starts(rpcl_r, {0, 0, 2, 2, 3}, 0), (std::vector<size_t>{0, 2, 2, 4, 5}));
+  EXPECT_THROW(tile_part_starts(rpcl_r, {0, 1, 0}, 0), UnsupportedCodestream);
+  EXPECT_EQ(detect_division(4, {3, 3}, 4, 3).component, true);
+  EXPECT_EQ(detect_division(0, {12}, 4, 3).resolution, true);
+  EXPECT_EQ(detect_division(2, {4, 4}, 4, 3).component, false);
+  EXPECT_FALSE(detect_division(2, {1, 1}, 4, 3).any());
 }
 
 TEST(TileParts, DamagedInputIsRefusedNeverReadPast) {

@@ -205,7 +205,7 @@ py::dict ht_encoder_features() {
   ours["progressions"] = py::make_tuple("LRCP", "RLCP", "RPCL", "PCRL", "CPRL");
   ours["tiles"] = true;
   ours["precincts"] = true;
-  ours["tileparts"] = py::make_tuple("R");
+  ours["tileparts"] = py::make_tuple("R", "C", "RC");
   ours["tlm"] = true;
   ours["plt"] = true;
   ours["threads"] = true;
@@ -225,16 +225,12 @@ void register_info(py::module_& m) {
   });
   m.def("features", [] {
     py::dict d;
-    // TLM and resolution tile-parts: OpenJPH's own from 0.10, our tile-part writer
-    // (codestream/tileparts.hpp) before; component divisions need OpenJPH >= 0.10.
+    // TLM and tile-part divisions: our tile-part writer (codestream/tileparts.hpp)
+    // after our encoder, and after OpenJPH before 0.10; OpenJPH's own from 0.10.
     d["tlm"] = true;
     d["tileparts"] = true;
     py::list divisions;
-    divisions.append("R");
-    if (kOjphHasTlm) {
-      divisions.append("C");
-      divisions.append("RC");
-    }
+    for (const char* name : {"R", "C", "RC"}) divisions.append(name);
     d["tilepart_divisions"] = divisions;
     d["scalar_derived_quantization"] = kOjphDecodesScalarDerived;
     d["coc_qcc"] = kOjphHonoursCoc;

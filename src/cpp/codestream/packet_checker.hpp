@@ -406,7 +406,7 @@ class PacketChecker {
                                 str(i + 1) + " of " + str(packets_.size()) + " (" + describe(x) + ")");
       const size_t start = pos;
       pos = parse_packet(x, pos);
-      if (spans_ && !ojph_view) (*spans_)[t].packets.push_back(PacketSpan{x.g->r, start, pos});
+      if (spans_ && !ojph_view) (*spans_)[t].packets.push_back(PacketSpan{x.g->r, start, pos, x.g->c});
       if (record)
         for (Block& blk : blocks_) {
           blk.packet = i;

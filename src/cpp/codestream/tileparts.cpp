@@ -32,9 +32,7 @@ void check_input(const CodestreamHeader& h, const TilePartLayout& layout, uint64
   if (h.has_ppm) refuse("a PPM marker (packet headers in the main header)");
   if (h.has_plm || h.has_plt) refuse("packet lengths (PLM/PLT) would need splitting");
   if (h.has_tlm) refuse("the codestream already has a TLM marker");
-  if (layout.by_resolution) {
-    if (const char* why = resolution_tile_parts_refusal(h.cod.progression)) refuse(why);
-  }
+  if (const char* why = tile_part_division_refusal(h.cod.progression, layout.division)) refuse(why);
   std::vector<uint32_t> count(size_t(num_tiles), 0);
   for (const TilePartInfo& tp : h.tile_parts) {
     if (tp.tile >= num_tiles) throw InvalidCodestream("tile-part of tile " + str(tp.tile) + ": no such tile");
@@ -47,23 +45,6 @@ void check_input(const CodestreamHeader& h, const TilePartLayout& layout, uint64
     if (!count[size_t(t)]) throw InvalidCodestream("codestream incomplete: tile " + str(t) + " has no tile-parts");
 }
 
-// Byte offsets bound[0..nres] in the tile's packet data: resolution r's packets are
-// [bound[r], bound[r + 1]). Bytes after the last packet read (headers of packets
-// without code-blocks) stay with the last resolution.
-std::vector<size_t> resolution_bounds(const TilePackets& tile, uint32_t nres, uint64_t t) {
-  std::vector<size_t> bound(nres + 1, tile.body_end);
-  bound[0] = tile.body_begin;
-  uint32_t prev = 0;
-  for (const PacketSpan& p : tile.packets) {
-    if (p.resolution < prev)
-      refuse("in tile " + str(t) + " a packet of resolution " + str(p.resolution) + " follows one of resolution " +
-             str(prev) + " (resolutions are not contiguous)");
-    for (uint32_t r = prev + 1; r <= p.resolution && r < nres; ++r) bound[r] = p.begin;
-    prev = p.resolution;
-  }
-  return bound;
-}
-
 struct OutPart {
   uint32_t tile = 0;
   uint8_t tpsot = 0, tnsot = 1;
@@ -73,31 +54,43 @@ struct OutPart {
   uint64_t psot() const { return 12 + header_len + 2 + (end - begin); }
 };
 
-// The tile-parts to write, in codestream order.
+// The tile-parts to write, in codestream order: division-major across tiles.
 std::vector<OutPart> plan(const uint8_t* cs, const CodestreamHeader& h, const std::vector<TilePackets>& spans,
                           const TilePartLayout& layout) {
   uint32_t nres = 1;
-  if (layout.by_resolution)
-    for (uint32_t c = 0; c < h.components.size(); ++c) nres = std::max<uint32_t>(nres, h.style_for(c).levels + 1u);
+  for (uint32_t c = 0; c < h.components.size(); ++c) nres = std::max<uint32_t>(nres, h.style_for(c).levels + 1u);
+  const TilePartRule rule(h.cod.progression, layout.division, nres, uint32_t(h.components.size()));
+  const uint32_t count = rule.count();
+  if (count > 255) refuse(str(count) + " tile-parts per tile (" + layout.division.name() + "); TPsot allows 255");
   const size_t num_tiles = spans.size();
   std::vector<std::vector<size_t>> bounds(num_tiles);
   std::vector<const TilePartInfo*> original(num_tiles, nullptr);
   for (const TilePartInfo& tp : h.tile_parts) original[tp.tile] = &tp;
-  for (size_t t = 0; t < num_tiles; ++t) bounds[t] = resolution_bounds(spans[t], nres, t);
+  for (size_t t = 0; t < num_tiles; ++t) {
+    // byte offsets: tile-part k is [bounds[k], bounds[k + 1]); bytes after the last
+    // packet read (headers of packets without code-blocks) stay with its tile-part
+    const std::vector<PacketSpan>& packets = spans[t].packets;
+    std::vector<uint32_t> part_of;
+    for (const PacketSpan& p : packets) part_of.push_back(rule.index(p.resolution, p.component));
+    const std::vector<size_t> start = tile_part_starts(rule, part_of, t);
+    bounds[t].resize(count + 1);
+    for (uint32_t k = 0; k <= count; ++k)
+      bounds[t][k] = k == 0 ? spans[t].body_begin : start[k] < packets.size() ? packets[start[k]].begin : spans[t].body_end;
+  }
   std::vector<OutPart> parts;
-  for (uint32_t r = 0; r < nres; ++r)
+  for (uint32_t k = 0; k < count; ++k)
     for (size_t t = 0; t < num_tiles; ++t) {
       OutPart p;
       p.tile = uint32_t(t);
-      p.tpsot = uint8_t(r);
-      p.tnsot = uint8_t(nres);
-      if (r == 0) {  // the original tile-part header's segments, between SOT and SOD
+      p.tpsot = uint8_t(k);
+      p.tnsot = uint8_t(count);
+      if (k == 0) {  // the original tile-part header's segments, between SOT and SOD
         p.header = cs + original[t]->offset + 12;
         p.header_len = spans[t].body_begin - 2 - (original[t]->offset + 12);
       }
-      p.begin = bounds[t][r];
-      p.end = bounds[t][r + 1];
-      if (p.psot() > 0xFFFFFFFFu) refuse("tile-part " + str(r) + " of tile " + str(t) + " exceeds 2^32 bytes");
+      p.begin = bounds[t][k];
+      p.end = bounds[t][k + 1];
+      if (p.psot() > 0xFFFFFFFFu) refuse("tile-part " + str(k) + " of tile " + str(t) + " exceeds 2^32 bytes");
       parts.push_back(p);
     }
   return parts;
@@ -138,19 +131,60 @@ void write_tlm(std::vector<uint8_t>& out, const std::vector<TlmEntry>& parts, ui
   }
 }
 
-const char* resolution_tile_parts_refusal(uint8_t prog) {
+const char* tile_part_division_refusal(uint8_t prog, TilePartDivision d) {
   switch (prog) {
     case 0:  // LRCP: with one layer, resolution-major like RLCP
     case 1:
-    case 2:
       return nullptr;
+    case 2:
+      return d.component ? "component tile-part divisions with RPCL: its packets of one component are spread over "
+                           "every precinct position, a tile-part per precinct (use 'R', or CPRL, LRCP or RLCP)"
+                         : nullptr;
     case 3:
-      return "a tile-part per resolution with PCRL: its packets of one resolution are spread over every "
-             "precinct position (use RPCL, RLCP or LRCP)";
+      if (d.component)
+        return "component tile-part divisions with PCRL: its packets of one component are spread over every "
+               "precinct position, a tile-part per precinct (use CPRL, LRCP or RLCP)";
+      return d.resolution ? "a tile-part per resolution with PCRL: its packets of one resolution are spread over "
+                            "every precinct position (use RPCL, RLCP or LRCP)"
+                          : nullptr;
     default:
-      return "a tile-part per resolution with CPRL: its packets of one resolution are spread over every "
-             "component and precinct position (use RPCL, RLCP or LRCP)";
+      return d.resolution ? "a tile-part per resolution with CPRL: its packets of one resolution are spread over "
+                            "every component and precinct position (use RPCL, RLCP or LRCP; or 'C' with CPRL)"
+                          : nullptr;
   }
+}
+
+TilePartRule::TilePartRule(uint8_t prog, TilePartDivision d, uint32_t num_resolutions, uint32_t num_components)
+    : division(d), nres(num_resolutions), nc(num_components) {
+  if (prog <= 1 && d.component) division.resolution = true;
+}
+
+TilePartDivision detect_division(uint8_t prog, const std::vector<uint32_t>& per_tile, uint32_t nres, uint32_t nc) {
+  for (const TilePartDivision d : {TilePartDivision{true, false}, TilePartDivision{false, true},
+                                   TilePartDivision{true, true}}) {
+    if (tile_part_division_refusal(prog, d)) continue;
+    const TilePartRule rule(prog, d, nres, nc);
+    if (rule.count() > 1 && !per_tile.empty() &&
+        std::all_of(per_tile.begin(), per_tile.end(), [&](uint32_t n) { return n == rule.count(); }))
+      return rule.division;
+  }
+  return TilePartDivision{};
+}
+
+std::vector<size_t> tile_part_starts(const TilePartRule& rule, const std::vector<uint32_t>& part_of, uint64_t tile) {
+  std::vector<size_t> start(rule.count() + 1, part_of.size());
+  start[0] = 0;
+  uint32_t prev = 0;
+  for (size_t i = 0; i < part_of.size(); ++i) {
+    const uint32_t k = part_of[i];
+    if (k < prev || k >= rule.count())
+      refuse("in tile " + str(tile) + " packet " + str(i) + " (progression order) belongs to tile-part " + str(k) +
+             " after one of tile-part " + str(prev) + ": " + rule.division.name() +
+             " divisions are not contiguous in this progression");
+    for (uint32_t j = prev + 1; j <= k; ++j) start[j] = i;
+    prev = k;
+  }
+  return start;
 }
 
 std::vector<uint8_t> rewrite_tile_parts(const uint8_t* cs, size_t size, const TilePartLayout& layout) {

@@ -115,19 +115,20 @@ void copy_without_plt(std::vector<uint8_t>& out, const uint8_t* cs, size_t begin
 // Long by nature: one pass from the input's packets to the output codestream, each
 // step (main header, order, tile-part plan, PLT, TLM, tile-parts) beside the next.
 std::vector<uint8_t> write(const uint8_t* cs, const CodestreamHeader& h, const std::vector<TilePrefix>& tiles,
-                           const TranscodeOptions& o, bool by_resolution, bool tlm, bool plt) {
+                           const TranscodeOptions& o, TilePartDivision division, bool tlm, bool plt) {
   CodestreamHeader target = h;
   if (o.progression >= 0) target.cod.progression = uint8_t(o.progression);
-  if (by_resolution)
-    if (const char* why = resolution_tile_parts_refusal(target.cod.progression)) refuse(why);
+  if (const char* why = tile_part_division_refusal(target.cod.progression, division)) refuse(why);
   uint64_t packets = 0;
   for (const TilePrefix& t : tiles) packets = std::max<uint64_t>(packets, t.order.size());
   const std::vector<std::vector<PacketEntry>> orders = packet_orders(target, packets + 1);
   uint32_t nres = 1;
   for (uint32_t c = 0; c < h.components.size(); ++c) nres = std::max<uint32_t>(nres, h.style_for(c).levels + 1u);
+  const TilePartRule rule(target.cod.progression, division, nres, uint32_t(h.components.size()));
+  if (rule.count() > 255) refuse(str(rule.count()) + " tile-parts per tile (" + division.name() + "); TPsot allows 255");
   // per tile: the packets' bytes in the new order
   std::vector<std::vector<Span>> spans(tiles.size());
-  std::vector<std::vector<uint8_t>> res_of(tiles.size());  // resolution of each packet written
+  std::vector<std::vector<uint32_t>> part_of(tiles.size());  // tile-part of each packet written
   std::vector<OutPart> parts;
   for (size_t t = 0; t < tiles.size(); ++t) {
     const auto at = packet_places(tiles[t], uint32_t(t));
@@ -136,21 +137,20 @@ std::vector<uint8_t> write(const uint8_t* cs, const CodestreamHeader& h, const s
       const auto it = at.find({p.component, p.resolution, p.precinct});
       if (it == at.end()) throw InvalidCodestream("tile " + str(t) + ": a packet of the new order was not read");
       spans[t].push_back(it->second);
-      res_of[t].push_back(p.resolution);
+      part_of[t].push_back(rule.index(p.resolution, p.component));
     }
   }
-  // tile-parts, resolution-major across tiles when divided by resolution
-  for (uint32_t r = 0; r < (by_resolution ? nres : 1u); ++r)
+  // tile-parts, division-major across tiles (codestream/tileparts.hpp TilePartRule)
+  std::vector<std::vector<size_t>> starts(tiles.size());
+  for (size_t t = 0; t < tiles.size(); ++t) starts[t] = tile_part_starts(rule, part_of[t], t);
+  for (uint32_t r = 0; r < rule.count(); ++r)
     for (size_t t = 0; t < tiles.size(); ++t) {
       OutPart part;
       part.tile = uint32_t(t);
       part.tpsot = uint8_t(r);
-      part.tnsot = uint8_t(by_resolution ? nres : 1);
-      // resolution-major orders keep each resolution's packets together
-      const std::vector<uint8_t>& res = res_of[t];
-      part.first = by_resolution ? size_t(std::lower_bound(res.begin(), res.end(), uint8_t(r)) - res.begin()) : 0;
-      part.last = by_resolution ? size_t(std::upper_bound(res.begin(), res.end(), uint8_t(r)) - res.begin())
-                                : res.size();
+      part.tnsot = uint8_t(rule.count());
+      part.first = starts[t][r];
+      part.last = starts[t][r + 1];
       std::vector<uint64_t> lengths;
       for (size_t i = part.first; i < part.last; ++i) {
         const uint64_t n = spans[t][i].end - spans[t][i].begin;
@@ -217,11 +217,14 @@ std::vector<uint8_t> transcode(const uint8_t* cs, size_t size, const TranscodeOp
   const uint64_t num_tiles = tiles.size();
   uint32_t nres = 1;
   for (uint32_t c = 0; c < h.components.size(); ++c) nres = std::max<uint32_t>(nres, h.style_for(c).levels + 1u);
-  const bool had_by_resolution = nres > 1 && input.tile_parts.size() == num_tiles * nres;
-  const bool by_resolution = o.tile_parts < 0 ? had_by_resolution : o.tile_parts == 1;
+  std::vector<uint32_t> per_tile(size_t(num_tiles), 0);
+  for (const TilePartInfo& tp : input.tile_parts)
+    if (tp.tile < num_tiles) ++per_tile[tp.tile];
+  TilePartDivision division = detect_division(input.cod.progression, per_tile, nres, uint32_t(h.components.size()));
+  if (o.tile_parts >= 0) division = TilePartDivision{(o.tile_parts & 1) != 0, (o.tile_parts & 2) != 0};
   const bool tlm = o.tlm < 0 ? input.has_tlm : o.tlm == 1;
   const bool plt = o.plt < 0 ? input.has_plt : o.plt == 1;
-  return write(cs, h, tiles, o, by_resolution, tlm, plt);
+  return write(cs, h, tiles, o, division, tlm, plt);
 }
 
 }  // namespace htj2k

@@ -13,7 +13,9 @@ namespace htj2k {
 
 struct TranscodeOptions {
   int progression = -1;      // 0 LRCP .. 4 CPRL; -1 keeps the input's
-  int tile_parts = -1;       // 1: one tile-part per resolution level per tile; 0: one per tile; -1 keeps
+  // tile-part divisions (codestream/tileparts.hpp TilePartRule): bit 0 by resolution,
+  // bit 1 by component (1 "R", 2 "C", 3 "RC"); 0: one tile-part per tile; -1 keeps the input's
+  int tile_parts = -1;
   int tlm = -1;              // 1 write TLM, 0 none, -1 as the input
   int plt = -1;              // 1 write PLT (packet lengths) in every tile-part, 0 none, -1 as the input
   // Quality layers to keep, joined into one first (codestream/layers.hpp: also
@@ -26,8 +28,9 @@ struct TranscodeOptions {
 // UnsupportedCodestream naming the feature for what it cannot re-emit: several
 // quality layers (unless `layers` joins them), POC (likewise), PPM/PPT, PLM, SOP markers when packets move (their sequence
 // numbers), tile-part COD/COC, a precinct without code-blocks before one with them
-// (OpenJPH and the standard disagree on its header), a tile-part per resolution in
-// an order that interleaves resolutions (PCRL, CPRL).
+// (OpenJPH and the standard disagree on its header), tile-part divisions the target
+// order does not keep contiguous (tile_part_division_refusal: a tile-part per
+// resolution with PCRL or CPRL, per component with RPCL or PCRL).
 std::vector<uint8_t> transcode(const uint8_t* cs, size_t size, const TranscodeOptions& o);
 
 }  // namespace htj2k

@@ -25,6 +25,16 @@ namespace {
 
 bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
+uint8_t progression_index(const std::string& name) {
+  return uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames), name) -
+                 std::begin(kProgressionNames));
+}
+
+// encode's tileparts ("", "R", "C", "RC") as a division (codestream/tileparts.hpp).
+TilePartDivision division_of(const std::string& tileparts) {
+  return TilePartDivision{tileparts.find('R') != std::string::npos, tileparts.find('C') != std::string::npos};
+}
+
 void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_depth) {
   if (std::find_if(std::begin(kProgressionNames), std::end(kProgressionNames),
                    [&](const char* s) { return o.progression == s; }) == std::end(kProgressionNames))
@@ -48,27 +58,16 @@ void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_dep
     throw InvalidArgument("colour_transform: needs 3 or more components");
   if (!o.reversible && o.qstep < 0) throw InvalidArgument("qstep: must be positive");
   // Tile-part divisions must fit the progression order (15444-1 A.4.2: a tile-part
-  // holds whole packets in progression order). Component divisions under RPCL, and
-  // any division under PCRL, would mean a tile-part per precinct (at most 255 are
-  // allowed); OpenJPH >= 0.10 silently drops such divisions with a warning, so they
-  // are refused here, on every version, naming the combination. With LRCP/RLCP a
-  // component division implies a resolution division too ("C" writes as "RC").
+  // holds whole packets in progression order; codestream/tileparts.hpp has the rule).
+  // Component divisions under RPCL, any division under PCRL and resolution divisions
+  // under CPRL would mean a tile-part per precinct (at most 255 are allowed);
+  // OpenJPH >= 0.10 silently drops such divisions with a warning, so they are refused
+  // here, on every version, naming the combination. With LRCP/RLCP a component
+  // division implies a resolution division too ("C" writes as "RC").
   if (!o.tileparts.empty() && o.tileparts != "R" && o.tileparts != "C" && o.tileparts != "RC")
     throw InvalidArgument("tileparts: expected 'R', 'C' or 'RC', got '" + o.tileparts + "'");
-  if (!o.tileparts.empty()) {
-    const bool by_c = o.tileparts.find('C') != std::string::npos;
-    if (o.progression == "PCRL")
-      throw InvalidArgument("tileparts: '" + o.tileparts + "' with PCRL would need a tile-part per precinct; "
-                            "PCRL allows no tile-part divisions (use RPCL with 'R', or CPRL)");
-    if (o.progression == "RPCL" && by_c)
-      throw InvalidArgument("tileparts: '" + o.tileparts + "' with RPCL would need a tile-part per precinct; "
-                            "use 'R' (or CPRL/LRCP/RLCP for component divisions)");
-  }
-  // PLT is written by our transcoder (codestream/transcode.hpp), which keeps a
-  // tile-part per resolution or per tile, not component divisions.
-  if (o.plt && o.tileparts.find('C') != std::string::npos)
-    throw InvalidArgument("plt: with tileparts '" + o.tileparts + "' (component divisions) is not supported; "
-                          "use tileparts 'R' or none");
+  if (const char* why = tile_part_division_refusal(progression_index(o.progression), division_of(o.tileparts)))
+    throw InvalidArgument("tileparts: '" + o.tileparts + "' with " + o.progression + ": " + why);
 }
 
 // Why the linked OpenJPH cannot encode with these options ("" when it can).
@@ -77,22 +76,12 @@ std::string openjph_refusal(const EncodeOptions& o, uint32_t bit_depth) {
     return "bit_depth: " + std::to_string(bit_depth) + " bits exceeds what the linked OpenJPH encodes correctly (" +
            std::to_string(kOjphMaxEncodeBitDepth) + ")";
   // Where the linked OpenJPH cannot divide tile-parts or write TLM, our tile-part
-  // writer (codestream/tileparts.hpp) does both for resolution divisions.
-  if (!kOjphHasTlm && !o.tileparts.empty() && o.tileparts != "R")
-    return "tileparts: '" + o.tileparts + "' (component divisions) needs OpenJPH >= 0.10; linked " +
-           std::string(OJPH_INT_TO_STRING(OPENJPH_VERSION_MAJOR)) + "." + OJPH_INT_TO_STRING(OPENJPH_VERSION_MINOR) +
-           "." + OJPH_INT_TO_STRING(OPENJPH_VERSION_PATCH) + " writes only 'R' (our tile-part writer)";
-  if (!kOjphHasTlm && o.tileparts == "R") {
-    const uint8_t prog = uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames),
-                                           o.progression) - std::begin(kProgressionNames));
-    if (const char* why = resolution_tile_parts_refusal(prog))
-      return "tileparts: 'R' with " + o.progression + " on OpenJPH < 0.10 (our tile-part writer): " + why;
-  }
+  // writer (codestream/tileparts.hpp) does both (rewrite_tile_parts_after).
   return "";
 }
 
 // TLM and tile-part divisions the linked OpenJPH cannot write, added by our writer.
-bool rewrite_tile_parts_after(const EncodeOptions& o) { return !kOjphHasTlm && (o.tlm || o.tileparts == "R"); }
+bool rewrite_tile_parts_after(const EncodeOptions& o) { return !kOjphHasTlm && (o.tlm || !o.tileparts.empty()); }
 
 }  // namespace
 
@@ -374,16 +363,16 @@ std::vector<uint8_t> encode_with_openjph(OjphMessageScope& scope, const ImageVie
   return result;
 }
 
-// The steps after either encoder: "everything we write we can decode", tile-parts
-// per resolution and TLM (our tile-part writer; OpenJPH >= 0.10 writes its own),
+// The steps after either encoder: "everything we write we can decode", tile-part
+// divisions and TLM (our tile-part writer; OpenJPH >= 0.10 writes its own),
 // PLT (our transcoder), the JPH box.
 std::vector<uint8_t> finish_codestream(std::vector<uint8_t> result, const ImageView& im, const EncodeOptions& o,
                                        uint32_t levels, uint32_t bit_depth, bool is_signed, bool ours) {
   const char* who = ours ? "our" : "OpenJPH's";
   check_decodable(result, levels);
-  if (ours ? (o.tlm || o.tileparts == "R") : rewrite_tile_parts_after(o)) {
+  if (ours ? (o.tlm || !o.tileparts.empty()) : rewrite_tile_parts_after(o)) {
     TilePartLayout layout;
-    layout.by_resolution = o.tileparts == "R";
+    layout.division = division_of(o.tileparts);
     layout.tlm = o.tlm;
     try {
       result = rewrite_tile_parts(result.data(), result.size(), layout);
@@ -395,6 +384,8 @@ std::vector<uint8_t> finish_codestream(std::vector<uint8_t> result, const ImageV
   if (o.plt) {  // neither encoder writes PLT: packet lengths added by our transcoder, no packet byte changed
     TranscodeOptions t;
     t.plt = 1;
+    const TilePartDivision d = division_of(o.tileparts);  // the tile-parts written above, kept
+    t.tile_parts = (d.resolution ? 1 : 0) | (d.component ? 2 : 0);
     try {
       result = transcode(result.data(), result.size(), t);
     } catch (const UnsupportedCodestream& e) {

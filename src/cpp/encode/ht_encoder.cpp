@@ -13,7 +13,6 @@
 #include "core/bytes.hpp"
 #include "codestream/packet_checker.hpp"
 #include "codestream/packet_writer.hpp"
-#include "codestream/tileparts.hpp"
 #include "core/errors.hpp"
 #include "core/limits.hpp"
 #include "encode/codestream_writer.hpp"
@@ -286,14 +285,6 @@ std::string ht_encoder_refusal(const EncodeOptions& o, uint32_t bit_depth) {
   if (bit_depth > kHtEncoderMaxBitDepth)
     return "bit_depth: " + std::to_string(bit_depth) + " bits; encoder 'htj2k' codes up to " +
            std::to_string(kHtEncoderMaxBitDepth);
-  if (o.tileparts == "C" || o.tileparts == "RC")
-    return "tileparts: '" + o.tileparts + "' (component divisions) is not supported by encoder 'htj2k'; use 'R'";
-  if (o.tileparts == "R") {
-    const uint8_t prog = uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames), o.progression) -
-                                 std::begin(kProgressionNames));
-    if (const char* why = resolution_tile_parts_refusal(prog))
-      return "tileparts: 'R' with " + o.progression + " (encoder 'htj2k'): " + why;
-  }
   return "";
 }
 

@@ -93,12 +93,16 @@ def check_layers(layers: Any) -> int:
     return int(layers)
 
 
+def _choice(value: Any, name: str, choices: Tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected a str, got {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
 def check_decoder(decoder: Any) -> str:
-    if not isinstance(decoder, str):
-        raise TypeError(f"decoder: expected a str, got {type(decoder).__name__}")
-    if decoder not in DECODERS:
-        raise ValueError(f"decoder: expected 'auto', 'openjph' or 'openjpeg', got {decoder!r}")
-    return decoder
+    return _choice(decoder, "decoder", DECODERS)
 
 
 def check_decode_checksums(checksums: Any, level: int, best: bool) -> bool:
@@ -111,11 +115,7 @@ def check_decode_checksums(checksums: Any, level: int, best: bool) -> bool:
 
 
 def check_encoder(encoder: Any) -> str:
-    if not isinstance(encoder, str):
-        raise TypeError(f"encoder: expected a str, got {type(encoder).__name__}")
-    if encoder not in ENCODERS:
-        raise ValueError(f"encoder: expected one of {', '.join(map(repr, ENCODERS))}, got {encoder!r}")
-    return encoder
+    return _choice(encoder, "encoder", ENCODERS)
 
 
 def check_max_memory(max_memory: Any) -> int:

@@ -181,11 +181,15 @@ def encode(
         colour_transform: reversible/irreversible colour transform on the first three
             components; default on for exactly 3 components.
         tlm: write a TLM marker (every OpenJPH; before 0.10 our tile-part writer adds it).
-        tileparts: tile-part divisions: "R" (one per resolution level per tile; every
-            OpenJPH, with RPCL, RLCP or LRCP before 0.10), "C" (per component), "RC"
-            (OpenJPH >= 0.10; ``features()["tilepart_divisions"]``).
+        tileparts: tile-part divisions, on every OpenJPH (our tile-part writer; OpenJPH's
+            own from 0.10): a new tile-part wherever, in progression order, the packet's
+            resolution ("R"), component ("C") or either ("RC") changes. "R" with RPCL, RLCP
+            or LRCP; "C"/"RC" with LRCP or RLCP (one tile-part per resolution and
+            component: "C" divides resolutions too) and "C" with CPRL; other combinations
+            would mean a tile-part per precinct and are a ``ValueError``. Tile-parts are
+            division-major across tiles (every tile's first, then every tile's second, ...).
         plt: write PLT packet lengths in every tile-part (our codestream writer, on
-            every OpenJPH; with ``tileparts`` None or "R").
+            every OpenJPH, with any ``tileparts``).
         container: "j2c" for a bare codestream, "jph" for a JPH file.
         components: the number of components the array holds; needed (as a check)
             for more than 4 in the last axis, which is otherwise refused as far more
@@ -305,7 +309,7 @@ def info(data: Union[BytesLike, str, os.PathLike]) -> CodestreamInfo:
 
 def features() -> Dict[str, Any]:
     """What the linked libraries support: ``tlm``, ``tileparts``, ``tilepart_divisions``
-    (``["R"]``, or ``["R", "C", "RC"]`` with OpenJPH >= 0.10), ``scalar_derived_quantization``,
+    (``["R", "C", "RC"]`` on every OpenJPH), ``scalar_derived_quantization``,
     ``coc_qcc``, ``max_bit_depth``, ``openjpeg`` (built with the OpenJPEG fallback
     decoder), ``openjpeg_version`` (``None`` without it), and ``openjph_version``."""
     d = dict(_core.features())

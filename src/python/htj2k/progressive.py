@@ -72,10 +72,12 @@ def _tile_parts(value: Any) -> int:
     if value is False or value == "":
         return 0
     if not isinstance(value, str):
-        raise TypeError(f"tileparts: expected 'R', False (one per tile) or None (keep), got {type(value).__name__}")
-    if value.upper() != "R":
-        raise ValueError(f"tileparts: transcode divides tile-parts per resolution ('R') or not at all, got {value!r}")
-    return 1
+        raise TypeError(f"tileparts: expected 'R', 'C', 'RC', False (one per tile) or None (keep), "
+                        f"got {type(value).__name__}")
+    division = {"R": 1, "C": 2, "RC": 3, "CR": 3}.get(value.upper())  # bits of codestream/transcode.hpp
+    if division is None:
+        raise ValueError(f"tileparts: expected 'R', 'C' or 'RC' (or False: one per tile), got {value!r}")
+    return division
 
 
 def transcode(
@@ -89,8 +91,9 @@ def transcode(
 ) -> bytes:
     """The frame re-laid out without decoding its pixels: packets reordered into
     ``progression`` ("LRCP", "RLCP", "RPCL", "PCRL", "CPRL") within each tile,
-    tile-parts divided per resolution level (``tileparts="R"``, resolution-major
-    across tiles) or one per tile (``False``), a TLM index and PLT packet lengths
+    tile-parts divided as :func:`encode` divides them (``tileparts="R"``: per
+    resolution level, ``"C"``: per component, ``"RC"``: both; division-major across
+    tiles) or one per tile (``False``), a TLM index and PLT packet lengths
     written (``True``) or dropped (``False``). ``None`` keeps what the input has.
     Packet bytes are carried over unchanged, so the output decodes to the same
     pixels at every level; a JPH/JP2 input gives the same boxes around the new
@@ -104,7 +107,8 @@ def transcode(
     Raises:
         UnsupportedCodestreamError: what cannot be re-laid out, named: several
             quality layers without ``layers``, POC, PPM/PPT/PLM, SOP markers when packets move, a
-            tile-part per resolution with PCRL/CPRL, ...
+            division the target progression does not keep contiguous (a tile-part per
+            resolution with PCRL/CPRL, per component with RPCL/PCRL), ...
         InvalidCodestreamError: malformed or incomplete data.
     """
     if progression is not None:

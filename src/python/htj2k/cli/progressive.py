@@ -114,7 +114,8 @@ def _add_transcode_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progression", type=upper_choice(PROGRESSIONS), metavar="ORDER",
                    help=f"progression order: {', '.join(PROGRESSIONS)} (default: keep)")
     tp = p.add_mutually_exclusive_group()
-    tp.add_argument("--tileparts", type=upper_choice(("R",)), metavar="R", help="one tile-part per resolution level")
+    tp.add_argument("--tileparts", type=upper_choice(("R", "C", "RC", "CR")), metavar="R|C|RC",
+                    help="tile-part divisions: per resolution level, per component or both")
     tp.add_argument("--no-tileparts", dest="tileparts", action="store_const", const=False, help="one tile-part per tile")
     for name, what in (("tlm", "a TLM index of the tile-parts"), ("plt", "PLT packet lengths in every tile-part")):
         g = p.add_mutually_exclusive_group()
