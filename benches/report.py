@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 OPS = [
     ("encode", "Lossless encode"),
     ("encode_checksums", "Lossless encode with the level checksums (our encoder, checksums=True)"),
+    ("encode_lossy", "Lossy encode, qstep=0.002 (our encoder against OpenJPH)"),
     ("decode", "Full decode"),
     ("decode_checksums", "Full decode with the level checksums (checksums=True)"),
     ("decode_l2", "Decode at level 2"),
@@ -37,7 +38,7 @@ IMAGE_TITLES = {
     "mg": "MG 2560x3328 14-bit",
     "rgb": "RGB 1024x768 8-bit",
 }
-IMPLS = ["htj2k", "htj2k-ours-1t", "htj2k-ours-2t", "native", "native-pull", "imagecodecs", "imagecodecs-openjpeg", "pylibjpeg-openjpeg"]
+IMPLS = ["htj2k", "openjph", "htj2k-ours-1t", "htj2k-ours-2t", "native", "native-pull", "imagecodecs", "imagecodecs-openjpeg", "pylibjpeg-openjpeg"]
 IMPL_TITLES = {
     "htj2k": "htj2k (ours)",
     "htj2k-ours-1t": "htj2k, our encoder, 1 thread",

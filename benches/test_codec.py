@@ -90,6 +90,19 @@ def test_encode_checksums(benchmark, frame):
     benchmark.extra_info["paired"] = _paired(fused, plain)
 
 
+@pytest.mark.parametrize("encoder", ["htj2k", "openjph"])
+def test_encode_lossy(benchmark, frame, encoder):
+    """Irreversible encode at qstep=0.002, our encoder and the linked OpenJPH (the same
+    main header, the same image to float rounding)."""
+    im = frame.image
+    out = _bench(
+        benchmark,
+        lambda: htj2k.encode(im.array, bit_depth=im.bit_depth, qstep=0.002, encoder=encoder),
+        frame.info("encode_lossy", "htj2k-ours-1t" if encoder == "htj2k" else "openjph"),
+    )
+    assert htj2k.info(out).reversible is False
+
+
 def test_encode_imagecodecs(benchmark, frame):
     _need(imagecodecs, "imagecodecs")
     im = frame.image

@@ -512,8 +512,13 @@ def test_encode_with_our_encoder(tmp_path):
                "--threads", "2", "-q"))
         np.testing.assert_array_equal(htj2k.decode((tmp_path / f"{enc}.j2c").read_bytes()), a)
     assert htj2k.info(tmp_path / "htj2k.j2c").comments == ("htj2k HT encoder",)
-    user_error(run("encode", tmp_path / "a.npy", tmp_path / "x.j2c", "--encoder", "htj2k", "--qstep", "0.01"),
-               words=("encoder 'htj2k'", "reversible"))
+    ok(run("encode", tmp_path / "a.npy", tmp_path / "lossy.j2c", "--bit-depth", "12", "--encoder", "htj2k",
+           "--qstep", "0.01", "-q"))
+    assert htj2k.info(tmp_path / "lossy.j2c").comments == ("htj2k HT encoder",)
+    assert htj2k.info(tmp_path / "lossy.j2c").reversible is False
+    np.save(tmp_path / "deep.npy", np.zeros((8, 8), np.uint32))  # what ours refuses: more than 24 bits
+    user_error(run("encode", tmp_path / "deep.npy", tmp_path / "x.j2c", "--encoder", "htj2k", "--bit-depth", "25"),
+               words=("encoder 'htj2k'", "bit_depth"))
 
 
 def test_encode_prints_the_level_checksums(tmp_path):

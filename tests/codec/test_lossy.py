@@ -21,6 +21,7 @@ import pytest
 
 import htj2k
 
+from helpers.images import psnr, smooth_field
 from helpers.openjpeg import OPJ_DECOMPRESS, opj_decompress
 
 H, W = 200, 264
@@ -44,26 +45,7 @@ REDUCED_BOUNDS = {1: 52.0, 2: 50.0, 3: 44.0}
 
 
 def smooth_image(bit_depth: int, nc: int, signed: bool = False) -> np.ndarray:
-    y, x = np.mgrid[0:H, 0:W].astype(np.float64)
-    chans = [
-        0.5 + 0.25 * np.sin(2 * np.pi * x / (W / 1.5) + c) * np.cos(2 * np.pi * y / (H / 2.0))
-        + 0.2 * (x + y) / (W + H) - 0.1
-        for c in range(nc)
-    ]
-    v = chans[0] if nc == 1 else np.stack(chans, axis=-1)
-    img = np.round(v * ((1 << bit_depth) - 1))
-    if signed:
-        img -= 1 << (bit_depth - 1)
-    size = 1 if bit_depth <= 8 else 2
-    return img.astype(f"{'i' if signed else 'u'}{size}")
-
-
-def psnr(a: np.ndarray, b: np.ndarray, bit_depth: int) -> float:
-    assert a.shape == b.shape, (a.shape, b.shape)
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    if mse == 0:
-        return float("inf")
-    return 10 * np.log10(((1 << bit_depth) - 1) ** 2 / mse)
+    return smooth_field(H, W, bit_depth, nc, signed)
 
 
 @pytest.mark.parametrize("bit_depth,nc,qstep", sorted(PSNR_BOUNDS))

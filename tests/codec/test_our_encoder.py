@@ -32,6 +32,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import htj2k
+from helpers.codestream import main_header, strip_com
 from helpers.images import make_image
 from helpers.imagecodecs_peer import as_our_layout
 from helpers import native_build
@@ -44,25 +45,6 @@ EXACT = htj2k.openjph_version().startswith("0.9")
 PROGRESSIONS = ["LRCP", "RLCP", "RPCL", "PCRL", "CPRL"]
 BLOCKS = [(64, 64), (4, 4), (8, 16), (32, 32), (16, 64), (4, 1024), (1024, 4)]
 PRECINCTS = [None, [(8, 8)], [(16, 16), (8, 8)], [(32, 16)], [(64, 64), (32, 32)]]
-
-
-def strip_com(cs: bytes) -> bytes:
-    """The codestream without its COM segment (ours names our encoder, OpenJPH's itself)."""
-    i = cs.index(b"\xff\x64")
-    return cs[:i] + cs[i + 2 + int.from_bytes(cs[i + 2 : i + 4], "big") :]
-
-
-def main_header(cs: bytes) -> bytes:
-    """The main header without COM, and without TLM (whose Ptlm are the tile-parts'
-    lengths, which differ where OpenJPH codes all-zero code-blocks ours leaves out)."""
-    head = strip_com(cs)[: strip_com(cs).index(b"\xff\x90")]
-    out, i = head[:2], 2
-    while i < len(head):
-        n = 2 + int.from_bytes(head[i + 2 : i + 4], "big")
-        if head[i : i + 2] != b"\xff\x55":
-            out += head[i : i + n]
-        i += n
-    return out
 
 
 @st.composite
@@ -276,8 +258,7 @@ def test_values_outside_the_bit_depth():
 
 
 @pytest.mark.parametrize("opts,error,match", [
-    ({"reversible": False}, htj2k.UnsupportedCodestreamError, "reversible"),
-    ({"qstep": 0.01}, htj2k.UnsupportedCodestreamError, "reversible"),
+    ({"qstep": 1e-9}, ValueError, "qstep: 1e-09 is too small"),  # lossy: tests/codec/test_our_encoder_lossy.py
     ({"tileparts": "R", "progression": "PCRL"}, ValueError, "tileparts: 'R' with PCRL"),
     ({"tileparts": "RC", "progression": "CPRL"}, ValueError, "tileparts: 'RC' with CPRL"),
     ({"tileparts": "C", "progression": "RPCL"}, ValueError, "tileparts: 'C' with RPCL"),
@@ -302,7 +283,8 @@ def test_deep_samples_refused_by_name():
 def test_features_say_what_ours_supports():
     f = htj2k.features()["encoder"]
     assert f["encoders"] == ("auto", "htj2k", "openjph")
-    assert f["htj2k"]["reversible"] and not f["htj2k"]["irreversible"]
+    assert f["htj2k"]["reversible"] and f["htj2k"]["irreversible"]
+    assert f["htj2k"]["colour_transforms"] == ("RCT", "ICT")
     assert f["htj2k"]["max_bit_depth"] >= 16
 
 
@@ -311,8 +293,10 @@ def test_auto_picks_ours_where_it_can():
     assert htj2k.features()["encoder"]["auto"].startswith("htj2k")
     assert htj2k.info(htj2k.encode(img, bit_depth=12)).comments == ("htj2k HT encoder",)
     assert htj2k.encode(img, bit_depth=12) == htj2k.encode(img, bit_depth=12, encoder=OURS)
-    lossy = htj2k.encode(img, bit_depth=12, qstep=0.01)  # not ours yet: OpenJPH
-    assert htj2k.info(lossy).comments != ("htj2k HT encoder",)
+    lossy = htj2k.encode(img, bit_depth=12, qstep=0.01)  # lossy too
+    assert htj2k.info(lossy).comments == ("htj2k HT encoder",)
+    assert htj2k.info(htj2k.encode(img, bit_depth=12, qstep=0.01, encoder="openjph")).comments != (
+        "htj2k HT encoder",)
 
 
 @pytest.mark.parametrize("bits", range(17, htj2k.features()["encoder"]["htj2k"]["max_bit_depth"] + 1))

@@ -145,3 +145,22 @@ class _Bits:
         if self.cap == 7:
             self.out.append(0)
         return bytes(self.out)
+
+
+def strip_com(cs: bytes) -> bytes:
+    """The codestream without its COM segment (ours names our encoder, OpenJPH's itself)."""
+    i = cs.index(b"\xff\x64")
+    return cs[:i] + cs[i + 2 + int.from_bytes(cs[i + 2 : i + 4], "big") :]
+
+
+def main_header(cs: bytes) -> bytes:
+    """The main header without COM, and without TLM (whose Ptlm are the tile-parts'
+    lengths, which differ where OpenJPH codes all-zero code-blocks ours leaves out)."""
+    head = strip_com(cs)[: strip_com(cs).index(b"\xff\x90")]
+    out, i = head[:2], 2
+    while i < len(head):
+        n = 2 + int.from_bytes(head[i + 2 : i + 4], "big")
+        if head[i : i + 2] != b"\xff\x55":
+            out += head[i : i + n]
+        i += n
+    return out

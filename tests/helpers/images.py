@@ -62,3 +62,29 @@ def make_image(
 
 
 # --------------------------------------------------------------------------- codestreams
+
+
+def psnr(a: np.ndarray, b: np.ndarray, bit_depth: int) -> float:
+    """PSNR in dB with the bit depth's peak (2**B - 1); inf for equal images."""
+    assert a.shape == b.shape, (a.shape, b.shape)
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    if mse == 0:
+        return float("inf")
+    return 10 * np.log10(((1 << bit_depth) - 1) ** 2 / mse)
+
+
+def smooth_field(h: int, w: int, bit_depth: int, nc: int, signed: bool = False) -> np.ndarray:
+    """A smooth synthetic field (a slow sinusoid plus a ramp) filling most of the
+    bit depth's range: the lossy tests' image."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    chans = [
+        0.5 + 0.25 * np.sin(2 * np.pi * x / (w / 1.5) + c) * np.cos(2 * np.pi * y / (h / 2.0))
+        + 0.2 * (x + y) / (w + h) - 0.1
+        for c in range(nc)
+    ]
+    v = chans[0] if nc == 1 else np.stack(chans, axis=-1)
+    img = np.round(v * ((1 << bit_depth) - 1))
+    if signed:
+        img -= 1 << (bit_depth - 1)
+    size = 1 if bit_depth <= 8 else 2
+    return img.astype(f"{'i' if signed else 'u'}{size}")

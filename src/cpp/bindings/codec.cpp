@@ -197,7 +197,8 @@ py::dict ht_encoder_features() {
   e["auto"] = auto_picks_ours() ? "htj2k where it supports the options, else openjph" : "openjph";
   py::dict ours;
   ours["reversible"] = true;
-  ours["irreversible"] = false;
+  ours["irreversible"] = true;  // ICT, 9/7, QCD style 2 with OpenJPH's qstep step sizes
+  ours["colour_transforms"] = py::make_tuple("RCT", "ICT");
   // as deep as it codes and a linked decoder reads (everything we write we can decode)
   ours["max_bit_depth"] = std::min<unsigned>(kHtEncoderMaxBitDepth, kOjphMaxEncodeBitDepth);
   ours["signed"] = true;

@@ -8,6 +8,7 @@
 #include "codestream/tileparts.hpp"
 #include "core/bytes.hpp"
 #include "core/errors.hpp"
+#include "encode/quantization.hpp"
 
 namespace htj2k {
 namespace {
@@ -116,13 +117,15 @@ std::vector<uint8_t> write_main_header(const MainHeaderParams& p) {
   uint32_t B = 0;
   for (const auto& c : p.components) B = std::max(B, c.first);
   if (p.colour) B += 1;  // the RCT's chroma needs one bit more
-  const std::vector<uint8_t> exps = reversible_exponents(p.levels, B);
-  const unsigned guard_bits = 1;
+  const std::vector<uint8_t> exps = p.reversible ? reversible_exponents(p.levels, B) : std::vector<uint8_t>();
+  const unsigned guard_bits = p.reversible ? 1 : kIrreversibleGuardBits;
   unsigned max_mb = 0;
   for (uint8_t e : exps) max_mb = std::max(max_mb, guard_bits + e - 1);
+  if (!p.reversible) max_mb = irreversible_magb_bits(p.steps, p.levels);  // OpenJPH's bound for style 2
   std::vector<uint8_t> cap;
   put32(cap, 0x00020000);  // Pcap: Part 15
-  put16(cap, magb_code(max_mb));  // HTONLY, single HT set, no RGN, homogeneous, reversible
+  // HTONLY, single HT set, no RGN, homogeneous; bit 5: irreversible
+  put16(cap, uint32_t(magb_code(max_mb) | (p.reversible ? 0 : 0x20)));
   put_marker(out, kCAP, cap);
 
   std::vector<uint8_t> cod;
@@ -134,7 +137,7 @@ std::vector<uint8_t> write_main_header(const MainHeaderParams& p) {
   cod.push_back(uint8_t(log2_exact(p.block_w) - 2));
   cod.push_back(uint8_t(log2_exact(p.block_h) - 2));
   cod.push_back(0x40);  // HT code-blocks
-  cod.push_back(1);     // reversible 5/3
+  cod.push_back(p.reversible ? 1 : 0);  // reversible 5/3 or irreversible 9/7
   if (!p.precincts.empty())
     for (uint32_t r = 0; r <= p.levels; ++r) {  // from the lowest resolution; ours run from the highest
       const auto& pp = p.precincts[std::min<size_t>(p.levels - r, p.precincts.size() - 1)];
@@ -143,8 +146,13 @@ std::vector<uint8_t> write_main_header(const MainHeaderParams& p) {
   put_marker(out, kCOD, cod);
 
   std::vector<uint8_t> qcd;
-  qcd.push_back(uint8_t(guard_bits << 5));  // no quantization
-  for (uint8_t e : exps) qcd.push_back(uint8_t(e << 3));
+  if (p.reversible) {
+    qcd.push_back(uint8_t(guard_bits << 5));  // no quantization
+    for (uint8_t e : exps) qcd.push_back(uint8_t(e << 3));
+  } else {
+    qcd.push_back(uint8_t(guard_bits << 5 | 2));  // scalar expounded
+    for (uint16_t s : p.steps) put16(qcd, s);
+  }
   put_marker(out, kQCD, qcd);
 
   std::vector<uint8_t> com;

@@ -18,7 +18,11 @@ struct MainHeaderParams {
   // Precinct sizes from the highest resolution down, the last repeating (EncodeOptions').
   std::vector<std::pair<uint32_t, uint32_t>> precincts;
   uint8_t progression = 2;  // Sgcod order, 0 LRCP .. 4 CPRL
-  bool colour = false;      // RCT on components 0..2
+  bool colour = false;      // RCT (ICT when irreversible) on components 0..2
+  // Irreversible 9/7 with scalar expounded quantization: the SPqcd of every band
+  // (encode/quantization.hpp's irreversible_steps), one guard bit.
+  bool reversible = true;
+  std::vector<uint16_t> steps;
 };
 
 // The comment our encoder writes (COM, Latin-1): fixed, so that the same pixels and
@@ -32,7 +36,9 @@ constexpr const char* kEncoderComment = "htj2k HT encoder";
 // analysis filters), with one guard bit; so Mb = G + epsilon_b - 1 = epsilon_b.
 std::vector<uint8_t> reversible_exponents(uint32_t levels, uint32_t B);
 
-// SOC, SIZ, CAP, COD, QCD, COM of a one-layer reversible HT codestream.
+// SOC, SIZ, CAP, COD, QCD, COM of a one-layer HT codestream: reversible (QCD
+// style 0, exponents from the 5/3 BIBO gains) or irreversible (CAP's irreversible
+// flag, the 9/7 in COD, QCD style 2 with p.steps), as OpenJPH writes them.
 std::vector<uint8_t> write_main_header(const MainHeaderParams& p);
 
 // Appends tile t's one tile-part: SOT (Psot covering it all), SOD, `body`.

@@ -15,6 +15,8 @@
 #include "core/errors.hpp"
 #include "core/limits.hpp"
 #include "encode/codestream_writer.hpp"
+#include "encode/irreversible.hpp"
+#include "encode/quantization.hpp"
 #include "encode/stage_times.hpp"
 #include "parallel/thread_pool.hpp"
 #include "simd/convert.hpp"
@@ -42,7 +44,9 @@ struct TileComponent {
   uint32_t rows = 0;                // the tile's height
   std::vector<uint32_t> w, h;
 
-  int32_t* level_plane(uint32_t d) const { return (d & 1) ? plane2.get() : plane.get(); }
+  bool one_plane = false;           // every level in `plane` (the irreversible path)
+
+  int32_t* level_plane(uint32_t d) const { return (d & 1) && !one_plane ? plane2.get() : plane.get(); }
 };
 
 struct Tile {
@@ -285,7 +289,13 @@ void code_blocks_parallel(const std::vector<BlockJob>& jobs, size_t threads, std
   parallel_for(jobs.size(), threads, [&](size_t i) {
     const BlockJob& j = jobs[i];
     try {
-      encode_ht_block(j.values, j.w, j.h, j.stride, j.kmax, out[i]);
+      if (j.kmax) {
+        encode_ht_block(j.values, j.w, j.h, j.stride, j.kmax, out[i]);
+      } else {  // Mb = 0 (an irreversible band of step >= its range): every coefficient is 0
+        out[i].bytes.clear();
+        out[i].missing_msbs = 0;
+        out[i].passes = 0;
+      }
     } catch (...) {
       errors[i] = std::current_exception();
     }
@@ -341,7 +351,6 @@ void write_packets(const TilePlan& plan, const std::vector<HtEncodedBlock>& code
 }  // namespace
 
 std::string ht_encoder_refusal(const EncodeOptions& o, uint32_t bit_depth) {
-  if (!o.reversible) return "reversible: irreversible (lossy, qstep) encoding is not supported by encoder 'htj2k' yet";
   if (bit_depth > kHtEncoderMaxBitDepth)
     return "bit_depth: " + std::to_string(bit_depth) + " bits; encoder 'htj2k' codes up to " +
            std::to_string(kHtEncoderMaxBitDepth);
@@ -367,6 +376,8 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   p.progression = uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames), o.progression) -
                           std::begin(kProgressionNames));
   p.colour = colour;
+  p.reversible = o.reversible;
+  if (!o.reversible) p.steps = irreversible_steps(levels, o.qstep, bit_depth, is_signed);
   std::vector<uint8_t> out = write_main_header(p);
   // The geometry is read back from the header just written (with an empty
   // tile-part after it, as the parser wants one): one home for both.
@@ -386,30 +397,47 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   const size_t threads = o.threads;  // 0: all cores (parallel_for)
   const uint32_t nc = im.num_components;
   clock.mark(&EncodeStageTimes::header);
-  // Without the colour transform the first level reads the image itself (ImageRows).
-  const bool direct = !colour && levels > 0;
-  load_tiles(im, tiles, bit_depth, is_signed, colour, !direct, threads);
-  clock.mark(&EncodeStageTimes::load);
-  // Level by level over every tile-component, so that the checksum of level d can
-  // be taken from its LL bands before level d + 1 reads them (level checksums
-  // count in the profile's dwt stage).
-  const SampleFormat fmt = make_sample_format(bit_depth, is_signed);
-  if (level_crcs) {
-    level_crcs->assign(levels + 1, LevelCrc{});
-    (*level_crcs)[levels] = LevelCrc{im.width, im.height, samples_crc32(im, fmt.bytes), 0};
-  }
-  for (uint32_t d = 1; d <= levels; ++d) {
-    parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
-      Tile& t = tiles[i / nc];
-      const DirectInput in{&im, &t, uint32_t(i % nc), dc_shift(bit_depth, is_signed)};
-      transform_level(t.comps[i % nc], t.x0, t.y0, d, threads, direct ? &in : nullptr);
+  if (!o.reversible) {
+    // ICT, 9/7 and quantization (encode/irreversible.hpp) on the loaded samples (the
+    // colour transform comes in float there), every band in the one plane; the level
+    // checksums of a lossy encode come from decoding it (encoder.cpp), never here.
+    load_tiles(im, tiles, bit_depth, is_signed, /*colour=*/false, /*load=*/true, threads);
+    clock.mark(&EncodeStageTimes::load);
+    parallel_for(ntiles, threads, [&](size_t i) {
+      Tile& t = tiles[i];
+      std::vector<IrreversiblePlane> planes;
+      for (TileComponent& tc : t.comps) {
+        tc.one_plane = true;
+        planes.push_back(IrreversiblePlane{tc.plane.get(), tc.stride, &tc.w, &tc.h});
+      }
+      irreversible_tile(planes, t.x0, t.y0, t.x1, t.y1, levels, colour, p.steps, bit_depth, threads);
     });
+  } else {
+    // Without the colour transform the first level reads the image itself (ImageRows).
+    const bool direct = !colour && levels > 0;
+    load_tiles(im, tiles, bit_depth, is_signed, colour, !direct, threads);
+    clock.mark(&EncodeStageTimes::load);
+    // Level by level over every tile-component, so that the checksum of level d can
+    // be taken from its LL bands before level d + 1 reads them (level checksums
+    // count in the profile's dwt stage).
+    const SampleFormat fmt = make_sample_format(bit_depth, is_signed);
     if (level_crcs) {
-      const LevelCrc& full = (*level_crcs)[levels];
-      const uint32_t crc = level_crc(tiles, d, full.width, full.height, nc, fmt, colour);
-      const u64 round = (u64(1) << d) - 1;
-      (*level_crcs)[levels - d] =
-          LevelCrc{uint32_t((u64(im.width) + round) >> d), uint32_t((u64(im.height) + round) >> d), crc, d};
+      level_crcs->assign(levels + 1, LevelCrc{});
+      (*level_crcs)[levels] = LevelCrc{im.width, im.height, samples_crc32(im, fmt.bytes), 0};
+    }
+    for (uint32_t d = 1; d <= levels; ++d) {
+      parallel_for(size_t(ntiles) * nc, threads, [&](size_t i) {
+        Tile& t = tiles[i / nc];
+        const DirectInput in{&im, &t, uint32_t(i % nc), dc_shift(bit_depth, is_signed)};
+        transform_level(t.comps[i % nc], t.x0, t.y0, d, threads, direct ? &in : nullptr);
+      });
+      if (level_crcs) {
+        const LevelCrc& full = (*level_crcs)[levels];
+        const uint32_t crc = level_crc(tiles, d, full.width, full.height, nc, fmt, colour);
+        const u64 round = (u64(1) << d) - 1;
+        (*level_crcs)[levels - d] =
+            LevelCrc{uint32_t((u64(im.width) + round) >> d), uint32_t((u64(im.height) + round) >> d), crc, d};
+      }
     }
   }
   for (Tile& t : tiles)

@@ -194,7 +194,7 @@ def encode(
         components: the number of components the array holds; needed (as a check)
             for more than 4 in the last axis, which is otherwise refused as far more
             likely a stack of frames (use :func:`encode_many` for those).
-        encoder: "htj2k" (our own encoder: lossless, up to 24 bits; an option it does
+        encoder: "htj2k" (our own encoder: lossless and lossy, up to 24 bits; an option it does
             not support yet raises :class:`UnsupportedCodestreamError` naming it),
             "openjph" (the linked OpenJPH), or "auto" (``features()["encoder"]["auto"]``
             says which it picks).
