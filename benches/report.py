@@ -41,6 +41,7 @@ IMAGE_TITLES = {
 IMPLS = ["htj2k", "openjph", "htj2k-ours-1t", "htj2k-ours-2t", "native", "native-pull", "imagecodecs", "imagecodecs-openjpeg", "pylibjpeg-openjpeg"]
 IMPL_TITLES = {
     "htj2k": "htj2k (ours)",
+    "openjph": "htj2k, encoder=\"openjph\" (the linked OpenJPH)",
     "htj2k-ours-1t": "htj2k, our encoder, 1 thread",
     "htj2k-ours-2t": "htj2k, our encoder, 2 threads",
     "native": "native OpenJPH",
