@@ -10,6 +10,7 @@
 
 #include "checksum/crc32.hpp"
 #include "core/errors.hpp"
+#include "simd/convert.hpp"
 #include "simd/dwt53_lift.hpp"
 
 namespace htj2k {
@@ -85,6 +86,10 @@ HTJ2K_NOINLINE void store_row(OutT* __restrict o, size_t step, const T* __restri
     for_blocked(n, [&](size_t x) { o[x * step] = clamp(src[x]); });
 }
 
+// Components serialised by the vectorised path of serialise_row (simd/convert's
+// interleaving kernel covers 1..4; more go through the scalar loop).
+constexpr uint32_t kFastComponents = 4;
+
 // One row of checksum bytes of a level image held in the transform domain
 // (DC-shifted, components 0..2 after the forward RCT when rct): rows[c] holds
 // component c's w samples; the inverse RCT, un-shift and clamp a decoder applies,
@@ -93,6 +98,44 @@ template <typename T, typename OutT>
 void serialise_row(const T* const* rows, uint32_t w, uint32_t nc, bool rct, const CompRange* ranges, T* rgb,
                    OutT* ob) {
   const size_t m = w;
+  if constexpr (std::is_same_v<T, int32_t>) {
+    if (nc <= kFastComponents) {
+      // clamp(v + shift, lo, hi) = clamp(v, lo - shift, hi - shift) + shift: the clamp
+      // and interleave by simd/convert's kernel into the signed type of OutT's size
+      // (the shifted range fits it), then the shift added modulo 2^bits (the
+      // unsigned value's bytes).
+      const int32_t* src[kFastComponents];
+      int64_t lo[kFastComponents], hi[kFastComponents];
+      for (uint32_t c = 0; c < nc; ++c) {
+        src[c] = rows[c];
+        lo[c] = ranges[c].lo - ranges[c].shift;
+        hi[c] = ranges[c].hi - ranges[c].shift;
+      }
+      if (rct) {
+        for (uint32_t k = 0; k < 3; ++k) std::copy(rows[k], rows[k] + m, rgb + k * m);
+        rct_inverse_row(rgb, rgb + m, rgb + 2 * m, m);  // (Y, Cb, Cr) -> (R, G, B)
+        for (uint32_t k = 0; k < 3; ++k) src[k] = rgb + k * m;
+      }
+      constexpr SampleType kSigned =
+          sizeof(OutT) == 1 ? SampleType::I8 : sizeof(OutT) == 2 ? SampleType::I16 : SampleType::I32;
+      store_clamped_interleaved(src, nc, m, ob, kSigned, lo, hi);
+      for (uint32_t c = 0; c < nc; ++c)
+        if (const OutT shift = OutT(ranges[c].shift)) {
+          if (nc == 1)
+            for_blocked(m, [&](size_t x) { ob[x] = OutT(ob[x] + shift); });
+          else
+            for (size_t x = 0; x < m; ++x) ob[x * nc + c] = OutT(ob[x * nc + c] + shift);
+        }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+      if (sizeof(OutT) > 1)
+        for (size_t i = 0; i < m * nc; ++i) {
+          uint8_t* b = reinterpret_cast<uint8_t*>(ob + i);
+          std::reverse(b, b + sizeof(OutT));
+        }
+#endif
+      return;
+    }
+  }
   uint32_t c = 0;
   if (rct) {
     for (uint32_t k = 0; k < 3; ++k) std::copy(rows[k], rows[k] + m, rgb + k * m);
