@@ -29,10 +29,10 @@ import imagecodecs
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 import htj2k
 from helpers.codestream import main_header, strip_com
+from helpers.encode_cases import BLOCKS, PROGRESSIONS, encode_cases
 from helpers.images import make_image
 from helpers.imagecodecs_peer import as_our_layout
 from helpers import native_build
@@ -42,40 +42,8 @@ IMAGECODECS_HTJ2K = bool(getattr(imagecodecs, "HTJ2K", None) and imagecodecs.HTJ
 
 OURS = "htj2k"
 EXACT = htj2k.openjph_version().startswith("0.9")
-PROGRESSIONS = ["LRCP", "RLCP", "RPCL", "PCRL", "CPRL"]
-BLOCKS = [(64, 64), (4, 4), (8, 16), (32, 32), (16, 64), (4, 1024), (1024, 4)]
-PRECINCTS = [None, [(8, 8)], [(16, 16), (8, 8)], [(32, 16)], [(64, 64), (32, 32)]]
-
-
-@st.composite
-def cases(draw) -> Tuple[np.ndarray, Dict[str, Any]]:
-    h = draw(st.sampled_from([1, 2, 3, 5, 8, 16, 17, 33, 64, 70]))
-    w = draw(st.sampled_from([1, 2, 3, 4, 7, 13, 31, 64, 65]))
-    nc = draw(st.sampled_from([1, 1, 3, 4]))
-    bits = draw(st.integers(1, 16))
-    signed = draw(st.booleans())
-    dtype = ("i" if signed else "u") + ("1" if bits <= 8 else "2")
-    shape = (h, w) if nc == 1 else (h, w, nc)
-    img = make_image(shape, dtype, bits, draw(st.sampled_from(["random", "extremes", "smooth", "constant", "ramp"])),
-                     draw(st.integers(0, 99)))
-    cap = htj2k._core.max_levels_for_size(w, h)
-    opts: Dict[str, Any] = {"bit_depth": bits, "levels": draw(st.integers(0, min(5, cap))),
-                            "progression": draw(st.sampled_from(PROGRESSIONS)),
-                            "block_size": draw(st.sampled_from(BLOCKS))}
-    precincts = draw(st.sampled_from(PRECINCTS))
-    if precincts:
-        opts["precincts"] = precincts
-    if draw(st.booleans()):
-        opts["tile_size"] = (draw(st.integers(1, w + 2)), draw(st.integers(1, h + 2)))
-    if nc >= 3 and draw(st.booleans()):
-        opts["colour_transform"] = False
-    # tile-part divisions where the progression keeps them contiguous (codestream/tileparts.hpp)
-    divisions = {"LRCP": ["R", "C", "RC"], "RLCP": ["R", "C", "RC"], "RPCL": ["R"], "PCRL": [], "CPRL": ["C"]}
-    tileparts = draw(st.sampled_from([None, None] + divisions[opts["progression"]]))
-    if tileparts:
-        opts["tileparts"] = tileparts
-        opts["tlm"] = draw(st.booleans())
-    return img, opts
+def cases():
+    return encode_cases()
 
 
 def decoders_agree(cs: bytes, img: np.ndarray) -> None:

@@ -86,6 +86,28 @@ HTJ2K_NOINLINE void store_row(OutT* __restrict o, size_t step, const T* __restri
     for_blocked(n, [&](size_t x) { o[x * step] = clamp(src[x]); });
 }
 
+// Checksum bytes are little-endian: swapped in place on a big-endian machine.
+template <typename OutT>
+void to_little_endian(OutT* ob, size_t n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  if (sizeof(OutT) > 1)
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t* b = reinterpret_cast<uint8_t*>(ob + i);
+      std::reverse(b, b + sizeof(OutT));
+    }
+#else
+  (void)ob;
+  (void)n;
+#endif
+}
+
+// rgb[0..3m) = the inverse RCT, (Y, Cb, Cr) -> (R, G, B), of rows 0..2 (left as they are).
+template <typename T>
+void inverse_rct_rows(const T* const* rows, T* rgb, size_t m) {
+  for (uint32_t k = 0; k < 3; ++k) std::copy(rows[k], rows[k] + m, rgb + k * m);
+  rct_inverse_row(rgb, rgb + m, rgb + 2 * m, m);
+}
+
 // Components serialised by the vectorised path of serialise_row (simd/convert's
 // interleaving kernel covers 1..4; more go through the scalar loop).
 constexpr uint32_t kFastComponents = 4;
@@ -112,8 +134,7 @@ void serialise_row(const T* const* rows, uint32_t w, uint32_t nc, bool rct, cons
         hi[c] = ranges[c].hi - ranges[c].shift;
       }
       if (rct) {
-        for (uint32_t k = 0; k < 3; ++k) std::copy(rows[k], rows[k] + m, rgb + k * m);
-        rct_inverse_row(rgb, rgb + m, rgb + 2 * m, m);  // (Y, Cb, Cr) -> (R, G, B)
+        inverse_rct_rows(rows, rgb, m);
         for (uint32_t k = 0; k < 3; ++k) src[k] = rgb + k * m;
       }
       constexpr SampleType kSigned =
@@ -126,30 +147,17 @@ void serialise_row(const T* const* rows, uint32_t w, uint32_t nc, bool rct, cons
           else
             for (size_t x = 0; x < m; ++x) ob[x * nc + c] = OutT(ob[x * nc + c] + shift);
         }
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-      if (sizeof(OutT) > 1)
-        for (size_t i = 0; i < m * nc; ++i) {
-          uint8_t* b = reinterpret_cast<uint8_t*>(ob + i);
-          std::reverse(b, b + sizeof(OutT));
-        }
-#endif
+      to_little_endian(ob, m * nc);
       return;
     }
   }
   uint32_t c = 0;
   if (rct) {
-    for (uint32_t k = 0; k < 3; ++k) std::copy(rows[k], rows[k] + m, rgb + k * m);
-    rct_inverse_row(rgb, rgb + m, rgb + 2 * m, m);  // (Y, Cb, Cr) -> (R, G, B)
+    inverse_rct_rows(rows, rgb, m);
     for (; c < 3; ++c) store_row<T, OutT>(ob + c, nc, rgb + c * m, m, ranges[c]);
   }
   for (; c < nc; ++c) store_row<T, OutT>(ob + c, nc, rows[c], m, ranges[c]);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  if (sizeof(OutT) > 1)
-    for (size_t i = 0; i < m * nc; ++i) {
-      uint8_t* b = reinterpret_cast<uint8_t*>(ob + i);
-      std::reverse(b, b + sizeof(OutT));
-    }
-#endif
+  to_little_endian(ob, m * nc);
 }
 
 // serialise_row over the w x h corner of nc planes (rows `stride` apart), one
