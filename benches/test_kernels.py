@@ -176,6 +176,22 @@ def _ht_blocks(case) -> np.ndarray:
     return np.ascontiguousarray(np.stack(out), dtype=np.int32)
 
 
+def _ht_bench_info(benchmark, op, image, target, blocks, sample_bytes, group=None):
+    """Group and report fields of an HT block-encoder bench over `blocks` (HT_REPEAT
+    passes; `sample_bytes` per sample counted as raw bytes)."""
+    benchmark.group = f"{group or op}:{image}"
+    benchmark.extra_info.update(
+        {
+            "op": op,
+            "image": image,
+            "impl": "simd" if target == "dispatch" else "scalar",
+            "simd_target": T.ht_encode_active(),
+            "samples": blocks.size * HT_REPEAT,
+            "raw_bytes": blocks.size * HT_REPEAT * sample_bytes,
+        }
+    )
+
+
 @pytest.mark.parametrize("target", ["dispatch", "scalar"])
 @pytest.mark.parametrize("case", ["random12", "ct_blocks"])
 def test_ht_block_encoder(benchmark, case, target):
@@ -183,17 +199,7 @@ def test_ht_block_encoder(benchmark, case, target):
     kernels dispatched (with, from AVX2 on, the BMI2 build of the serial coding
     loop), or the scalar twins (with its baseline build)."""
     blocks = _ht_blocks(case)
-    benchmark.group = f"ht_block_encoder:{case}"
-    benchmark.extra_info.update(
-        {
-            "op": "ht_block_encoder",
-            "image": case,
-            "impl": "simd" if target == "dispatch" else "scalar",
-            "simd_target": T.ht_encode_active(),
-            "samples": blocks.size * HT_REPEAT,
-            "raw_bytes": blocks.size * HT_REPEAT * 2,
-        }
-    )
+    _ht_bench_info(benchmark, "ht_block_encoder", case, target, blocks, 2)
     benchmark(lambda: T.encode_ht_blocks(blocks, 16, HT_REPEAT, target))
 
 
@@ -203,17 +209,7 @@ def test_ht_encoder_kernel(benchmark, kernel, target):
     """Each data-parallel kernel of the HT block encoder (block/ht_encoder_kernels.*)
     against its scalar twin, over the CT slice's code-blocks as the encoder runs it."""
     blocks = _ht_blocks("ct_blocks")
-    benchmark.group = f"ht_encoder_kernel:{kernel}"
-    benchmark.extra_info.update(
-        {
-            "op": "ht_kernel",
-            "image": kernel,
-            "impl": "simd" if target == "dispatch" else "scalar",
-            "simd_target": T.ht_encode_active(),
-            "samples": blocks.size * HT_REPEAT,
-            "raw_bytes": blocks.size * HT_REPEAT * 4,
-        }
-    )
+    _ht_bench_info(benchmark, "ht_kernel", kernel, target, blocks, 4, group="ht_encoder_kernel")
     sums = {t: T.ht_encode_kernel(kernel, blocks, 1, t) for t in ("dispatch", "scalar")}
     assert sums["dispatch"] == sums["scalar"]
     benchmark(lambda: T.ht_encode_kernel(kernel, blocks, HT_REPEAT, target))

@@ -34,6 +34,14 @@ def edge_tiles_survive(w: int, h: int, tile: Optional[Tuple[int, int]], levels: 
     return True
 
 
+def assert_same_bytes_for_every_thread_count(img: np.ndarray, **opts: Any) -> None:
+    """``encode`` with ``opts`` gives the same bytes on 1, 2, 3 and all threads, and so
+    does ``encode_many`` on 2."""
+    outs = {t: htj2k.encode(img, threads=t, **opts) for t in (1, 2, 3, 0)}
+    assert len(set(outs.values())) == 1
+    assert htj2k.encode_many([img, img], threads=2, **opts) == [outs[1], outs[1]]
+
+
 @st.composite
 def encode_cases(draw, qsteps: Optional[Sequence[Optional[float]]] = None) -> Tuple[np.ndarray, Dict[str, Any]]:
     """(image, encode() options); with ``qsteps`` irreversible, ``qstep`` drawn from them

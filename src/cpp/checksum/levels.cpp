@@ -47,6 +47,7 @@ HTJ2K_ALWAYS_INLINE void for_blocked(size_t n, F&& f) {
 // the scalar definition for int64); the RCT rows likewise.
 using dwt53_lift::horizontal;
 using dwt53_lift::low_count;
+using dwt53_lift::mirror_index;
 using dwt53_lift::predict_row;
 using dwt53_lift::update_row;
 inline void rct_forward_row(int32_t* r, int32_t* g, int32_t* b, size_t n) { rct_forward(r, g, b, n); }
@@ -287,11 +288,7 @@ struct ImplT final : LevelPyramid::Impl {
       horiz(p);
       return;
     }
-    auto mirror = [&](int64_t j) {  // whole-sample symmetric extension of local rows
-      if (j < 0) j = -j;
-      if (j >= int64_t(h)) j = 2 * (int64_t(h) - 1) - j;
-      return j;
-    };
+    auto mirror = [&](int64_t j) { return mirror_index(j, h); };  // of local rows
     auto row = [&](int64_t j) -> T* { return p + size_t(mirror(j)) * stride; };
     auto predict = [&](T* d, int64_t j) {  // high row j (mirrored) into d
       j = mirror(j);

@@ -27,19 +27,13 @@ namespace {
 
 bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
-uint8_t progression_index(const std::string& name) {
-  return uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames), name) -
-                 std::begin(kProgressionNames));
-}
-
 // encode's tileparts ("", "R", "C", "RC") as a division (codestream/tileparts.hpp).
 TilePartDivision division_of(const std::string& tileparts) {
   return TilePartDivision{tileparts.find('R') != std::string::npos, tileparts.find('C') != std::string::npos};
 }
 
 void check_options(const ImageView& im, const EncodeOptions& o, uint32_t bit_depth) {
-  if (std::find_if(std::begin(kProgressionNames), std::end(kProgressionNames),
-                   [&](const char* s) { return o.progression == s; }) == std::end(kProgressionNames))
+  if (progression_index(o.progression) == kNumProgressions)
     throw InvalidArgument("progression: '" + o.progression + "' is not one of LRCP, RLCP, RPCL, PCRL, CPRL");
   if (!is_pow2(o.block_w) || !is_pow2(o.block_h) || o.block_w < kMinBlockSide || o.block_h < kMinBlockSide ||
       o.block_w > kMaxBlockSide || o.block_h > kMaxBlockSide || uint64_t(o.block_w) * o.block_h > kMaxBlockArea)
@@ -176,6 +170,11 @@ std::vector<uint8_t> finish_codestream(std::vector<uint8_t> result, const ImageV
 
 bool auto_picks_ours() { return kAutoPicksOurs; }
 
+uint8_t progression_index(const std::string& name) {
+  return uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames), name) -
+                 std::begin(kProgressionNames));
+}
+
 EncodeOptions::Encoder parse_encoder(const std::string& name) {
   if (name == "auto") return EncodeOptions::Encoder::Auto;
   if (name == "htj2k") return EncodeOptions::Encoder::Htj2k;
@@ -243,10 +242,6 @@ std::vector<uint8_t> encode_openjph_checked(const ImageView& im, const EncodeOpt
   }
   return finish_codestream(std::move(result), im, o, levels, bit_depth, is_signed, false);
 }
-
-}  // namespace
-
-namespace {
 
 // encode(..., checksums=True) where the encoder did not compute them from its own
 // DWT: from the samples for a lossless single-tile encode (the forward 5/3 of the

@@ -42,6 +42,10 @@ struct EncodeOptions {
 constexpr bool kAutoPicksOurs = true;
 bool auto_picks_ours();
 
+// A progression order's Sgcod value (core/limits.hpp kProgressionNames);
+// kNumProgressions for a name that is none of them.
+uint8_t progression_index(const std::string& name);
+
 // "auto", "htj2k", "openjph" -> Encoder; InvalidArgument otherwise.
 EncodeOptions::Encoder parse_encoder(const std::string& name);
 

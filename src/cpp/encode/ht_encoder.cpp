@@ -198,10 +198,10 @@ void transform_level(TileComponent& tc, u64 x0, u64 y0, uint32_t d, size_t threa
   tc.h.push_back(dwt53_lift::low_count(h, py));
 }
 
-// The checksum of level d of the image (every tile's LL band after d levels, in
-// the plane level d wrote). Our encoder's tile-components all share one sample
-// format.
-uint32_t level_crc(const std::vector<Tile>& tiles, uint32_t d, uint32_t width, uint32_t height, uint32_t nc,
+// Level d of the width x height image and its checksum (every tile's LL band after
+// d levels, in the plane level d wrote). Our encoder's tile-components all share
+// one sample format.
+LevelCrc level_crc(const std::vector<Tile>& tiles, uint32_t d, uint32_t width, uint32_t height, uint32_t nc,
                    const SampleFormat& fmt, bool colour) {
   std::vector<std::vector<const int32_t*>> planes(tiles.size(), std::vector<const int32_t*>(nc));
   std::vector<TransformRect> rects(tiles.size());
@@ -212,8 +212,8 @@ uint32_t level_crc(const std::vector<Tile>& tiles, uint32_t d, uint32_t width, u
     rects[t] = TransformRect{(tiles[t].x0 + round) >> d, (tiles[t].y0 + round) >> d, tc.w[d], tc.h[d], tc.stride,
                              planes[t].data()};
   }
-  return mosaic_crc32(std::move(rects), uint32_t((u64(width) + round) >> d), uint32_t((u64(height) + round) >> d), nc,
-                      fmt, colour);
+  const uint32_t w = uint32_t((u64(width) + round) >> d), h = uint32_t((u64(height) + round) >> d);
+  return LevelCrc{w, h, mosaic_crc32(std::move(rects), w, h, nc, fmt, colour), d};
 }
 
 struct BlockJob {
@@ -373,8 +373,7 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
   p.block_w = o.block_w;
   p.block_h = o.block_h;
   p.precincts = o.precincts;
-  p.progression = uint8_t(std::find(std::begin(kProgressionNames), std::end(kProgressionNames), o.progression) -
-                          std::begin(kProgressionNames));
+  p.progression = progression_index(o.progression);
   p.colour = colour;
   p.reversible = o.reversible;
   if (!o.reversible) p.steps = irreversible_steps(levels, o.qstep, bit_depth, is_signed);
@@ -431,13 +430,7 @@ std::vector<uint8_t> encode_with_ht(const ImageView& im, const EncodeOptions& o,
         const DirectInput in{&im, &t, uint32_t(i % nc), dc_shift(bit_depth, is_signed)};
         transform_level(t.comps[i % nc], t.x0, t.y0, d, threads, direct ? &in : nullptr);
       });
-      if (level_crcs) {
-        const LevelCrc& full = (*level_crcs)[levels];
-        const uint32_t crc = level_crc(tiles, d, full.width, full.height, nc, fmt, colour);
-        const u64 round = (u64(1) << d) - 1;
-        (*level_crcs)[levels - d] =
-            LevelCrc{uint32_t((u64(im.width) + round) >> d), uint32_t((u64(im.height) + round) >> d), crc, d};
-      }
+      if (level_crcs) (*level_crcs)[levels - d] = level_crc(tiles, d, im.width, im.height, nc, fmt, colour);
     }
   }
   for (Tile& t : tiles)

@@ -51,11 +51,7 @@ void level_band(Rows& src, T* dst, size_t stride, uint32_t w, uint32_t h, uint32
     return;
   }
   const uint32_t nl = low_count(h, py), nh = h - nl;
-  auto mirror = [&](int64_t j) {  // whole-sample symmetric extension of local rows
-    if (j < 0) j = -j;
-    if (j >= int64_t(h)) j = 2 * (int64_t(h) - 1) - j;
-    return j;
-  };
+  auto mirror = [&](int64_t j) { return mirror_index(j, h); };  // of local rows
   auto in = [&](int64_t j) { return src(uint32_t(mirror(j))); };
   const int64_t h0 = 1 - int64_t(py);  // local row of high row 0
   // High rows [first, last): the band's own and those its low rows lie between.

@@ -34,6 +34,14 @@ inline void split_row(const int64_t* r, size_t pairs, int64_t* e, int64_t* o) {
 // Number of low-pass samples of n samples whose first has coordinate parity p.
 inline uint32_t low_count(uint32_t n, uint32_t p) { return n > p ? (n - p + 1) / 2 : 0; }
 
+// Local index j of a signal of n > 1 samples under whole-sample symmetric extension
+// (15444-1 F.3.7): -1 -> 1, n -> n - 2. Enough for the lifting steps' reach (|j| < 2n).
+inline int64_t mirror_index(int64_t j, uint32_t n) {
+  if (j < 0) j = -j;
+  if (j >= int64_t(n)) j = 2 * (int64_t(n) - 1) - j;
+  return j;
+}
+
 // Horizontal forward 5/3 on row r[0..m), m >= 1, whose first sample has coordinate
 // parity p; the low band replaces r[0..low_count(m, p)), and with keep_high the
 // high band follows it in r. The row is first split into its low-position (L) and

@@ -23,6 +23,7 @@ struct RowKernels {
 };
 
 using dwt53_lift::low_count;
+using dwt53_lift::mirror_index;
 
 // Horizontal forward 9/7 on row r[0..m), m >= 1, first sample of coordinate parity
 // p. Lb and Hb hold the low- and high-position samples with one slot of symmetric
@@ -74,11 +75,7 @@ inline void vertical(float* p, size_t stride, uint32_t w, uint32_t h, uint32_t p
     return;
   }
   const uint32_t nl = low_count(h, py), nh = h - nl;
-  auto mirror = [&](int64_t j) {  // whole-sample symmetric extension of local rows
-    if (j < 0) j = -j;
-    if (j >= int64_t(h)) j = 2 * (int64_t(h) - 1) - j;
-    return j;
-  };
+  auto mirror = [&](int64_t j) { return mirror_index(j, h); };  // of local rows
   auto row = [&](int64_t j) -> float* { return p + size_t(mirror(j)) * stride; };
   const int64_t h0 = 1 - int64_t(py);  // local row of high row 0
   auto step = [&](int64_t first, uint32_t count, float c) {
