@@ -32,7 +32,7 @@ from hypothesis import given
 
 import htj2k
 from helpers.codestream import main_header, strip_com
-from helpers.encode_cases import BLOCKS, PROGRESSIONS, assert_same_bytes_for_every_thread_count, encode_cases
+from helpers.encode_cases import assert_same_bytes_for_every_thread_count, encode_cases, sweep_case
 from helpers.images import make_image
 from helpers.imagecodecs_peer import as_our_layout
 from helpers import native_build
@@ -133,16 +133,10 @@ def test_identity_rate_with_openjph(capsys):
     """A fixed sweep, counted: how often our codestream is OpenJPH's byte for byte."""
     rng = np.random.default_rng(7)
     counts: Dict[str, int] = {}
-    patterns = ["random", "extremes", "smooth", "constant", "ramp"]
     for i in range(120):
-        h, w = int(rng.integers(1, 80)), int(rng.integers(1, 80))
-        nc = int(rng.choice([1, 3, 4]))
-        bits = int(rng.integers(1, 17))
-        dt = ("i" if rng.random() < 0.3 else "u") + ("1" if bits <= 8 else "2")
-        img = make_image((h, w) if nc == 1 else (h, w, nc), dt, bits, patterns[i % 5], i)
-        opts = {"bit_depth": bits, "levels": int(rng.integers(0, min(5, htj2k._core.max_levels_for_size(w, h)) + 1)),
-                "progression": PROGRESSIONS[i % 5], "block_size": BLOCKS[i % len(BLOCKS)]}
+        img, opts = sweep_case(rng, i)
         if i % 3 == 0:
+            h, w = img.shape[:2]
             opts["tile_size"] = (int(rng.integers(1, w + 1)), int(rng.integers(1, h + 1)))
         kind = compare_with_openjph(img, opts)
         counts[kind] = counts.get(kind, 0) + 1

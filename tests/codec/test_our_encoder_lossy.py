@@ -36,7 +36,7 @@ from hypothesis import given
 
 import htj2k
 from helpers.codestream import main_header, strip_com
-from helpers.encode_cases import BLOCKS, PROGRESSIONS, assert_same_bytes_for_every_thread_count, encode_cases
+from helpers.encode_cases import assert_same_bytes_for_every_thread_count, encode_cases, sweep_case
 from helpers.images import make_image, psnr, smooth_field
 from helpers.openjpeg import OPJ_DECOMPRESS, opj_decompress
 
@@ -166,16 +166,9 @@ def test_identity_with_openjph(capsys):
     aside), or decodes to the same image."""
     rng = np.random.default_rng(11)
     counts: Dict[str, int] = {}
-    patterns = ["random", "extremes", "smooth", "constant", "ramp"]
     for i in range(80):
-        h, w = int(rng.integers(1, 80)), int(rng.integers(1, 80))
-        nc = int(rng.choice([1, 3, 4]))
-        bits = int(rng.integers(1, 17))
-        dt = ("i" if rng.random() < 0.3 else "u") + ("1" if bits <= 8 else "2")
-        img = make_image((h, w) if nc == 1 else (h, w, nc), dt, bits, patterns[i % 5], i)
-        opts = {"reversible": False, "bit_depth": bits, "progression": PROGRESSIONS[i % 5],
-                "levels": int(rng.integers(0, min(5, htj2k._core.max_levels_for_size(w, h)) + 1)),
-                "block_size": BLOCKS[i % len(BLOCKS)]}
+        img, opts = sweep_case(rng, i)
+        opts["reversible"] = False
         q = QSTEPS[i % len(QSTEPS)]
         if q is not None:
             opts["qstep"] = q

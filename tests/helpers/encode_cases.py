@@ -34,6 +34,20 @@ def edge_tiles_survive(w: int, h: int, tile: Optional[Tuple[int, int]], levels: 
     return True
 
 
+def sweep_case(rng: np.random.Generator, i: int) -> Tuple[np.ndarray, Dict[str, Any]]:
+    """Case i of a fixed, counted sweep (an image up to 79x79 and its bit depth, levels,
+    progression and code-block size), drawn from ``rng`` in a fixed order."""
+    h, w = int(rng.integers(1, 80)), int(rng.integers(1, 80))
+    nc = int(rng.choice([1, 3, 4]))
+    bits = int(rng.integers(1, 17))
+    dt = ("i" if rng.random() < 0.3 else "u") + ("1" if bits <= 8 else "2")
+    patterns = ["random", "extremes", "smooth", "constant", "ramp"]
+    img = make_image((h, w) if nc == 1 else (h, w, nc), dt, bits, patterns[i % 5], i)
+    opts = {"bit_depth": bits, "levels": int(rng.integers(0, min(5, htj2k._core.max_levels_for_size(w, h)) + 1)),
+            "progression": PROGRESSIONS[i % 5], "block_size": BLOCKS[i % len(BLOCKS)]}
+    return img, opts
+
+
 def assert_same_bytes_for_every_thread_count(img: np.ndarray, **opts: Any) -> None:
     """``encode`` with ``opts`` gives the same bytes on 1, 2, 3 and all threads, and so
     does ``encode_many`` on 2."""
